@@ -1,0 +1,44 @@
+//===- NOSOps.h - Operations of the nos dialect -----------------*- C++ -*-===//
+//
+// Declares the ops generated from NOSOps.td and the small queries on them
+// that the passes and the compiler share.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_DIALECT_NOSOPS_H
+#define NOS_DIALECT_NOSOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "nos/Dialect/NOSDialect.h"
+
+#define GET_OP_CLASSES
+#include "nos/Dialect/NOSOps.h.inc"
+
+namespace mlir::nos {
+
+/// True for the ops that draw random numbers (noise, anoise, drop).
+bool isStochastic(Operation *op);
+
+/// What a rule needs at run time, in the order the kernel ABI uses. Computed
+/// by one pre-order walk from the yield, so the compiler, the lowering and the
+/// reference interpreter (on the canonical text) agree.
+struct KernelLayout {
+  bool usesM = false, usesV = false, usesGamma = false;
+  SmallVector<EmaOp> emas;           // one state slot each, after m, v, gamma
+  SmallVector<Operation *> schedules; // ld/cd/rd, deduplicated by CSE
+  SmallVector<Operation *> stochastic;
+  SmallVector<std::string> stateSlotNames() const;
+  unsigned numStateSlots() const;
+  /// Slot index of the first ema.
+  unsigned firstEmaSlot() const;
+};
+KernelLayout computeKernelLayout(RuleOp rule);
+
+} // namespace mlir::nos
+
+#endif // NOS_DIALECT_NOSOPS_H

@@ -1,0 +1,189 @@
+//===- NOSOps.td - Operations of the nos dialect -----------*- tablegen -*-===//
+//
+// One op per operand, schedule and function of the rule language, plus the
+// stateful nos.ema, literals and the nos.rule container. Shared base classes
+// keep each op to a line or two; every value is an f32 element.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_OPS_TD
+#define NOS_OPS_TD
+
+include "nos/Dialect/NOSDialect.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Container
+//===----------------------------------------------------------------------===//
+
+def NOS_RuleOp : NOS_Op<"rule", [IsolatedFromAbove, Symbol]> {
+  let summary = "An update rule: a region computing U for one element";
+  let description = [{
+    The single block takes no arguments and ends in `nos.yield` of the update.
+    Example:
+    ```mlir
+    nos.rule @powersign {
+      %0 = nos.g
+      %1 = nos.sign %0
+      %2 = nos.m
+      %3 = nos.sign %2
+      %4 = nos.mul %1, %3
+      %5 = nos.exp %4
+      %6 = nos.mul %5, %0
+      nos.yield %6
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The value the rule yields.
+    ::mlir::Value getUpdate();
+  }];
+}
+
+def NOS_YieldOp : NOS_Op<"yield", [Pure, Terminator, ReturnLike,
+                                   HasParent<"RuleOp">]> {
+  let summary = "Returns the update from a nos.rule";
+  let arguments = (ins F32:$update);
+  let assemblyFormat = "$update attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Leaves: operands, schedules, literals
+//===----------------------------------------------------------------------===//
+
+class NOS_LeafOp<string mnemonic, string desc, list<Trait> traits = []>
+    : NOS_Op<mnemonic, !listconcat([Pure], traits)> {
+  let summary = desc;
+  let results = (outs F32:$result);
+  let assemblyFormat = "attr-dict";
+  let builders = [OpBuilder<(ins), [{
+    build($_builder, $_state, $_builder.getF32Type());
+  }]>];
+}
+
+def NOS_GOp : NOS_LeafOp<"g", "The gradient">;
+def NOS_G2Op : NOS_LeafOp<"g2", "The squared gradient">;
+def NOS_G3Op : NOS_LeafOp<"g3", "The cubed gradient">;
+def NOS_MOp : NOS_LeafOp<"m", "Bias-corrected running average of g">;
+def NOS_VOp : NOS_LeafOp<"v", "Bias-corrected running average of g^2">;
+def NOS_GammaOp : NOS_LeafOp<"gamma", "Bias-corrected running average of g^3">;
+def NOS_WOp : NOS_LeafOp<"w", "The parameter's current value">;
+def NOS_AdamOp : NOS_LeafOp<"adam", "Adam's update m / (sqrt(v) + eps)">;
+def NOS_RMSPropOp : NOS_LeafOp<"rmsprop", "g / (sqrt(v) + eps)">;
+def NOS_LDOp : NOS_LeafOp<"ld", "Linear decay max(0, 1 - t/T)">;
+
+class NOS_StochasticLeafOp<string mnemonic, string desc>
+    : NOS_LeafOp<mnemonic, desc> {
+  let description = [{
+    `stream` is the node word of the Philox counter: the pre-order index of
+    the op among the rule's random ops once canonical (nos-number-streams).
+  }];
+  let arguments = (ins I32Attr:$stream);
+  let assemblyFormat = "`[` $stream `]` attr-dict";
+  let builders = [OpBuilder<(ins "uint32_t":$stream), [{
+    build($_builder, $_state, $_builder.getF32Type(), stream);
+  }]>];
+}
+
+def NOS_NoiseOp : NOS_StochasticLeafOp<"noise", "Gaussian noise, std 0.1">;
+def NOS_ANoiseOp : NOS_StochasticLeafOp<"anoise",
+    "Annealed Gaussian noise, variance 1/(1+t)^0.55">;
+
+class NOS_PeriodicScheduleOp<string mnemonic, string desc>
+    : NOS_LeafOp<mnemonic, desc> {
+  let arguments = (ins F64Attr:$n);
+  let assemblyFormat = "$n attr-dict";
+  let builders = [OpBuilder<(ins "double":$n), [{
+    build($_builder, $_state, $_builder.getF32Type(), $_builder.getF64FloatAttr(n));
+  }]>];
+  let hasVerifier = 1;
+}
+
+def NOS_CDOp : NOS_PeriodicScheduleOp<"cd",
+    "Cosine decay 0.5 (1 + cos(2 pi n t / T))">;
+def NOS_RDOp : NOS_PeriodicScheduleOp<"rd",
+    "Restart decay 0.5 (1 + cos(pi ((n t) mod T) / T))">;
+
+def NOS_ConstantOp : NOS_LeafOp<"constant", "A numeric literal",
+                                [ConstantLike]> {
+  let arguments = (ins F64Attr:$value);
+  let assemblyFormat = "$value attr-dict";
+  let builders = [];
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Functions
+//===----------------------------------------------------------------------===//
+
+class NOS_UnaryOp<string mnemonic, string desc, list<Trait> traits = []>
+    : NOS_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+  let summary = desc;
+  let arguments = (ins F32:$x);
+  let results = (outs F32:$result);
+  let assemblyFormat = "$x attr-dict";
+  let hasFolder = 1;
+}
+
+def NOS_NegOp : NOS_UnaryOp<"neg", "Negation -x">;
+def NOS_ExpOp : NOS_UnaryOp<"exp", "Exponential e^x">;
+def NOS_LogOp : NOS_UnaryOp<"log", "Logarithm of the magnitude, log|x|">;
+def NOS_SqrtOp : NOS_UnaryOp<"sqrt", "Square root of the magnitude, sqrt|x|">;
+def NOS_SignOp : NOS_UnaryOp<"sign", "Sign: -1, 0 or 1 (NaN stays NaN)">;
+
+def NOS_ClipOp : NOS_UnaryOp<"clip", "Clamp to [-c, c]"> {
+  let arguments = (ins F32:$x, F64Attr:$c);
+  let assemblyFormat = "$x `,` $c attr-dict";
+  let hasVerifier = 1;
+}
+
+def NOS_DropOp : NOS_UnaryOp<"drop", "Dropout with drop probability p"> {
+  let description = [{
+    Keeps x where a uniform draw u in [0, 1) satisfies u >= p, else 0; no
+    rescaling. `stream` is the Philox node word (see nos.noise).
+  }];
+  let arguments = (ins F32:$x, F64Attr:$p, I32Attr:$stream);
+  let assemblyFormat = "$x `,` $p `[` $stream `]` attr-dict";
+  let hasVerifier = 1;
+}
+
+def NOS_EmaOp : NOS_Op<"ema", [Pure, SameOperandsAndResultType]> {
+  let summary = "Raw running average of x with a literal beta";
+  let description = [{
+    e <- beta e + (1 - beta) x, updated before use, starting at 0 and not
+    bias-corrected. Gets its own state buffer.
+  }];
+  let arguments = (ins F32:$x, F64Attr:$beta);
+  let results = (outs F32:$result);
+  let assemblyFormat = "$x `,` $beta attr-dict";
+  let hasVerifier = 1;
+}
+
+class NOS_BinaryOp<string mnemonic, string desc, list<Trait> traits = []>
+    : NOS_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+  let summary = desc;
+  let arguments = (ins F32:$lhs, F32:$rhs);
+  let results = (outs F32:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict";
+  let hasFolder = 1;
+}
+
+def NOS_AddOp : NOS_BinaryOp<"add", "x + y", [Commutative]> {
+  let hasCanonicalizer = 1;
+}
+def NOS_SubOp : NOS_BinaryOp<"sub", "x - y">;
+def NOS_MulOp : NOS_BinaryOp<"mul", "x * y", [Commutative]> {
+  let hasCanonicalizer = 1;
+}
+def NOS_DivOp : NOS_BinaryOp<"div", "Protected division x / (y + delta)">;
+def NOS_PowOp : NOS_BinaryOp<"pow", "x ^ y (NaN where undefined)">;
+def NOS_LeftOp : NOS_BinaryOp<"left", "Keeps the left operand">;
+
+#endif // NOS_OPS_TD

@@ -1,0 +1,317 @@
+//===- ElementLowering.cpp - One element's update in arith/math -----------===//
+//
+// The per-element semantics of docs/language.md in f32 arith/math ops. Every
+// choice here mirrors the reference interpreter: log and sqrt of the
+// magnitude, protected division, NaN-propagating clip and sign, pow with
+// C's special cases, and Philox draws converted exactly to floats.
+//
+//===----------------------------------------------------------------------===//
+#include "ElementLowering.h"
+
+#include "nos/Philox.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cfloat>
+
+using namespace mlir;
+using namespace mlir::nos;
+using Pred = arith::CmpFPredicate;
+
+ElementEmitter::ElementEmitter(OpBuilder &builder, Location loc,
+                               unsigned width, const KernelScalars &scalars,
+                               const KernelLayout &layout)
+    : b(builder), loc(loc), width(width), s(scalars), layout(layout) {}
+
+Type ElementEmitter::floatType() const {
+  Type f32 = b.getF32Type();
+  return width == 1 ? f32 : VectorType::get({width}, f32);
+}
+
+Type ElementEmitter::intType(unsigned bits) const {
+  Type i = b.getIntegerType(bits);
+  return width == 1 ? i : VectorType::get({width}, i);
+}
+
+Value ElementEmitter::splat(Value scalar) {
+  if (width == 1)
+    return scalar;
+  auto type = VectorType::get({width}, scalar.getType());
+  return b.create<vector::BroadcastOp>(loc, type, scalar);
+}
+
+Value ElementEmitter::constant(double value) {
+  auto attr = b.getF32FloatAttr(float(value));
+  if (width == 1)
+    return b.create<arith::ConstantOp>(loc, attr);
+  auto type = cast<ShapedType>(floatType());
+  return b.create<arith::ConstantOp>(loc,
+                                     DenseElementsAttr::get(type, attr));
+}
+
+Value ElementEmitter::intConstant(uint64_t value, unsigned bits) {
+  auto attr = b.getIntegerAttr(b.getIntegerType(bits), value);
+  if (width == 1)
+    return b.create<arith::ConstantOp>(loc, attr);
+  auto type = cast<ShapedType>(intType(bits));
+  return b.create<arith::ConstantOp>(loc,
+                                     DenseElementsAttr::get(type, attr));
+}
+
+Value ElementEmitter::load(Value base, Value i) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  Value ptr = b.create<LLVM::GEPOp>(loc, ptrType, b.getF32Type(), base,
+                                    ArrayRef<LLVM::GEPArg>{i});
+  return b.create<LLVM::LoadOp>(loc, floatType(), ptr, /*alignment=*/4);
+}
+
+void ElementEmitter::store(Value value, Value base, Value i) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  Value ptr = b.create<LLVM::GEPOp>(loc, ptrType, b.getF32Type(), base,
+                                    ArrayRef<LLVM::GEPArg>{i});
+  b.create<LLVM::StoreOp>(loc, value, ptr, /*alignment=*/4);
+}
+
+Value ElementEmitter::select(Value cond, Value a, Value c) {
+  return b.create<arith::SelectOp>(loc, cond, a, c);
+}
+
+Value ElementEmitter::cmp(Pred pred, Value a, Value c) {
+  return b.create<arith::CmpFOp>(loc, pred, a, c);
+}
+
+/// beta * old + (1 - beta) * x, with (1 - beta) formed in f32 like
+/// PyTorch's CPU optimizers do.
+Value ElementEmitter::runningAverage(Value oldValue, Value x, Value beta) {
+  Value oneMinus = b.create<arith::SubFOp>(loc, constant(1.0), beta);
+  Value kept = b.create<arith::MulFOp>(loc, beta, oldValue);
+  Value added = b.create<arith::MulFOp>(loc, oneMinus, x);
+  return b.create<arith::AddFOp>(loc, kept, added);
+}
+
+Value ElementEmitter::updateSlot(unsigned slot, Value x, Value beta,
+                                 Value i) {
+  Value updated = runningAverage(load(ptrs->state[slot], i), x, beta);
+  store(updated, ptrs->state[slot], i);
+  return updated;
+}
+
+/// m, v and gamma are updated before the rule reads them (DSL §1).
+void ElementEmitter::updateMoments(Value grad, Value i) {
+  unsigned slot = 0;
+  Value g2 = b.create<arith::MulFOp>(loc, grad, grad);
+  auto moment = [&](bool used, Value x, int k) -> Value {
+    if (!used)
+      return {};
+    Value raw = updateSlot(slot++, x, splat(s.beta[k]), i);
+    return b.create<arith::MulFOp>(loc, raw, splat(s.bc[k]));
+  };
+  m = moment(layout.usesM, grad, 0);
+  v = moment(layout.usesV, g2, 1);
+  Value g3 = layout.usesGamma ? b.create<arith::MulFOp>(loc, g2, grad) : g2;
+  gamma = moment(layout.usesGamma, g3, 2);
+}
+
+void ElementEmitter::emit(RuleOp rule, Value i,
+                          const TensorPointers &pointers) {
+  ptrs = &pointers;
+  lowered.clear();
+  g = load(ptrs->g, i);
+  w = load(ptrs->w, i);
+  updateMoments(g, i);
+  for (Operation &op : rule.getBody().front().without_terminator())
+    lowered[op.getResult(0)] = lowerOp(&op, i);
+  Value update = lowered.lookup(rule.getUpdate());
+  Value step = b.create<arith::MulFOp>(loc, splat(s.lr), update);
+  store(b.create<arith::SubFOp>(loc, w, step), ptrs->w, i);
+}
+
+Value ElementEmitter::lowerOp(Operation *op, Value i) {
+  if (auto ema = dyn_cast<EmaOp>(op)) {
+    auto position = llvm::find(layout.emas, ema) - layout.emas.begin();
+    unsigned slot = layout.firstEmaSlot() + unsigned(position);
+    Value beta = constant(ema.getBeta().convertToDouble());
+    return updateSlot(slot, lowered.lookup(ema.getX()), beta, i);
+  }
+  if (op->getNumOperands() == 0)
+    return lowerLeaf(op, i);
+  Value x = lowered.lookup(op->getOperand(0));
+  if (op->getNumOperands() == 1)
+    return lowerUnary(op, x, i);
+  return lowerBinary(op, x, lowered.lookup(op->getOperand(1)));
+}
+
+Value ElementEmitter::sqrtPlusEps(Value x) {
+  Value root = b.create<math::SqrtOp>(loc, x);
+  return b.create<arith::AddFOp>(loc, root, splat(s.eps));
+}
+
+Value ElementEmitter::lowerLeaf(Operation *op, Value i) {
+  if (isa<LDOp, CDOp, RDOp>(op)) {
+    auto position = llvm::find(layout.schedules, op) - layout.schedules.begin();
+    return splat(s.sched[position]);
+  }
+  if (auto c = dyn_cast<ConstantOp>(op))
+    return constant(c.getValue().convertToDouble());
+  if (auto noise = dyn_cast<NoiseOp>(op))
+    return b.create<arith::MulFOp>(loc, normal(i, noise.getStream()),
+                                   constant(0.1));
+  if (auto noise = dyn_cast<ANoiseOp>(op))
+    return b.create<arith::MulFOp>(loc, normal(i, noise.getStream()),
+                                   splat(s.anoiseStd));
+  if (isa<G2Op>(op))
+    return b.create<arith::MulFOp>(loc, g, g);
+  if (isa<G3Op>(op))
+    return b.create<arith::MulFOp>(loc, b.create<arith::MulFOp>(loc, g, g), g);
+  if (isa<AdamOp>(op))
+    return b.create<arith::DivFOp>(loc, m, sqrtPlusEps(v));
+  if (isa<RMSPropOp>(op))
+    return b.create<arith::DivFOp>(loc, g, sqrtPlusEps(v));
+  if (isa<GOp>(op))
+    return g;
+  if (isa<WOp>(op))
+    return w;
+  if (isa<MOp>(op))
+    return m;
+  if (isa<VOp>(op))
+    return v;
+  assert(isa<GammaOp>(op) && "unhandled nos leaf op");
+  return gamma;
+}
+
+Value ElementEmitter::lowerUnary(Operation *op, Value x, Value i) {
+  if (isa<NegOp>(op))
+    return b.create<arith::NegFOp>(loc, x);
+  if (isa<ExpOp>(op))
+    return b.create<math::ExpOp>(loc, x);
+  if (isa<LogOp>(op))
+    return logAbs(x);
+  if (isa<SqrtOp>(op))
+    return b.create<math::SqrtOp>(loc, b.create<math::AbsFOp>(loc, x));
+  if (isa<SignOp>(op))
+    return sign(x);
+  if (auto clip = dyn_cast<ClipOp>(op)) {
+    double c = clip.getC().convertToDouble();
+    Value low = b.create<arith::MaximumFOp>(loc, x, constant(-c));
+    return b.create<arith::MinimumFOp>(loc, low, constant(c));
+  }
+  auto drop = cast<DropOp>(op);
+  Value u = uniform(philox(i, drop.getStream())[0], /*openAtZero=*/false);
+  Value p = constant(drop.getP().convertToDouble());
+  return select(cmp(Pred::OGE, u, p), x, constant(0.0));
+}
+
+Value ElementEmitter::lowerBinary(Operation *op, Value x, Value y) {
+  if (isa<AddOp>(op))
+    return b.create<arith::AddFOp>(loc, x, y);
+  if (isa<SubOp>(op))
+    return b.create<arith::SubFOp>(loc, x, y);
+  if (isa<MulOp>(op))
+    return b.create<arith::MulFOp>(loc, x, y);
+  if (isa<DivOp>(op))
+    return b.create<arith::DivFOp>(
+        loc, x, b.create<arith::AddFOp>(loc, y, splat(s.delta)));
+  if (isa<PowOp>(op))
+    return pow(x, y);
+  assert(isa<LeftOp>(op) && "unhandled nos binary op");
+  return x;
+}
+
+/// -1, 0 or 1; NaN (and -0) pass through unchanged.
+Value ElementEmitter::sign(Value x) {
+  Value zero = constant(0.0);
+  Value negOrSelf = select(cmp(Pred::OLT, x, zero), constant(-1.0), x);
+  return select(cmp(Pred::OGT, x, zero), constant(1.0), negOrSelf);
+}
+
+/// log|x|. The polynomial log clamps subnormal inputs to the smallest normal
+/// number, so they are scaled up by 2^24 first and the logarithm corrected.
+Value ElementEmitter::logAbs(Value x) {
+  Value magnitude = b.create<math::AbsFOp>(loc, x);
+  Value tiny = cmp(Pred::OLT, magnitude, constant(FLT_MIN));
+  Value scaled =
+      b.create<arith::MulFOp>(loc, magnitude, constant(16777216.0));
+  Value log = b.create<math::LogOp>(loc, select(tiny, scaled, magnitude));
+  Value corrected = b.create<arith::SubFOp>(loc, log, constant(24 * M_LN2));
+  return select(tiny, corrected, log);
+}
+
+/// C's pow: exp(y log|x|), negated for x < 0 and odd integer y, NaN for x < 0
+/// and non-integer y, 1 when y = 0 or x = 1.
+Value ElementEmitter::pow(Value x, Value y) {
+  Value product = b.create<arith::MulFOp>(loc, y, logAbs(x));
+  Value magnitude = b.create<math::ExpOp>(loc, product);
+  Value isInteger = cmp(Pred::OEQ, b.create<math::FloorOp>(loc, y), y);
+  Value half = b.create<arith::MulFOp>(loc, y, constant(0.5));
+  Value isOdd = b.create<arith::AndIOp>(
+      loc, isInteger, cmp(Pred::ONE, b.create<math::FloorOp>(loc, half), half));
+  Value negated = b.create<arith::NegFOp>(loc, magnitude);
+  Value nan = constant(std::numeric_limits<float>::quiet_NaN());
+  Value ofNegative = select(isInteger, select(isOdd, negated, magnitude), nan);
+  Value result = select(cmp(Pred::OLT, x, constant(0.0)), ofNegative, magnitude);
+  Value isOne = b.create<arith::OrIOp>(loc, cmp(Pred::OEQ, y, constant(0.0)),
+                                       cmp(Pred::OEQ, x, constant(1.0)));
+  return select(isOne, constant(1.0), result);
+}
+
+Value ElementEmitter::laneIndices(Value i) {
+  if (width == 1)
+    return i;
+  SmallVector<int64_t> lanes;
+  for (unsigned lane = 0; lane < width; ++lane)
+    lanes.push_back(lane);
+  auto type = cast<ShapedType>(intType(64));
+  Value offsets = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(type, ArrayRef<int64_t>(lanes)));
+  return b.create<arith::AddIOp>(loc, splat(i), offsets);
+}
+
+/// Philox-4x32-10 with counter (index lo, index hi, step, node) and key seed,
+/// round for round as nos::philox4x32 in include/nos/Philox.h.
+SmallVector<Value, 4> ElementEmitter::philox(Value i, uint32_t node) {
+  Value index = b.create<arith::AddIOp>(loc, laneIndices(i), splat(s.rngBase));
+  Type i32 = intType(32);
+  Value c0 = b.create<arith::TruncIOp>(loc, i32, index);
+  Value c1 = b.create<arith::TruncIOp>(
+      loc, i32, b.create<arith::ShRUIOp>(loc, index, intConstant(32, 64)));
+  Value c2 = splat(s.step32), c3 = intConstant(node, 32);
+  Value k0 = splat(s.seedLo), k1 = splat(s.seedHi);
+  for (int round = 0; round < 10; ++round) {
+    auto p0 = b.create<arith::MulUIExtendedOp>(loc, c0,
+                                               intConstant(::nos::kPhiloxM0, 32));
+    auto p1 = b.create<arith::MulUIExtendedOp>(loc, c2,
+                                               intConstant(::nos::kPhiloxM1, 32));
+    Value n0 = b.create<arith::XOrIOp>(
+        loc, b.create<arith::XOrIOp>(loc, p1.getHigh(), c1), k0);
+    Value n2 = b.create<arith::XOrIOp>(
+        loc, b.create<arith::XOrIOp>(loc, p0.getHigh(), c3), k1);
+    c0 = n0, c1 = p1.getLow(), c2 = n2, c3 = p0.getLow();
+    k0 = b.create<arith::AddIOp>(loc, k0, intConstant(::nos::kPhiloxW0, 32));
+    k1 = b.create<arith::AddIOp>(loc, k1, intConstant(::nos::kPhiloxW1, 32));
+  }
+  return {c0, c1, c2, c3};
+}
+
+/// (bits >> 8) * 2^-24, or ((bits >> 8) + 1) * 2^-24: exact in f32.
+Value ElementEmitter::uniform(Value bits, bool openAtZero) {
+  Value top = b.create<arith::ShRUIOp>(loc, bits, intConstant(8, 32));
+  if (openAtZero)
+    top = b.create<arith::AddIOp>(loc, top, intConstant(1, 32));
+  Value asFloat = b.create<arith::UIToFPOp>(loc, floatType(), top);
+  return b.create<arith::MulFOp>(loc, asFloat, constant(1.0 / 16777216.0));
+}
+
+/// Box-Muller from the first two Philox words.
+Value ElementEmitter::normal(Value i, uint32_t node) {
+  SmallVector<Value, 4> bits = philox(i, node);
+  Value u1 = uniform(bits[0], true), u2 = uniform(bits[1], false);
+  Value logU1 = b.create<math::LogOp>(loc, u1);
+  Value radius = b.create<math::SqrtOp>(
+      loc, b.create<arith::MulFOp>(loc, constant(-2.0), logU1));
+  Value angle = b.create<arith::MulFOp>(loc, u2, constant(2.0 * M_PI));
+  return b.create<arith::MulFOp>(loc, radius,
+                                 b.create<math::CosOp>(loc, angle));
+}

@@ -1,0 +1,80 @@
+//===- ElementLowering.h - One element's update in arith/math ---*- C++ -*-===//
+//
+// Emits the body of the kernel loop for one element (scalar f32) or one
+// vector of elements: state updates, the rule, the Philox draws and
+// w -= lr * U. Emitting the same body at two widths gives the vector loop and
+// its scalar tail.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_DIALECT_LIB_ELEMENTLOWERING_H
+#define NOS_DIALECT_LIB_ELEMENTLOWERING_H
+
+#include "nos/Dialect/NOSOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::nos {
+
+/// Per-call scalars read once from NosArgs and NosTensor.
+struct KernelScalars {
+  Value lr, beta[3], eps, delta, bc[3], anoiseStd;
+  SmallVector<Value> sched; // in KernelLayout::schedules order
+  Value step32, seedLo, seedHi; // i32
+  Value rngBase;               // i64, of the current tensor
+};
+
+/// Pointers of the current tensor.
+struct TensorPointers {
+  Value w, g;
+  SmallVector<Value> state; // KernelLayout slot order
+};
+
+class ElementEmitter {
+public:
+  ElementEmitter(OpBuilder &builder, Location loc, unsigned width,
+                 const KernelScalars &scalars, const KernelLayout &layout);
+
+  /// Emits the update of elements [i, i + width).
+  void emit(RuleOp rule, Value i, const TensorPointers &ptrs);
+
+private:
+  Type floatType() const;
+  Type intType(unsigned bits) const;
+  Value splat(Value scalar);
+  Value constant(double value);
+  Value intConstant(uint64_t value, unsigned bits);
+  Value load(Value base, Value i);
+  void store(Value value, Value base, Value i);
+  Value runningAverage(Value oldValue, Value x, Value beta);
+  Value updateSlot(unsigned slot, Value x, Value beta, Value i);
+  void updateMoments(Value g, Value i);
+  Value sqrtPlusEps(Value x);
+  Value laneIndices(Value i);
+  Value lowerOp(Operation *op, Value i);
+  Value lowerLeaf(Operation *op, Value i);
+  Value lowerUnary(Operation *op, Value x, Value i);
+  Value lowerBinary(Operation *op, Value x, Value y);
+  Value sign(Value x);
+  Value logAbs(Value x);
+  Value pow(Value x, Value y);
+  Value select(Value cond, Value a, Value b);
+  Value cmp(arith::CmpFPredicate pred, Value a, Value b);
+  /// Philox-4x32-10 for the elements at i and the given node word.
+  SmallVector<Value, 4> philox(Value i, uint32_t node);
+  Value uniform(Value bits, bool openAtZero);
+  Value normal(Value i, uint32_t node);
+
+  OpBuilder &b;
+  Location loc;
+  unsigned width;
+  const KernelScalars &s;
+  const KernelLayout &layout;
+  const TensorPointers *ptrs = nullptr;
+  DenseMap<Value, Value> lowered;
+  Value g, w, m, v, gamma; // this element's inputs and updated moments
+};
+
+} // namespace mlir::nos
+
+#endif // NOS_DIALECT_LIB_ELEMENTLOWERING_H

@@ -1,0 +1,50 @@
+/*===- KernelABI.h - The calling convention of compiled kernels -*- C -*-===//
+ *
+ * Plain C structs shared by the compiler (which emits code that reads them)
+ * and the runtime (which fills them). Everything a training loop changes per
+ * step lives in NosArgs, so changing it never recompiles; per-step scalars
+ * that need pow/cos (bias corrections, schedules) are computed once on the
+ * host in double precision by nos::makeArgs (runtime/Args.h) rather than per
+ * element in the kernel. Changing this layout changes kNosAbiVersion.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef NOS_KERNELABI_H
+#define NOS_KERNELABI_H
+
+#include <stdint.h>
+
+#define NOS_MAX_STATE 8
+#define NOS_MAX_SCHEDULES 8
+#define NOS_ABI_VERSION 1
+
+/* One contiguous slice of one parameter. state[k] is the k-th slot of the
+ * kernel's state layout (m, v, gamma that the rule uses, then each ema in
+ * canonical order). rng_base is the element index of w[0] in the random
+ * stream (DSL §6), so a slice of a tensor draws the numbers its elements
+ * would draw in a whole-tensor call. */
+typedef struct NosTensor {
+  float *w;
+  const float *g;
+  float *state[NOS_MAX_STATE];
+  int64_t n;
+  int64_t rng_base;
+} NosTensor;
+
+typedef struct NosArgs {
+  float lr;
+  float beta1, beta2, beta3; /* m, v, gamma */
+  float eps;                 /* adam, rmsprop */
+  float delta;               /* protected division */
+  float bc1, bc2, bc3;       /* 1 / (1 - beta^t): bias corrections */
+  float anoise_std;          /* (1 + t)^-0.275 */
+  float sched[NOS_MAX_SCHEDULES]; /* schedule values, kernel's order */
+  int64_t step;
+  int64_t total_steps;
+  uint64_t seed;
+} NosArgs;
+
+/* Updates every slice of the table in one pass over memory. */
+typedef void (*NosCpuKernelFn)(const NosTensor *table, int64_t count,
+                               const NosArgs *args);
+
+#endif /* NOS_KERNELABI_H */

@@ -1,0 +1,224 @@
+//===- DiskCache.cpp - On-disk cache of compiled kernels --------*- C++ -*-===//
+//
+// Reading validates everything (size, magic, version, length, checksum) so
+// that a torn, truncated or bit-flipped file reads as a miss and the kernel is
+// simply recompiled; writing goes through a unique temporary file and rename
+// so readers only ever see complete entries, whoever wins a race.
+//
+//===----------------------------------------------------------------------===//
+#include "DiskCache.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+namespace nos {
+namespace {
+
+constexpr char kMagic[4] = {'N', 'O', 'S', 'K'};
+constexpr size_t kHeaderSize = 4 + 4 + 8 + 4;
+
+std::string osError(const std::string &what) {
+  return what + ": " + std::strerror(errno);
+}
+
+void putLE(std::string &out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i, v >>= 8)
+    out += char(v & 0xff);
+}
+
+uint64_t getLE(const char *p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    v = v << 8 | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+uint32_t checksum(std::string_view payload) {
+  return uint32_t(crc32_z(crc32_z(0, nullptr, 0),
+                          reinterpret_cast<const Bytef *>(payload.data()),
+                          payload.size()));
+}
+
+std::string encodeHeader(std::string_view payload) {
+  std::string h(kMagic, sizeof kMagic);
+  putLE(h, DiskCache::kFormatVersion, 4);
+  putLE(h, payload.size(), 8);
+  putLE(h, checksum(payload), 4);
+  return h;
+}
+
+/// Returns "" if `bytes` is a complete, intact entry.
+std::string checkEntry(const std::string &bytes) {
+  if (bytes.size() < kHeaderSize)
+    return "truncated header (" + std::to_string(bytes.size()) + " bytes)";
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return "bad magic (not a nos kernel cache entry)";
+  uint64_t version = getLE(bytes.data() + 4, 4);
+  if (version != DiskCache::kFormatVersion)
+    return "format version " + std::to_string(version) + ", expected " +
+           std::to_string(DiskCache::kFormatVersion);
+  uint64_t length = getLE(bytes.data() + 8, 8);
+  uint64_t have = bytes.size() - kHeaderSize;
+  if (have != length)
+    return (have < length ? "truncated payload: " : "size mismatch: ") +
+           std::string("header says ") + std::to_string(length) +
+           " bytes, file has " + std::to_string(have);
+  uint32_t crc = uint32_t(getLE(bytes.data() + 16, 4));
+  if (crc != checksum(std::string_view(bytes).substr(kHeaderSize)))
+    return "checksum mismatch (corrupted entry)";
+  return "";
+}
+
+/// Reads the file; on failure returns false with the reason in `why`.
+bool readFile(const std::string &path, std::string &bytes, std::string &why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = errno == ENOENT ? "no entry" : osError("cannot open");
+    return false;
+  }
+  char buf[1 << 16];
+  ssize_t got;
+  while ((got = ::read(fd, buf, sizeof buf)) != 0) {
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      why = osError("read failed");
+      ::close(fd);
+      return false;
+    }
+    bytes.append(buf, size_t(got));
+  }
+  ::close(fd);
+  return true;
+}
+
+bool writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t w = ::write(fd, data.data(), data.size());
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    data.remove_prefix(size_t(w));
+  }
+  return true;
+}
+
+/// Writes header + payload to a fresh temporary file and renames it to
+/// `path`; never leaves anything under `path` but a complete entry.
+bool writeAtomically(const std::string &path, std::string_view header,
+                     std::string_view payload, std::string &why) {
+  std::string tmp = path + ".tmpXXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    why = osError("cannot create a temporary file in the cache directory");
+    return false;
+  }
+  bool ok = writeAll(fd, header) && writeAll(fd, payload) &&
+            ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;
+  if (!ok)
+    why = osError("write failed");
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    why = osError("write failed");
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    why = osError("cannot rename the temporary file");
+  }
+  if (!ok)
+    ::unlink(tmp.c_str());
+  return ok;
+}
+
+void syncDir(const std::string &dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd); // best effort: makes the rename itself durable
+    ::close(fd);
+  }
+}
+
+std::string envOr(const char *name) {
+  const char *v = std::getenv(name);
+  return v ? v : "";
+}
+
+} // namespace
+
+DiskCache::DiskCache(std::string dir)
+    : dir_(dir.empty() ? defaultDir() : std::move(dir)) {}
+
+std::string DiskCache::defaultDir() {
+  if (std::string d = envOr("NOS_CACHE_DIR"); !d.empty())
+    return d;
+  if (std::string d = envOr("XDG_CACHE_HOME"); !d.empty())
+    return d + "/nos";
+  if (std::string d = envOr("HOME"); !d.empty())
+    return d + "/.cache/nos";
+  return "";
+}
+
+bool DiskCache::isValidKey(const std::string &key) {
+  if (key.empty() || key.size() > 128)
+    return false;
+  for (char c : key)
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
+
+std::string DiskCache::pathFor(const std::string &key) const {
+  return dir_ + "/" + key + ".nosk";
+}
+
+std::optional<std::string> DiskCache::load(const std::string &key,
+                                           std::string *whyNot) const {
+  std::string why, bytes;
+  if (dir_.empty()) {
+    why = "no cache directory (set NOS_CACHE_DIR or HOME)";
+  } else if (!isValidKey(key)) {
+    why = "invalid cache key '" + key + "' (expected hex digits)";
+  } else {
+    std::string path = pathFor(key);
+    if (readFile(path, bytes, why))
+      why = checkEntry(bytes);
+    if (!why.empty())
+      why = path + ": " + why;
+  }
+  if (why.empty()) {
+    bytes.erase(0, kHeaderSize);
+    return bytes;
+  }
+  if (whyNot)
+    *whyNot = why;
+  return std::nullopt;
+}
+
+bool DiskCache::store(const std::string &key, std::string_view payload,
+                      std::string *error) {
+  std::string why;
+  std::error_code ec;
+  if (dir_.empty())
+    why = "no cache directory (set NOS_CACHE_DIR or HOME)";
+  else if (!isValidKey(key))
+    why = "invalid cache key '" + key + "' (expected hex digits)";
+  else if (std::filesystem::create_directories(dir_, ec), ec)
+    why = "cannot create cache directory " + dir_ + ": " + ec.message();
+  else if (writeAtomically(pathFor(key), encodeHeader(payload), payload, why))
+    syncDir(dir_);
+  else
+    why = pathFor(key) + ": " + why;
+  if (error)
+    *error = why;
+  return why.empty();
+}
+
+} // namespace nos

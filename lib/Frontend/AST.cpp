@@ -1,0 +1,164 @@
+//===- AST.cpp - Construction and naming of rule nodes ---------------------===//
+//
+// The node constructors and the spellings shared by the parser, the printer
+// and diagnostics. Constructors fill only the fields that matter for a node's
+// kind so that structural comparison can ignore the rest.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nos/AST.h"
+
+namespace nos {
+
+static std::shared_ptr<Expr> makeNode(Expr::Kind kind, SourceLoc loc) {
+  auto e = std::make_shared<Expr>();
+  e->kind = kind;
+  e->loc = loc;
+  return e;
+}
+
+ExprPtr makeOperand(Operand op, SourceLoc loc) {
+  auto e = makeNode(Expr::Kind::Operand, loc);
+  e->operand = op;
+  return e;
+}
+
+ExprPtr makeLiteral(double value, SourceLoc loc) {
+  auto e = makeNode(Expr::Kind::Literal, loc);
+  e->param = value;
+  return e;
+}
+
+ExprPtr makeSchedule(Schedule s, double n, SourceLoc loc) {
+  auto e = makeNode(Expr::Kind::Schedule, loc);
+  e->schedule = s;
+  // ld has no parameter; a stray n must not make two ld nodes differ.
+  e->param = s == Schedule::LD ? 0.0 : n;
+  return e;
+}
+
+ExprPtr makeUnary(UnaryFn fn, ExprPtr x, double param, SourceLoc loc) {
+  auto e = makeNode(Expr::Kind::Unary, loc);
+  e->unary = fn;
+  e->param = (fn == UnaryFn::Clip || fn == UnaryFn::Drop) ? param : 0.0;
+  e->lhs = std::move(x);
+  return e;
+}
+
+ExprPtr makeBinary(BinaryFn fn, ExprPtr lhs, ExprPtr rhs, SourceLoc loc) {
+  auto e = makeNode(Expr::Kind::Binary, loc);
+  e->binary = fn;
+  e->lhs = std::move(lhs);
+  e->rhs = std::move(rhs);
+  return e;
+}
+
+ExprPtr makeEma(ExprPtr x, double beta, SourceLoc loc) {
+  auto e = makeNode(Expr::Kind::Ema, loc);
+  e->param = beta;
+  e->lhs = std::move(x);
+  return e;
+}
+
+double defaultScheduleN(Schedule s) {
+  switch (s) {
+  case Schedule::LD:
+    return 0.0;
+  case Schedule::CD:
+    return 0.5;
+  case Schedule::RD:
+    return 1.0;
+  }
+  return 0.0;
+}
+
+const char *spelling(Operand op) {
+  switch (op) {
+  case Operand::G:
+    return "g";
+  case Operand::G2:
+    return "g2";
+  case Operand::G3:
+    return "g3";
+  case Operand::M:
+    return "m";
+  case Operand::V:
+    return "v";
+  case Operand::Gamma:
+    return "gamma";
+  case Operand::W:
+    return "w";
+  case Operand::Noise:
+    return "noise";
+  case Operand::ANoise:
+    return "anoise";
+  case Operand::Adam:
+    return "adam";
+  case Operand::RMSProp:
+    return "rmsprop";
+  }
+  return "?";
+}
+
+const char *spelling(Schedule s) {
+  switch (s) {
+  case Schedule::LD:
+    return "ld";
+  case Schedule::CD:
+    return "cd";
+  case Schedule::RD:
+    return "rd";
+  }
+  return "?";
+}
+
+const char *spelling(UnaryFn fn) {
+  switch (fn) {
+  case UnaryFn::Neg:
+    return "-";
+  case UnaryFn::Exp:
+    return "exp";
+  case UnaryFn::Log:
+    return "log";
+  case UnaryFn::Sqrt:
+    return "sqrt";
+  case UnaryFn::Sign:
+    return "sign";
+  case UnaryFn::Clip:
+    return "clip";
+  case UnaryFn::Drop:
+    return "drop";
+  }
+  return "?";
+}
+
+const char *spelling(BinaryFn fn) {
+  switch (fn) {
+  case BinaryFn::Add:
+    return "+";
+  case BinaryFn::Sub:
+    return "-";
+  case BinaryFn::Mul:
+    return "*";
+  case BinaryFn::Div:
+    return "/";
+  case BinaryFn::Pow:
+    return "^";
+  case BinaryFn::Left:
+    return "left";
+  }
+  return "?";
+}
+
+bool isStochastic(const Expr &e) {
+  switch (e.kind) {
+  case Expr::Kind::Operand:
+    return e.operand == Operand::Noise || e.operand == Operand::ANoise;
+  case Expr::Kind::Unary:
+    return e.unary == UnaryFn::Drop;
+  default:
+    return false;
+  }
+}
+
+} // namespace nos

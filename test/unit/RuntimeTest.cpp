@@ -1,0 +1,349 @@
+//===- RuntimeTest.cpp - Tests of the CPU runtime ---------------*- C++ -*-===//
+//
+// Exercises makeArgs, the table splitting and thread pool of CpuExecutor and
+// StateBuffers with a hand-written kernel, so the runtime is tested without
+// the compiler. The kernel logs every call so the tests can check that each
+// thread ran once and that the slices tile every tensor exactly.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Runtime.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace nos;
+
+namespace {
+
+struct Call {
+  std::thread::id thread;
+  std::vector<NosTensor> slices;
+};
+
+std::mutex logMutex;
+std::vector<Call> callLog;
+
+/// w -= lr * g and state[0][i] = rng_base + i: the second shows which element
+/// index of the random stream each slice believed it started at.
+void sgdKernel(const NosTensor *table, int64_t count, const NosArgs *args) {
+  for (int64_t t = 0; t < count; ++t) {
+    const NosTensor &x = table[t];
+    for (int64_t i = 0; i < x.n; ++i) {
+      x.w[i] -= args->lr * x.g[i];
+      x.state[0][i] = float(x.rng_base + i);
+    }
+  }
+  std::lock_guard<std::mutex> lock(logMutex);
+  callLog.push_back({std::this_thread::get_id(), {table, table + count}});
+}
+
+/// Parameters, gradients and one state slot for tensors of given sizes.
+struct Model {
+  std::vector<std::vector<float>> w, g;
+  StateBuffers state;
+  std::vector<NosTensor> table;
+
+  explicit Model(const std::vector<int64_t> &sizes) : state(sizes, 1) {
+    for (size_t t = 0; t < sizes.size(); ++t) {
+      w.emplace_back(size_t(sizes[t]));
+      g.emplace_back(size_t(sizes[t]));
+      for (int64_t i = 0; i < sizes[t]; ++i) {
+        w[t][i] = float(i % 13);
+        g[t][i] = float(i % 7 + t);
+      }
+      NosTensor x{};
+      x.w = w[t].data();
+      x.g = g[t].data();
+      x.n = sizes[t];
+      x.rng_base = int64_t(t) * 1000;
+      table.push_back(x);
+    }
+    state.fillTable(table);
+  }
+};
+
+/// Which tensor of `m` a slice points into, and at which offset.
+std::pair<size_t, int64_t> locate(const Model &m, const NosTensor &s) {
+  for (size_t t = 0; t < m.table.size(); ++t) {
+    const float *base = m.table[t].w;
+    if (s.w >= base && s.w < base + m.table[t].n)
+      return {t, s.w - base};
+  }
+  FAIL("slice does not point into any tensor");
+  return {0, 0};
+}
+
+void checkSliceConsistent(const Model &m, const NosTensor &s, size_t t,
+                          int64_t off) {
+  const NosTensor &whole = m.table[t];
+  CHECK(s.g == whole.g + off);
+  CHECK(s.state[0] == whole.state[0] + off);
+  CHECK(s.state[1] == nullptr);
+  CHECK(s.rng_base == whole.rng_base + off);
+  CHECK(off + s.n <= whole.n);
+  CHECK(off % kChunkAlign == 0);
+  CHECK(((off + s.n) % kChunkAlign == 0 || off + s.n == whole.n));
+}
+
+/// Every element of every tensor was covered by exactly one slice.
+void checkCoverage(const Model &m, const std::vector<Call> &calls) {
+  std::vector<std::vector<int>> seen;
+  for (const NosTensor &x : m.table)
+    seen.emplace_back(size_t(x.n), 0);
+  for (const Call &c : calls)
+    for (const NosTensor &s : c.slices) {
+      if (s.n == 0)
+        continue; // an inline call passes empty tensors through
+      auto [t, off] = locate(m, s);
+      checkSliceConsistent(m, s, t, off);
+      for (int64_t i = 0; i < s.n; ++i)
+        ++seen[t][size_t(off + i)];
+    }
+  int64_t wrong = 0;
+  for (const std::vector<int> &counts : seen)
+    for (int c : counts)
+      wrong += c != 1;
+  CHECK(wrong == 0);
+}
+
+void checkValues(const Model &m, float lr) {
+  int64_t wrong = 0;
+  for (size_t t = 0; t < m.table.size(); ++t) {
+    const float *st = m.table[t].state[0];
+    for (int64_t i = 0; i < m.table[t].n; ++i) {
+      float want = float(i % 13) - lr * float(i % 7 + t);
+      wrong += m.w[t][size_t(i)] != want;
+      wrong += st[i] != float(int64_t(t) * 1000 + i);
+    }
+  }
+  CHECK(wrong == 0);
+}
+
+std::vector<Call> runLogged(CpuExecutor &ex, Model &m, const NosArgs &args) {
+  callLog.clear();
+  ex.run(sgdKernel, m.table.data(), int64_t(m.table.size()), args);
+  return callLog;
+}
+
+const std::vector<int64_t> kOddSizes = {0,     1, 63,     65, 100003, 64,
+                                        128,   0, 4097,   33, 250001, 1,
+                                        70000, 2, 131072, 0,  99};
+
+} // namespace
+
+TEST_CASE("CpuExecutor updates every element once", "[runtime]") {
+  for (int threads : {1, 2, 3, 8}) {
+    DYNAMIC_SECTION("threads = " << threads) {
+      CpuExecutor ex(threads);
+      REQUIRE(ex.threads() == threads);
+      Model m(kOddSizes);
+      NosArgs args{};
+      args.lr = 0.5f;
+      std::vector<Call> calls = runLogged(ex, m, args);
+      checkValues(m, 0.5f);
+      checkCoverage(m, calls);
+      std::set<std::thread::id> ids;
+      for (const Call &c : calls)
+        ids.insert(c.thread);
+      CHECK(ids.size() == calls.size()); // each thread called once
+      CHECK(int(calls.size()) == threads);
+    }
+  }
+}
+
+TEST_CASE("CpuExecutor balances contiguous runs", "[runtime]") {
+  CpuExecutor ex(8);
+  Model m(kOddSizes);
+  int64_t total = 0;
+  for (int64_t n : kOddSizes)
+    total += n;
+  std::vector<Call> calls = runLogged(ex, m, NosArgs{});
+  REQUIRE(calls.size() == 8);
+  for (const Call &c : calls) {
+    int64_t sum = 0;
+    for (const NosTensor &s : c.slices)
+      sum += s.n;
+    CHECK(std::abs(sum - total / 8) <= 2 * kChunkAlign);
+  }
+}
+
+TEST_CASE("CpuExecutor runs tiny tables inline", "[runtime]") {
+  CpuExecutor ex(4);
+  Model m({0, 10, 1000, 63});
+  NosArgs args{};
+  args.lr = 1.0f;
+  std::vector<Call> calls = runLogged(ex, m, args);
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].thread == std::this_thread::get_id());
+  CHECK(calls[0].slices.size() == 4);
+  checkValues(m, 1.0f);
+}
+
+TEST_CASE("CpuExecutor keeps its threads across calls", "[runtime]") {
+  CpuExecutor ex(3);
+  Model m({200000, 5});
+  std::set<std::thread::id> ids;
+  for (int step = 0; step < 200; ++step)
+    for (const Call &c : runLogged(ex, m, NosArgs{}))
+      ids.insert(c.thread);
+  CHECK(ids.size() == 3);
+  CHECK(ids.count(std::this_thread::get_id()) == 1);
+}
+
+TEST_CASE("CpuExecutor handles empty tables", "[runtime]") {
+  CpuExecutor ex(2);
+  callLog.clear();
+  ex.run(sgdKernel, nullptr, 0, NosArgs{});
+  CHECK(callLog.empty());
+  CHECK(CpuExecutor().threads() >= 1);
+}
+
+TEST_CASE("splitTable tiles tables for any part count", "[runtime]") {
+  std::vector<int64_t> sizes = {5, 0, 64, 1000, 129, 0, 3, 65536, 7};
+  Model m(sizes);
+  for (int parts = 1; parts <= 12; ++parts) {
+    auto split = splitTable(m.table.data(), int64_t(m.table.size()), parts);
+    CHECK(int(split.size()) <= parts);
+    std::vector<Call> calls;
+    for (auto &p : split) {
+      CHECK_FALSE(p.empty());
+      for (const NosTensor &x : p)
+        CHECK(x.n > 0);
+      calls.push_back({std::thread::id(), p});
+    }
+    checkCoverage(m, calls);
+  }
+  CHECK(splitTable(m.table.data(), 0, 4).empty());
+}
+
+TEST_CASE("sliceTensor offsets every pointer", "[runtime]") {
+  float w[10], g[10], s0[10];
+  NosTensor t{};
+  t.w = w;
+  t.g = g;
+  t.state[0] = s0;
+  t.n = 10;
+  t.rng_base = 7;
+  NosTensor s = sliceTensor(t, 4, 3);
+  CHECK(s.w == w + 4);
+  CHECK(s.g == g + 4);
+  CHECK(s.state[0] == s0 + 4);
+  CHECK(s.state[1] == nullptr);
+  CHECK(s.n == 3);
+  CHECK(s.rng_base == 11);
+}
+
+TEST_CASE("StateBuffers are zeroed, aligned and disjoint", "[runtime]") {
+  std::vector<int64_t> sizes = {3, 0, 17, 64, 1001};
+  StateBuffers sb(sizes, 3);
+  CHECK(sb.tensors() == sizes.size());
+  CHECK(sb.slots() == 3);
+  for (size_t t = 0; t < sizes.size(); ++t)
+    for (size_t k = 0; k < 3; ++k) {
+      float *p = sb.get(t, k);
+      CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0);
+      for (int64_t i = 0; i < sizes[t]; ++i) {
+        REQUIRE(p[i] == 0.0f);
+        p[i] = float(t * 10 + k);
+      }
+    }
+  for (size_t t = 0; t < sizes.size(); ++t)
+    for (size_t k = 0; k < 3; ++k)
+      for (int64_t i = 0; i < sizes[t]; ++i)
+        REQUIRE(sb.get(t, k)[i] == float(t * 10 + k));
+  sb.reset();
+  CHECK(sb.get(4, 2)[1000] == 0.0f);
+  CHECK_THROWS(sb.get(5, 0));
+  CHECK_THROWS(sb.get(0, 3));
+}
+
+TEST_CASE("StateBuffers fill a table", "[runtime]") {
+  StateBuffers sb({4, 8}, 2);
+  std::vector<NosTensor> table(2);
+  table[0].n = 4;
+  table[1].n = 8;
+  table[1].state[5] = reinterpret_cast<float *>(&table); // stale pointer
+  sb.fillTable(table);
+  CHECK(table[1].state[0] == sb.get(1, 0));
+  CHECK(table[1].state[1] == sb.get(1, 1));
+  CHECK(table[1].state[5] == nullptr);
+  std::vector<NosTensor> wrongCount(1);
+  CHECK_THROWS_AS(sb.fillTable(wrongCount), std::invalid_argument);
+  table[0].n = 5;
+  CHECK_THROWS_AS(sb.fillTable(table), std::invalid_argument);
+  CHECK_THROWS_AS(StateBuffers({1}, NOS_MAX_STATE + 1), std::invalid_argument);
+  CHECK_THROWS_AS(StateBuffers({-1}, 1), std::invalid_argument);
+}
+
+TEST_CASE("makeArgs computes the per-step scalars", "[runtime]") {
+  Hyper h;
+  h.lr = 0.01;
+  h.beta1 = 0.9;
+  h.beta2 = 0.999;
+  h.beta3 = 0.5;
+  h.eps = 1e-7;
+  h.delta = 1e-6;
+  h.totalSteps = 1000;
+  h.seed = 0x123456789abcULL;
+  std::vector<ScheduleSpec> sched = {
+      {Schedule::LD, 0}, {Schedule::CD, 0.5}, {Schedule::RD, 3}};
+  std::string error = "stale";
+  NosArgs a = makeArgs(h, 250, sched, &error);
+  REQUIRE(error.empty());
+  CHECK(a.lr == float(0.01));
+  CHECK(a.beta3 == 0.5f);
+  CHECK(a.eps == float(1e-7));
+  CHECK(a.delta == float(1e-6));
+  CHECK(a.bc1 == float(1.0 / (1.0 - std::pow(0.9, 250.0))));
+  CHECK(a.bc2 == float(biasCorrection(0.999, 250)));
+  CHECK(a.bc3 == float(biasCorrection(0.5, 250)));
+  CHECK(a.anoise_std == float(std::pow(251.0, -0.275)));
+  CHECK(a.sched[0] == 0.75f);
+  CHECK(a.sched[1] == float(scheduleValue(Schedule::CD, 0.5, 250, 1000)));
+  CHECK(a.sched[2] == float(scheduleValue(Schedule::RD, 3, 250, 1000)));
+  CHECK(a.sched[3] == 0.0f);
+  CHECK(a.step == 250);
+  CHECK(a.total_steps == 1000);
+  CHECK(a.seed == h.seed);
+  CHECK(makeArgs(h, 1, {}, nullptr).bc1 == float(1.0 / (1.0 - 0.9)));
+}
+
+TEST_CASE("makeArgs rejects invalid inputs", "[runtime]") {
+  Hyper h;
+  std::string error;
+  auto fails = [&](const Hyper &hh, int64_t step,
+                   const std::vector<ScheduleSpec> &s) {
+    error.clear();
+    NosArgs a = makeArgs(hh, step, s, &error);
+    return !error.empty() && a.lr == 0.0f && a.step == 0;
+  };
+  CHECK(fails(h, 0, {}));
+  CHECK(error.find("step") != std::string::npos);
+  CHECK(fails(h, -5, {}));
+  CHECK(fails(h, 1, {{Schedule::LD, 0}}));
+  CHECK(error.find("rule uses a decay schedule (ld) but total steps were not "
+                   "given") != std::string::npos);
+  h.totalSteps = 10;
+  CHECK_FALSE(fails(h, 1, {{Schedule::LD, 0}}));
+  CHECK(fails(h, 1, std::vector<ScheduleSpec>(NOS_MAX_SCHEDULES + 1)));
+  CHECK_FALSE(fails(h, 1, std::vector<ScheduleSpec>(NOS_MAX_SCHEDULES)));
+  for (double bad : {1.0, -0.1, 2.0, std::nan("")}) {
+    Hyper b = h;
+    b.beta1 = bad;
+    CHECK(fails(b, 1, {}));
+    CHECK(error.find("beta1") != std::string::npos);
+    b = h;
+    b.beta2 = bad;
+    CHECK(fails(b, 1, {}));
+    b = h;
+    b.beta3 = bad;
+    CHECK(fails(b, 1, {}));
+  }
+  h.beta1 = 0.0;
+  CHECK_FALSE(fails(h, 1, {}));
+}
