@@ -100,6 +100,7 @@ struct CpuExecutor::Pool {
   std::vector<std::thread> workers;
 
   void workerLoop(size_t index);
+  void shutdown();
   void runParts(NosCpuKernelFn f, const std::vector<std::vector<NosTensor>> &p,
                 const NosArgs &a);
 };
@@ -140,29 +141,40 @@ void CpuExecutor::Pool::runParts(NosCpuKernelFn f,
   done.wait(lock, [&] { return pending == 0; });
 }
 
+void CpuExecutor::Pool::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(m);
+    stop = true;
+  }
+  wake.notify_all();
+  for (std::thread &t : workers)
+    t.join();
+  workers.clear();
+}
+
 CpuExecutor::CpuExecutor(int threads) : pool_(std::make_unique<Pool>()) {
   if (threads <= 0)
     threads = int(std::thread::hardware_concurrency());
   threads_ = std::max(threads, 1);
-  for (int k = 1; k < threads_; ++k)
-    pool_->workers.emplace_back([this, k] { pool_->workerLoop(size_t(k)); });
+  Pool *pool = pool_.get();
+  try {
+    for (int k = 1; k < threads_; ++k)
+      pool->workers.emplace_back([pool, k] { pool->workerLoop(size_t(k)); });
+  } catch (...) {
+    pool->shutdown(); // joinable threads must not be destroyed
+    throw;
+  }
 }
 
-CpuExecutor::~CpuExecutor() {
-  {
-    std::lock_guard<std::mutex> lock(pool_->m);
-    pool_->stop = true;
-  }
-  pool_->wake.notify_all();
-  for (std::thread &t : pool_->workers)
-    t.join();
-}
+CpuExecutor::~CpuExecutor() { pool_->shutdown(); }
 
 void CpuExecutor::run(NosCpuKernelFn fn, const NosTensor *table, int64_t count,
                       const NosArgs &args) {
   if (count <= 0)
     return;
-  int64_t total = prefixStarts(table, count).back();
+  int64_t total = 0;
+  for (int64_t i = 0; i < count; ++i)
+    total += std::max<int64_t>(table[i].n, 0);
   int64_t wanted = std::max<int64_t>(total / kMinElementsPerThread, 1);
   int parts = int(std::min<int64_t>(threads_, wanted));
   if (parts == 1) {

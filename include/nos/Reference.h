@@ -57,8 +57,8 @@ public:
   /// element index of w[0]. If `update` is non-null it receives U and its
   /// bound per element. Returns false and changes nothing when check(hyper)
   /// fails, step < 1 or state does not have one array per slot.
-  bool step(double *w, const double *g, std::vector<double *> state,
-            int64_t n, int64_t rngBase, int64_t step, const Hyper &hyper,
+  bool step(double *w, const double *g, std::vector<double *> state, int64_t n,
+            int64_t rngBase, int64_t step, const Hyper &hyper,
             std::vector<RefValue> *update = nullptr) const;
 
   /// When set, every node's value is rounded to f32 after it is computed

@@ -35,8 +35,8 @@ struct Token {
   TokKind kind = TokKind::End;
   std::string_view text;
   SourceLoc loc;
-  double value = 0.0;   // Number only.
-  std::string message;  // Error only: what is wrong with the text.
+  double value = 0.0;  // Number only.
+  std::string message; // Error only: what is wrong with the text.
 };
 
 /// Splits `source` into tokens; the last one is always End.

@@ -1,4 +1,5 @@
-//===- Parser.cpp - Recursive-descent parser of the infix language ---------===//
+//===- Parser.cpp - Recursive-descent parser of the infix language
+//---------===//
 //
 // Grammar (DSL §3-5), lowest precedence first:
 //   expr    := term (('+' | '-') term)*
@@ -86,8 +87,8 @@ public:
     toks_ = lexRule(src_);
     Node root = parseExpr();
     if (root && tok().kind != TokKind::End)
-      fail(tok(), "expected an operator or end of rule, found " +
-                      describe(tok()));
+      fail(tok(),
+           "expected an operator or end of rule, found " + describe(tok()));
     if (failed_) {
       result.error = diag_;
       return result;
@@ -230,9 +231,8 @@ private:
     case TokKind::LParen: {
       bump();
       Node inner = parseExpr();
-      if (!inner ||
-          !expect(TokKind::RParen, "expected ')' to close '(' at " +
-                                       locText(t.loc)))
+      if (!inner || !expect(TokKind::RParen,
+                            "expected ')' to close '(' at " + locText(t.loc)))
         return {};
       return inner;
     }
@@ -302,13 +302,12 @@ private:
   }
 
   bool openCall(const Token &name) {
-    return expect(TokKind::LParen, "expected '(' after '" +
-                                       std::string(name.text) + "'");
+    return expect(TokKind::LParen,
+                  "expected '(' after '" + std::string(name.text) + "'");
   }
   bool comma(const Token &name) {
-    return expect(TokKind::Comma,
-                  "expected ',' after the first argument of '" +
-                      std::string(name.text) + "'");
+    return expect(TokKind::Comma, "expected ',' after the first argument of '" +
+                                      std::string(name.text) + "'");
   }
   bool closeCall(const Token &name) {
     return expect(TokKind::RParen, "expected ')' to close '" +
@@ -333,8 +332,8 @@ private:
                              param))
         return {};
       if (clip && !(param > 0))
-        return fail(at.loc, "clip bound c must be > 0, found " +
-                                formatNumber(param));
+        return fail(at.loc,
+                    "clip bound c must be > 0, found " + formatNumber(param));
       if (!clip && !(param >= 0 && param < 1))
         return fail(at.loc, "drop probability p must satisfy 0 <= p < 1, "
                             "found " +
@@ -385,8 +384,6 @@ private:
 
 } // namespace
 
-ParseResult parseRule(std::string_view source) {
-  return Parser(source).run();
-}
+ParseResult parseRule(std::string_view source) { return Parser(source).run(); }
 
 } // namespace nos

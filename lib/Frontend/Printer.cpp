@@ -1,4 +1,5 @@
-//===- Printer.cpp - Canonical infix form, equality and tree dumps ---------===//
+//===- Printer.cpp - Canonical infix form, equality and tree dumps
+//---------===//
 //
 // The canonical printer is the inverse of parseRule: it inserts exactly the
 // parentheses that precedence and associativity require, so parsing the text
@@ -22,7 +23,13 @@ namespace nos {
 
 namespace {
 
-enum Prec { PrecAdd = 1, PrecMul = 2, PrecUnary = 3, PrecPow = 4, PrecAtom = 5 };
+enum Prec {
+  PrecAdd = 1,
+  PrecMul = 2,
+  PrecUnary = 3,
+  PrecPow = 4,
+  PrecAtom = 5
+};
 
 bool isNegativeLiteral(const Expr &e) {
   return e.kind == Expr::Kind::Literal && std::signbit(e.param);

@@ -1,4 +1,5 @@
-//===- Reference.cpp - The reference interpreter (the oracle) --------------===//
+//===- Reference.cpp - The reference interpreter (the oracle)
+//--------------===//
 //
 // Evaluates a rule element by element in double precision, exactly following
 // DSL §1, §3, §6, and carries with every value a first-order bound on how far
@@ -378,8 +379,7 @@ std::string Reference::check(const Hyper &hyper) const {
 
 bool Reference::step(double *w, const double *g, std::vector<double *> state,
                      int64_t n, int64_t rngBase, int64_t step,
-                     const Hyper &hyper,
-                     std::vector<RefValue> *update) const {
+                     const Hyper &hyper, std::vector<RefValue> *update) const {
   if (step < 1 || state.size() != layout_.stateSlots.size() ||
       !check(hyper).empty())
     return false;

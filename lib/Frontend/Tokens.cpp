@@ -1,4 +1,5 @@
-//===- Tokens.cpp - The paper's token form of a rule (DSL §8) ---------------===//
+//===- Tokens.cpp - The paper's token form of a rule (DSL §8)
+//---------------===//
 //
 // The search controller samples rules as units `op1 op2 u1 u2 b` that compute
 // b(u1(op1), u2(op2)). This converts them to the same AST the infix parser
@@ -78,11 +79,11 @@ struct UnaryToken {
   double param;
 };
 const UnaryToken kUnaryTokens[] = {
-    {"neg", UnaryFn::Neg, 0},        {"exp", UnaryFn::Exp, 0},
-    {"log", UnaryFn::Log, 0},        {"sqrt", UnaryFn::Sqrt, 0},
-    {"sign", UnaryFn::Sign, 0},      {"clip1e-5", UnaryFn::Clip, 1e-5},
+    {"neg", UnaryFn::Neg, 0},          {"exp", UnaryFn::Exp, 0},
+    {"log", UnaryFn::Log, 0},          {"sqrt", UnaryFn::Sqrt, 0},
+    {"sign", UnaryFn::Sign, 0},        {"clip1e-5", UnaryFn::Clip, 1e-5},
     {"clip1e-4", UnaryFn::Clip, 1e-4}, {"clip1e-3", UnaryFn::Clip, 1e-3},
-    {"drop0.1", UnaryFn::Drop, 0.1}, {"drop0.3", UnaryFn::Drop, 0.3},
+    {"drop0.1", UnaryFn::Drop, 0.1},   {"drop0.3", UnaryFn::Drop, 0.3},
     {"drop0.5", UnaryFn::Drop, 0.5}};
 
 const std::pair<const char *, BinaryFn> kBinaryTokens[] = {
@@ -157,8 +158,8 @@ private:
   }
 
   ParseResult incomplete(size_t count, SourceLoc loc) {
-    return error(loc, "unit " + std::to_string(outputs_.size() + 1) +
-                          " has " + std::to_string(count) +
+    return error(loc, "unit " + std::to_string(outputs_.size() + 1) + " has " +
+                          std::to_string(count) +
                           " tokens; expected 5 (op1 op2 u1 u2 b)");
   }
 
@@ -193,12 +194,12 @@ private:
       out = outputs_[k - 1];
       return true;
     }
-    std::string allowed =
-        current == 1 ? "unit 1 has none"
-                     : "o1 to o" + std::to_string(current - 1);
+    std::string allowed = current == 1
+                              ? "unit 1 has none"
+                              : "o1 to o" + std::to_string(current - 1);
     return fail(w, "in unit " + std::to_string(current) +
-                       " does not name an earlier unit's output (" +
-                       allowed + ")");
+                       " does not name an earlier unit's output (" + allowed +
+                       ")");
   }
 
   bool unary(const Word &w, Part &x) {
@@ -216,8 +217,8 @@ private:
   bool binary(const Word &w, const Part &a, const Part &b, Part &out) {
     for (auto &[spelled, fn] : kBinaryTokens)
       if (w.text == spelled) {
-        out = {makeBinary(fn, a.e, b.e, w.loc),
-               std::max(a.depth, b.depth) + 1, a.size + b.size + 1};
+        out = {makeBinary(fn, a.e, b.e, w.loc), std::max(a.depth, b.depth) + 1,
+               a.size + b.size + 1};
         return true;
       }
     return fail(w, std::string("is not a binary function; expected one of ") +

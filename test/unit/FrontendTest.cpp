@@ -1,4 +1,5 @@
-//===- FrontendTest.cpp - Parser, printer and tree utilities ---------------===//
+//===- FrontendTest.cpp - Parser, printer and tree utilities
+//---------------===//
 //
 // Checks the infix grammar (precedence, associativity, literals, schedules),
 // every parser diagnostic with its exact position, the limits that protect
@@ -7,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "RuleGen.h"
 #include "nos/Frontend.h"
+#include "RuleGen.h"
 
 #include <catch2/catch.hpp>
 
@@ -191,8 +192,7 @@ TEST_CASE("parser diagnostics", "[frontend][errors]") {
         "1:2: error: 'g' is an operand, not a function; found '('");
   CHECK(errorOf("ld(2)") == "1:3: error: 'ld' takes no argument; found '('");
   CHECK(errorOf("cd(0)") == "1:4: error: schedule 'cd' needs n > 0, found 0");
-  CHECK(errorOf("rd(-1)") ==
-        "1:4: error: schedule 'rd' needs n > 0, found -1");
+  CHECK(errorOf("rd(-1)") == "1:4: error: schedule 'rd' needs n > 0, found -1");
   CHECK(errorOf("cd(g)") == "1:4: error: expected a numeric literal for the "
                             "parameter n of 'cd', found 'g'");
   CHECK(errorOf("cd(2") ==
@@ -291,8 +291,8 @@ TEST_CASE("structural equality", "[frontend]") {
   CHECK(structurallyEqual(*parse("g + m"), *parse("(g)+\n(m)")));
   CHECK_FALSE(structurallyEqual(*parse("g + m"), *parse("m + g")));
   CHECK_FALSE(structurallyEqual(*parse("g + m"), *parse("g - m")));
-  CHECK_FALSE(structurallyEqual(*parse("clip(g, 1e-3)"),
-                                *parse("clip(g, 1e-4)")));
+  CHECK_FALSE(
+      structurallyEqual(*parse("clip(g, 1e-3)"), *parse("clip(g, 1e-4)")));
   CHECK_FALSE(structurallyEqual(*parse("ema(g, 0.9)"), *parse("ema(g, 0.8)")));
   CHECK_FALSE(structurallyEqual(*parse("cd"), *parse("cd(2)")));
   CHECK_FALSE(structurallyEqual(*parse("cd"), *parse("rd")));

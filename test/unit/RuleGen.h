@@ -28,9 +28,9 @@ inline size_t pick(std::mt19937_64 &rng, size_t n) {
 /// outputs o1 .. o(k-1).
 inline std::string randomTokenString(std::mt19937_64 &rng, int units) {
   static const char *const operands[] = {
-      "g",     "g2",    "g3",    "m",     "v",    "gamma",   "sign(g)",
-      "sign(m)", "1",   "2",     "noise", "1e-4w", "1e-3w",  "1e-2w",
-      "1e-1w", "adam",  "rmsprop", "ld",  "cd",   "rd",      "anoise"};
+      "g",       "g2",   "g3",      "m",     "v",     "gamma", "sign(g)",
+      "sign(m)", "1",    "2",       "noise", "1e-4w", "1e-3w", "1e-2w",
+      "1e-1w",   "adam", "rmsprop", "ld",    "cd",    "rd",    "anoise"};
   static const char *const unaries[] = {
       "x",        "neg",      "exp",     "log",     "sqrt",    "clip1e-5",
       "clip1e-4", "clip1e-3", "drop0.1", "drop0.3", "drop0.5", "sign"};
@@ -65,9 +65,9 @@ inline ExprPtr randomTokenRule(std::mt19937_64 &rng, int units) {
 /// A random literal: small integers, decimal fractions, tiny and huge
 /// magnitudes, and sometimes negative (which the printer must handle).
 inline double randomLiteral(std::mt19937_64 &rng) {
-  static const double values[] = {0,   1,    2,     0.5,  3,     1e-4, 1e-8,
-                                  0.1, 0.3,  0.999, 1e20, 123.456, 7e-310,
-                                  1.0 / 3.0};
+  static const double values[] = {0,    1,       2,      0.5,      3,
+                                  1e-4, 1e-8,    0.1,    0.3,      0.999,
+                                  1e20, 123.456, 7e-310, 1.0 / 3.0};
   double v = values[pick(rng, std::size(values))];
   return pick(rng, 4) == 0 ? -v : v;
 }

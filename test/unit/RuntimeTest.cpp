@@ -195,6 +195,42 @@ TEST_CASE("CpuExecutor keeps its threads across calls", "[runtime]") {
   CHECK(ids.count(std::this_thread::get_id()) == 1);
 }
 
+namespace {
+void addOneKernel(const NosTensor *table, int64_t count, const NosArgs *) {
+  for (int64_t t = 0; t < count; ++t)
+    for (int64_t i = 0; i < table[t].n; ++i)
+      table[t].w[i] += 1.0f;
+}
+} // namespace
+
+TEST_CASE("CpuExecutor serializes concurrent callers", "[runtime]") {
+  CpuExecutor ex(4);
+  Model a({100000, 7, 80000}), b({3, 150000});
+  auto steps = [&](Model &m) {
+    for (int k = 0; k < 50; ++k)
+      ex.run(addOneKernel, m.table.data(), int64_t(m.table.size()), NosArgs{});
+  };
+  std::thread other([&] { steps(b); });
+  steps(a);
+  other.join();
+  int64_t wrong = 0;
+  for (Model *m : {&a, &b})
+    for (size_t t = 0; t < m->w.size(); ++t)
+      for (size_t i = 0; i < m->w[t].size(); ++i)
+        wrong += m->w[t][i] != float(i % 13) + 50.0f;
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("CpuExecutor shuts down cleanly", "[runtime]") {
+  Model m({70000});
+  for (int k = 0; k < 30; ++k) {
+    CpuExecutor ex(k % 5 + 1);
+    if (k % 2)
+      ex.run(addOneKernel, m.table.data(), 1, NosArgs{});
+  }
+  CHECK(m.w[0][1] == 1.0f + 15.0f);
+}
+
 TEST_CASE("CpuExecutor handles empty tables", "[runtime]") {
   CpuExecutor ex(2);
   callLog.clear();

@@ -1,4 +1,5 @@
-//===- TokensTest.cpp - The paper's token form ------------------------------===//
+//===- TokensTest.cpp - The paper's token form
+//------------------------------===//
 //
 // Checks that token-form rules build the same trees as their infix
 // spellings, every operand and function token, the diagnostics with their
@@ -150,8 +151,8 @@ TEST_CASE("token rules that would break parseRule's limits", "[tokens]") {
 
   std::string doubling = "g m x x add";
   for (int k = 2; k <= 30; ++k)
-    doubling += " ; o" + std::to_string(k - 1) + " o" +
-                std::to_string(k - 1) + " x x add";
+    doubling += " ; o" + std::to_string(k - 1) + " o" + std::to_string(k - 1) +
+                " x x add";
   r = parseTokens(doubling);
   REQUIRE_FALSE(r);
   CHECK(r.error.message ==

@@ -1,0 +1,47 @@
+//===- Check.h - Compiled kernels against the reference ---------*- C++ -*-===//
+//
+// The differential check behind `nosc --check` and the kernel tests: runs a
+// compiled kernel and the reference interpreter on the same f32 inputs, rich
+// in zeros, subnormals, huge values and NaN, and compares every element's
+// update within a tolerance derived from the rule itself.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_CHECK_H
+#define NOS_CHECK_H
+
+#include "nos/Compiler.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nos {
+
+struct CheckOptions {
+  int64_t n = 4099; // odd, so the scalar tail runs too
+  int steps = 3;
+  uint64_t dataSeed = 1;
+  Hyper hyper; // lr is forced to 1 so that U = w_old - w_new
+  /// Tolerance = safety * (reference's f32 error bound) + rounding of w.
+  double safety = 16;
+  int threads = 2;
+};
+
+struct CheckResult {
+  bool ok = false;
+  std::string error;           // setup failure (bad rule, missing T, ...)
+  int64_t compared = 0;        // element updates compared
+  int64_t mismatches = 0;
+  double maxAbsError = 0;      // over finite pairs
+  double maxErrorToTolerance = 0;
+  std::string firstMismatch;   // "step 2, element 17: kernel .. reference .."
+};
+
+/// Inputs with 0, -0, subnormals, ±tiny, ±huge, NaN, and random magnitudes.
+std::vector<float> specialInputs(int64_t n, uint64_t seed);
+
+CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &options);
+
+} // namespace nos
+
+#endif // NOS_CHECK_H

@@ -1,0 +1,92 @@
+//===- Compiler.h - Rule strings to kernels (the facade) --------*- C++ -*-===//
+//
+// The one entry point from training code and tools into the compiler. It
+// carries no MLIR, LLVM or torch types (a pimpl hides them), so torch code,
+// built with exceptions, can include it; failures come back as messages.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_COMPILER_H
+#define NOS_COMPILER_H
+
+#include "nos/AST.h"
+#include "nos/Hyper.h"
+#include "nos/KernelABI.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nos {
+
+/// Stages `nosc --emit` can print.
+enum class Stage { AST, MLIR, Canonical, CanonicalMLIR, Lowered, LLVM, Asm, Obj };
+
+struct CompileOptions {
+  int optLevel = 3;
+  /// f32 lanes of the vector loop; 0 picks the host's widest (16 with
+  /// AVX-512, 8 with AVX2, 4 otherwise).
+  unsigned vectorWidth = 0;
+  /// Disk cache folder; empty means $NOS_CACHE_DIR or ~/.cache/nos.
+  std::string cacheDir;
+  bool diskCache = true;
+};
+
+/// What the runtime needs to call a kernel.
+struct KernelInfo {
+  std::string canonical;               // canonical rule text (the identity)
+  std::string hash;                    // 16 hex digits of its structural hash
+  std::vector<std::string> stateSlots; // ABI order
+  std::vector<ScheduleSpec> schedules; // NosArgs::sched order
+  bool usesRandom = false;
+};
+
+struct CpuKernel {
+  NosCpuKernelFn fn = nullptr;
+  KernelInfo info;
+  /// Where it came from: "compiled", "memory" or "disk".
+  std::string origin;
+  double compileMs = 0;
+};
+
+class Compiler {
+public:
+  explicit Compiler(CompileOptions options = {});
+  ~Compiler();
+  Compiler(const Compiler &) = delete;
+  Compiler &operator=(const Compiler &) = delete;
+
+  /// The canonical form of a rule (and its hash and layout) without code
+  /// generation. Returns false and sets *error on failure.
+  bool canonicalize(const Expr &rule, KernelInfo &info, std::string *error);
+
+  /// Compiles (or finds in the memory or disk cache) the CPU kernel of a
+  /// rule. The result lives as long as the Compiler. Null on failure.
+  std::shared_ptr<const CpuKernel> compileCpu(const Expr &rule,
+                                              std::string *error);
+
+  /// Prints one stage of the pipeline (Obj is the raw object file bytes).
+  bool emit(const Expr &rule, Stage stage, std::string &out,
+            std::string *error);
+
+  /// Target description the cache key uses, e.g. "x86_64-...:znver4:w16".
+  std::string targetId() const;
+
+  /// Statistics: kernels compiled / loaded from disk / found in memory, and
+  /// disk entries found invalid and recompiled.
+  struct Stats {
+    unsigned compiled = 0, diskHits = 0, memoryHits = 0, diskRejected = 0;
+  };
+  Stats stats() const;
+
+  class Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The compiler version that is part of every cache key.
+const char *compilerVersion();
+
+} // namespace nos
+
+#endif // NOS_COMPILER_H

@@ -1,0 +1,139 @@
+//===- IRBuilder.cpp - Rule AST to the nos dialect ------------------------===//
+//
+// A direct walk of the tree: one op per node, source locations carried as
+// FileLineColLoc("rule", line, col) so verifier errors point into the rule.
+//
+//===----------------------------------------------------------------------===//
+#include "Bridge.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace nos {
+namespace {
+class RuleBuilder {
+public:
+  RuleBuilder(MLIRContext &ctx, OpBuilder &b) : ctx(ctx), b(b) {}
+
+  Value build(const Expr &e) {
+    Location loc = FileLineColLoc::get(&ctx, "rule", e.loc.line, e.loc.column);
+    switch (e.kind) {
+    case Expr::Kind::Operand:
+      return operand(e.operand, loc);
+    case Expr::Kind::Literal:
+      return b.create<mlir::nos::ConstantOp>(loc, b.getF64FloatAttr(e.param));
+    case Expr::Kind::Schedule:
+      return schedule(e, loc);
+    case Expr::Kind::Unary:
+      return unary(e, build(*e.lhs), loc);
+    case Expr::Kind::Binary: {
+      Value lhs = build(*e.lhs);
+      return binary(e.binary, lhs, build(*e.rhs), loc);
+    }
+    case Expr::Kind::Ema:
+      return b.create<mlir::nos::EmaOp>(loc, build(*e.lhs),
+                                      b.getF64FloatAttr(e.param));
+    }
+    llvm_unreachable("unknown expression kind");
+  }
+
+private:
+  Value operand(Operand op, Location loc) {
+    switch (op) {
+    case Operand::G:
+      return b.create<mlir::nos::GOp>(loc);
+    case Operand::G2:
+      return b.create<mlir::nos::G2Op>(loc);
+    case Operand::G3:
+      return b.create<mlir::nos::G3Op>(loc);
+    case Operand::M:
+      return b.create<mlir::nos::MOp>(loc);
+    case Operand::V:
+      return b.create<mlir::nos::VOp>(loc);
+    case Operand::Gamma:
+      return b.create<mlir::nos::GammaOp>(loc);
+    case Operand::W:
+      return b.create<mlir::nos::WOp>(loc);
+    case Operand::Noise:
+      return b.create<mlir::nos::NoiseOp>(loc, nextStream++);
+    case Operand::ANoise:
+      return b.create<mlir::nos::ANoiseOp>(loc, nextStream++);
+    case Operand::Adam:
+      return b.create<mlir::nos::AdamOp>(loc);
+    case Operand::RMSProp:
+      return b.create<mlir::nos::RMSPropOp>(loc);
+    }
+    llvm_unreachable("unknown operand");
+  }
+
+  Value schedule(const Expr &e, Location loc) {
+    switch (e.schedule) {
+    case Schedule::LD:
+      return b.create<mlir::nos::LDOp>(loc);
+    case Schedule::CD:
+      return b.create<mlir::nos::CDOp>(loc, e.param);
+    case Schedule::RD:
+      return b.create<mlir::nos::RDOp>(loc, e.param);
+    }
+    llvm_unreachable("unknown schedule");
+  }
+
+  Value unary(const Expr &e, Value x, Location loc) {
+    switch (e.unary) {
+    case UnaryFn::Neg:
+      return b.create<mlir::nos::NegOp>(loc, x);
+    case UnaryFn::Exp:
+      return b.create<mlir::nos::ExpOp>(loc, x);
+    case UnaryFn::Log:
+      return b.create<mlir::nos::LogOp>(loc, x);
+    case UnaryFn::Sqrt:
+      return b.create<mlir::nos::SqrtOp>(loc, x);
+    case UnaryFn::Sign:
+      return b.create<mlir::nos::SignOp>(loc, x);
+    case UnaryFn::Clip:
+      return b.create<mlir::nos::ClipOp>(loc, x, b.getF64FloatAttr(e.param));
+    case UnaryFn::Drop:
+      return b.create<mlir::nos::DropOp>(loc, x, b.getF64FloatAttr(e.param),
+                                       b.getI32IntegerAttr(nextStream++));
+    }
+    llvm_unreachable("unknown unary function");
+  }
+
+  Value binary(BinaryFn fn, Value lhs, Value rhs, Location loc) {
+    switch (fn) {
+    case BinaryFn::Add:
+      return b.create<mlir::nos::AddOp>(loc, lhs, rhs);
+    case BinaryFn::Sub:
+      return b.create<mlir::nos::SubOp>(loc, lhs, rhs);
+    case BinaryFn::Mul:
+      return b.create<mlir::nos::MulOp>(loc, lhs, rhs);
+    case BinaryFn::Div:
+      return b.create<mlir::nos::DivOp>(loc, lhs, rhs);
+    case BinaryFn::Pow:
+      return b.create<mlir::nos::PowOp>(loc, lhs, rhs);
+    case BinaryFn::Left:
+      return b.create<mlir::nos::LeftOp>(loc, lhs, rhs);
+    }
+    llvm_unreachable("unknown binary function");
+  }
+
+  MLIRContext &ctx;
+  OpBuilder &b;
+  uint32_t nextStream = 0;
+};
+} // namespace
+
+OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Expr &rule,
+                                  llvm::StringRef name) {
+  Location loc = FileLineColLoc::get(&ctx, "rule", 1, 1);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(module->getBodyRegion());
+  auto ruleOp = b.create<mlir::nos::RuleOp>(loc, name);
+  b.setInsertionPointToStart(&ruleOp.getBody().emplaceBlock());
+  Value update = RuleBuilder(ctx, b).build(rule);
+  b.create<mlir::nos::YieldOp>(loc, update);
+  return module;
+}
+
+} // namespace nos

@@ -1,0 +1,213 @@
+//===- nosc.cpp - The rule compiler driver --------------------------------===//
+//
+// Parses a rule (infix or the paper's token form), shows any stage of its
+// compilation, checks the compiled kernel against the reference interpreter,
+// or runs it over .npy files. Every error goes to stderr with a non-zero exit.
+//
+//===----------------------------------------------------------------------===//
+#include "RunSteps.h"
+
+#include "nos/Check.h"
+#include "nos/Compiler.h"
+#include "nos/Frontend.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+using namespace nos;
+
+namespace {
+struct Options {
+  std::string rule, tokens, emit, output, runDir, cacheDir;
+  bool check = false, info = false, noCache = false;
+  int64_t steps = 1, checkN = 4099;
+  int threads = 0, optLevel = 3;
+  unsigned vectorWidth = 0;
+  Hyper hyper;
+};
+
+int fail(const std::string &message) {
+  fmt::print(stderr, "nosc: error: {}\n", message);
+  return 1;
+}
+
+/// "1:7: error: ..." followed by the rule and a caret under the column.
+int parseFailure(const std::string &source, const ParseResult &parsed) {
+  fmt::print(stderr, "nosc: {}\n", parsed.error.str());
+  int line = 1;
+  size_t start = 0;
+  for (size_t i = 0; i < source.size() && line < parsed.error.loc.line; ++i)
+    if (source[i] == '\n')
+      ++line, start = i + 1;
+  std::string text = source.substr(start, source.find('\n', start) - start);
+  if (text.size() <= 200)
+    fmt::print(stderr, "  {}\n  {}^\n", text,
+               std::string(size_t(std::max(0, parsed.error.loc.column - 1)),
+                           ' '));
+  return 1;
+}
+
+bool parseStage(const std::string &name, Stage &stage) {
+  static const std::map<std::string, Stage> stages = {
+      {"ast", Stage::AST},           {"mlir", Stage::MLIR},
+      {"canonical", Stage::Canonical}, {"canonical-mlir", Stage::CanonicalMLIR},
+      {"lowered", Stage::Lowered},   {"llvm", Stage::LLVM},
+      {"asm", Stage::Asm},           {"obj", Stage::Obj}};
+  auto it = stages.find(name);
+  if (it == stages.end())
+    return false;
+  stage = it->second;
+  return true;
+}
+
+int writeOutput(const Options &opts, const std::string &text, bool binary) {
+  if (opts.output.empty()) {
+    if (binary && isatty(fileno(stdout)))
+      return fail("refusing to write an object file to a terminal; use -o");
+    fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::string temp = opts.output + ".tmp";
+  std::ofstream out(temp, std::ios::binary);
+  out.write(text.data(), std::streamsize(text.size()));
+  out.close();
+  if (!out || std::rename(temp.c_str(), opts.output.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return fail("cannot write '" + opts.output + "'");
+  }
+  return 0;
+}
+
+int runCheck(const CpuKernel &kernel, const Options &opts) {
+  CheckOptions check;
+  check.n = opts.checkN;
+  check.steps = int(std::max<int64_t>(opts.steps, 1));
+  check.hyper = opts.hyper;
+  check.threads = opts.threads > 0 ? opts.threads : 2;
+  CheckResult result = checkKernel(kernel, check);
+  if (!result.error.empty())
+    return fail(result.error);
+  fmt::print("rule:      {}\nhash:      {}\ncompared:  {} element updates "
+             "over {} steps\nmax error: {:.3g} (max error/tolerance {:.3g})\n",
+             kernel.info.canonical, kernel.info.hash, result.compared,
+             check.steps, result.maxAbsError, result.maxErrorToTolerance);
+  if (result.ok) {
+    fmt::print("check:     ok\n");
+    return 0;
+  }
+  fmt::print("check:     FAILED, {} mismatches; first: {}\n", result.mismatches,
+             result.firstMismatch);
+  return 1;
+}
+
+void printInfo(const CpuKernel &kernel) {
+  std::string slots, schedules;
+  for (const std::string &s : kernel.info.stateSlots)
+    slots += (slots.empty() ? "" : ", ") + s;
+  for (const ScheduleSpec &s : kernel.info.schedules)
+    schedules += fmt::format("{}{}({})", schedules.empty() ? "" : ", ",
+                             spelling(s.kind), s.n);
+  fmt::print("rule:       {}\nhash:       {}\nstate:      {}\nschedules:  "
+             "{}\nrandom:     {}\nkernel:     {} in {:.2f} ms\n",
+             kernel.info.canonical, kernel.info.hash,
+             slots.empty() ? "none" : slots,
+             schedules.empty() ? "none" : schedules,
+             kernel.info.usesRandom ? "yes" : "no", kernel.origin,
+             kernel.compileMs);
+}
+
+void addOptions(CLI::App &app, Options &o) {
+  app.add_option("rule", o.rule, "Update rule, e.g. 'exp(sign(g) * sign(m)) * g'");
+  app.add_option("--tokens", o.tokens,
+                 "Rule in the paper's token form, e.g. "
+                 "'sign(g) sign(m) x x mul ; o1 g exp x mul'");
+  app.add_option("--emit", o.emit,
+                 "Print a stage: ast, mlir, canonical, canonical-mlir, "
+                 "lowered, llvm, asm, obj");
+  app.add_option("-o", o.output, "Write the emitted stage to this file");
+  app.add_flag("--check", o.check,
+               "Compare the JIT kernel with the reference interpreter");
+  app.add_option("--check-n", o.checkN, "Elements per --check step")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 28));
+  app.add_flag("--info", o.info, "Print canonical form, hash and layout");
+  app.add_option("--run", o.runDir,
+                 "Apply --steps steps to DIR/w.npy with DIR/g.npy");
+  app.add_option("--steps", o.steps, "Steps for --run and --check");
+  app.add_option("--lr", o.hyper.lr, "Learning rate");
+  app.add_option("--beta1", o.hyper.beta1, "Decay of m");
+  app.add_option("--beta2", o.hyper.beta2, "Decay of v");
+  app.add_option("--beta3", o.hyper.beta3, "Decay of gamma");
+  app.add_option("--eps", o.hyper.eps, "Epsilon of adam and rmsprop");
+  app.add_option("--delta", o.hyper.delta, "Delta of the protected division");
+  app.add_option("--total-steps", o.hyper.totalSteps,
+                 "Total steps T of the decay schedules");
+  app.add_option("--seed", o.hyper.seed, "Seed of noise, anoise and drop");
+  app.add_option("--threads", o.threads, "Worker threads (0: all cores)");
+  app.add_option("-O", o.optLevel, "LLVM optimization level")
+      ->check(CLI::Range(0, 3));
+  app.add_option("--vector-width", o.vectorWidth,
+                 "f32 lanes of the vector loop (0: host's widest)");
+  app.add_flag("--no-cache", o.noCache, "Do not use the on-disk kernel cache");
+  app.add_option("--cache-dir", o.cacheDir,
+                 "Kernel cache folder (default $NOS_CACHE_DIR or ~/.cache/nos)");
+}
+
+int run(const Options &o) {
+  if (o.rule.empty() == o.tokens.empty())
+    return fail("give exactly one rule: a RULE argument or --tokens TEXT");
+  const std::string &source = o.tokens.empty() ? o.rule : o.tokens;
+  ParseResult parsed = o.tokens.empty() ? parseRule(source) : parseTokens(source);
+  if (!parsed)
+    return parseFailure(source, parsed);
+  CompileOptions copts;
+  copts.optLevel = o.optLevel;
+  copts.vectorWidth = o.vectorWidth;
+  copts.cacheDir = o.cacheDir;
+  copts.diskCache = !o.noCache;
+  Compiler compiler(copts);
+  std::string error;
+  if (!o.emit.empty()) {
+    Stage stage;
+    if (o.emit == "ptx")
+      return fail("--emit=ptx: the GPU backend is not built yet");
+    if (!parseStage(o.emit, stage))
+      return fail("unknown stage '" + o.emit + "' for --emit");
+    std::string out;
+    if (!compiler.emit(*parsed.expr, stage, out, &error))
+      return fail(error);
+    if (int rc = writeOutput(o, out, stage == Stage::Obj))
+      return rc;
+    if (!o.check && o.runDir.empty() && !o.info)
+      return 0;
+  }
+  auto kernel = compiler.compileCpu(*parsed.expr, &error);
+  if (!kernel)
+    return fail(error);
+  if (o.info || (o.emit.empty() && !o.check && o.runDir.empty()))
+    printInfo(*kernel);
+  if (o.check)
+    if (int rc = runCheck(*kernel, o))
+      return rc;
+  if (!o.runDir.empty()) {
+    if (std::string e = runSteps(*kernel, o.runDir, o.steps, o.hyper,
+                                 o.threads);
+        !e.empty())
+      return fail(e);
+    fmt::print("wrote {}/w_out.npy after {} steps\n", o.runDir, o.steps);
+  }
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"nosc: compile optimizer update rules to fused kernels"};
+  Options options;
+  addOptions(app, options);
+  CLI11_PARSE(app, argc, argv);
+  return run(options);
+}
