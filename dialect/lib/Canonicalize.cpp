@@ -14,6 +14,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::nos;
@@ -156,6 +157,8 @@ struct CanonicalChain : OpRewritePattern<OpTy> {
       return failure();
     Chain chain{{}, ChainTraits<OpTy>::identity};
     collect<OpTy>(op.getResult(), chain, /*isRoot=*/true);
+    if (!std::isfinite(chain.literal))
+      return failure(); // an infinite literal has no rule text
     SmallVector<Value> before = chain.terms;
     bool negate = false, merged = false;
     if constexpr (std::is_same_v<OpTy, MulOp>) {

@@ -29,7 +29,11 @@ static bool isConstant(Attribute attr, double value) {
   return c && *c == value;
 }
 
+/// A folded literal must print as rule text that parses back, so results
+/// that are NaN or infinite stay unfolded (the kernel computes them).
 static Attribute f64(MLIRContext *ctx, double value) {
+  if (!std::isfinite(value))
+    return {};
   return FloatAttr::get(Float64Type::get(ctx), value);
 }
 

@@ -29,8 +29,6 @@ LogicalResult RuleOp::verifyRegions() {
   Block &block = getBody().front();
   if (block.getNumArguments() != 0)
     return emitOpError("body must take no arguments");
-  if (!isa_and_nonnull<YieldOp>(block.empty() ? nullptr : &block.back()))
-    return emitOpError("body must end with nos.yield");
   for (Operation &op : block)
     if (op.getDialect() != getOperation()->getDialect())
       return op.emitOpError("is not allowed in a nos.rule");

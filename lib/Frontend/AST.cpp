@@ -1,5 +1,4 @@
-//===- AST.cpp - Construction and naming of rule nodes
-//---------------------===//
+//===- AST.cpp - Construction and naming of rule nodes --------------------===//
 //
 // The node constructors and the spellings shared by the parser, the printer
 // and diagnostics. Constructors fill only the fields that matter for a node's

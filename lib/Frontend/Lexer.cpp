@@ -1,5 +1,4 @@
-//===- Lexer.cpp - Tokens of the infix rule language
-//-----------------------===//
+//===- Lexer.cpp - Tokens of the infix rule language ----------------------===//
 //
 // Scans identifiers, numbers (1, 2., .5, 1e-4, 1E+3) and the single-character
 // punctuation of the rule language, tracking line and column for diagnostics.

@@ -1,5 +1,4 @@
-//===- Parser.cpp - Recursive-descent parser of the infix language
-//---------===//
+//===- Parser.cpp - Recursive-descent parser of the infix language --------===//
 //
 // Grammar (DSL §3-5), lowest precedence first:
 //   expr    := term (('+' | '-') term)*
@@ -268,7 +267,6 @@ private:
     if (tok().kind == TokKind::LParen) {
       if (s == Schedule::LD)
         return fail(tok(), "'ld' takes no argument; found '('");
-      Token open = tok();
       bump();
       Token at = tok();
       std::string what = "the parameter n of '" + std::string(name.text) + "'";
@@ -277,9 +275,7 @@ private:
       if (!(n > 0))
         return fail(at.loc, "schedule '" + std::string(name.text) +
                                 "' needs n > 0, found " + formatNumber(n));
-      if (!expect(TokKind::RParen, "expected ')' to close '" +
-                                       std::string(name.text) + "(' at " +
-                                       locText(open.loc)))
+      if (!closeCall(name))
         return {};
     }
     return leaf(makeSchedule(s, n, name.loc));

@@ -1,5 +1,4 @@
-//===- Printer.cpp - Canonical infix form, equality and tree dumps
-//---------===//
+//===- Printer.cpp - Canonical infix form, equality and tree dumps --------===//
 //
 // The canonical printer is the inverse of parseRule: it inserts exactly the
 // parentheses that precedence and associativity require, so parsing the text

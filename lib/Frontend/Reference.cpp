@@ -1,5 +1,4 @@
-//===- Reference.cpp - The reference interpreter (the oracle)
-//--------------===//
+//===- Reference.cpp - The reference interpreter (the oracle) -------------===//
 //
 // Evaluates a rule element by element in double precision, exactly following
 // DSL §1, §3, §6, and carries with every value a first-order bound on how far
@@ -191,7 +190,10 @@ public:
                  x.bound * y.bound / ax;
     return fin(v, std::fabs(v) * std::expm1(rel) + 4 * roundErr(v));
   }
+  /// sign(NaN) is NaN, like the kernels: a NaN must stay visible.
   RefValue sign(RefValue a) const {
+    if (std::isnan(a.value))
+      return {a.value, 0.0};
     double v = (a.value > 0) - (a.value < 0);
     bool certain = a.bound == 0 || std::fabs(a.value) > a.bound;
     return {v, certain ? 0.0 : 2.0};

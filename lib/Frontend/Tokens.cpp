@@ -1,5 +1,4 @@
-//===- Tokens.cpp - The paper's token form of a rule (DSL §8)
-//---------------===//
+//===- Tokens.cpp - The paper's token form of a rule (DSL §8) -------------===//
 //
 // The search controller samples rules as units `op1 op2 u1 u2 b` that compute
 // b(u1(op1), u2(op2)). This converts them to the same AST the infix parser

@@ -1,5 +1,4 @@
-//===- FrontendTest.cpp - Parser, printer and tree utilities
-//---------------===//
+//===- FrontendTest.cpp - Parser, printer and tree utilities --------------===//
 //
 // Checks the infix grammar (precedence, associativity, literals, schedules),
 // every parser diagnostic with its exact position, the limits that protect
@@ -196,7 +195,7 @@ TEST_CASE("parser diagnostics", "[frontend][errors]") {
   CHECK(errorOf("cd(g)") == "1:4: error: expected a numeric literal for the "
                             "parameter n of 'cd', found 'g'");
   CHECK(errorOf("cd(2") ==
-        "1:5: error: expected ')' to close 'cd(' at 1:3, found end of rule");
+        "1:5: error: expected ')' to close 'cd(' at 1:1, found end of rule");
   CHECK(errorOf("clip(g)") == "1:7: error: expected ',' after the first "
                               "argument of 'clip', found ')'");
   CHECK(errorOf("clip(g, 0)") ==

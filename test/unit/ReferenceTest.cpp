@@ -1,5 +1,4 @@
-//===- ReferenceTest.cpp - The reference interpreter
-//-----------------------===//
+//===- ReferenceTest.cpp - The reference interpreter ----------------------===//
 //
 // The oracle every kernel is compared with must itself be right: these tests
 // check it against hand-computed values and hand-written optimizers
@@ -410,6 +409,8 @@ TEST_CASE("the bound covers f32 rounding of generated rules",
       ++total;
       if (!(ue[i].bound < 1e300))
         continue;
+      if (std::isnan(ue[i].value) && std::isnan(ur[i].value))
+        continue; // NaN in both modes is agreement
       ++finite;
       INFO(printRule(*rule) << " at g=" << g[i] << ": " << ue[i].value << " vs "
                             << ur[i].value << ", bound " << ue[i].bound);

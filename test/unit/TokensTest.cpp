@@ -1,5 +1,4 @@
-//===- TokensTest.cpp - The paper's token form
-//------------------------------===//
+//===- TokensTest.cpp - The paper's token form ----------------------------===//
 //
 // Checks that token-form rules build the same trees as their infix
 // spellings, every operand and function token, the diagnostics with their

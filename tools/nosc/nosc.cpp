@@ -190,6 +190,11 @@ int run(const Options &o) {
     return fail(error);
   if (o.info || (o.emit.empty() && !o.check && o.runDir.empty()))
     printInfo(*kernel);
+  bool runs = o.check || !o.runDir.empty();
+  if (runs && !kernel->info.schedules.empty() && o.hyper.totalSteps <= 0)
+    return fail(fmt::format("the rule uses the decay schedule '{}', which "
+                            "needs --total-steps",
+                            spelling(kernel->info.schedules[0].kind)));
   if (o.check)
     if (int rc = runCheck(*kernel, o))
       return rc;

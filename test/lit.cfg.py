@@ -1,0 +1,16 @@
+# lit configuration: FileCheck tests of nos-opt passes and nosc stages.
+import os
+import lit.formats
+
+config.name = "nos"
+config.test_format = lit.formats.ShTest(True)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nos_obj_root, "test")
+config.excludes = ["unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
+config.environment["PATH"] = os.pathsep.join(
+    [config.nos_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+# Tests never touch the user's kernel cache.
+config.environment["NOS_CACHE_DIR"] = os.path.join(config.test_exec_root, "nos-cache")
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%python", "python3"))

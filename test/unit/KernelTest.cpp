@@ -1,0 +1,151 @@
+//===- KernelTest.cpp - JIT kernels against the reference interpreter -----===//
+//
+// Differential tests of the whole CPU path: every primitive, the classic
+// optimizers and 1,000 seeded random rules from the token form, each compiled
+// and run on inputs with 0, subnormals, huge values and NaN, then compared
+// with the reference at the tolerance the reference derives for the rule.
+//
+//===----------------------------------------------------------------------===//
+#include "RuleGen.h"
+
+#include "nos/Check.h"
+#include "nos/Compiler.h"
+#include "nos/Frontend.h"
+#include "nos/Reference.h"
+
+#include <catch2/catch.hpp>
+
+using namespace nos;
+using nos::test::randomTokenString;
+
+namespace {
+Compiler &sharedCompiler() {
+  static Compiler compiler([] {
+    CompileOptions options;
+    options.diskCache = false;
+    options.optLevel = 2;
+    return options;
+  }());
+  return compiler;
+}
+
+CheckResult compileAndCheck(const Expr &rule, CheckOptions options = {}) {
+  std::string error;
+  auto kernel = sharedCompiler().compileCpu(rule, &error);
+  if (!kernel) {
+    CheckResult failed;
+    failed.error = error;
+    return failed;
+  }
+  options.hyper.totalSteps = 50;
+  options.hyper.seed = 12345;
+  return checkKernel(*kernel, options);
+}
+
+void requireMatches(const std::string &source) {
+  ParseResult parsed = parseRule(source);
+  INFO("rule: " << source);
+  REQUIRE(parsed);
+  CheckResult result = compileAndCheck(*parsed.expr);
+  INFO(result.error << result.firstMismatch);
+  REQUIRE(result.error.empty());
+  CHECK(result.compared > 0);
+  CHECK(result.ok);
+}
+} // namespace
+
+TEST_CASE("every primitive matches the reference", "[kernel]") {
+  const char *rules[] = {
+      "g",        "g2",          "g3",          "m",          "v",
+      "gamma",    "w",           "noise",       "anoise",     "adam",
+      "rmsprop",  "ld",          "cd",          "rd",         "cd(3)",
+      "rd(2)",    "2.5",         "-g",          "exp(g)",     "log(g)",
+      "sqrt(g)",  "sign(g)",     "clip(g, 1e-3)", "drop(g, 0.3)",
+      "g + m",    "g - m",       "g * m",       "g / m",      "g ^ m",
+      "m ^ 2",    "(-2) ^ g",    "g ^ 0.5",     "left(g, m)", "ema(g, 0.9)",
+      "sign(ema(g2, 0.5))", "exp(sign(g) * sign(m)) * g",
+      "(1 + sign(g) * sign(m)) * g", "1e-4 * w + g"};
+  for (const char *rule : rules)
+    requireMatches(rule);
+}
+
+TEST_CASE("classic optimizers and the paper's rules match", "[kernel]") {
+  for (const char *rule :
+       {"10 * ema(g, 0.9)", "g / (sqrt(ema(g2, 0.99)) + 1e-8)",
+        "exp(ld * sign(g) * sign(m)) * g", "(1 + cd * sign(g) * sign(m)) * g",
+        "sign(ema(g, 0.99)) + 0.001 * w", "drop(g, 0.5) * exp(noise)",
+        "anoise * drop(m, 0.1) + noise"})
+    requireMatches(rule);
+}
+
+TEST_CASE("1000 random token-form rules match", "[kernel][random]") {
+  std::mt19937_64 rng(2017);
+  int compared = 0;
+  for (int i = 0; i < 1000; ++i) {
+    std::string tokens = randomTokenString(rng, 1 + int(rng() % 4));
+    ParseResult parsed = parseTokens(tokens);
+    INFO("tokens: " << tokens);
+    REQUIRE(parsed);
+    CheckOptions options;
+    options.n = 67;
+    options.steps = 2;
+    options.threads = 1;
+    options.dataSeed = uint64_t(i) + 1;
+    CheckResult result = compileAndCheck(*parsed.expr, options);
+    INFO("rule: " << printRule(*parsed.expr) << "\n" << result.error
+                  << result.firstMismatch);
+    REQUIRE(result.error.empty());
+    REQUIRE(result.ok);
+    compared += result.compared > 0;
+  }
+  CHECK(compared == 1000);
+}
+
+TEST_CASE("spellings of one rule share one kernel", "[kernel][cache]") {
+  Compiler compiler([] {
+    CompileOptions options;
+    options.diskCache = false;
+    return options;
+  }());
+  std::string error;
+  auto a = compiler.compileCpu(*parseRule("sign(m) * sign(g) * g * 1").expr,
+                               &error);
+  auto b = compiler.compileCpu(*parseRule("g * sign(g) * sign(m)").expr,
+                               &error);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a == b);
+  CHECK(a->info.hash == b->info.hash);
+  CHECK(compiler.stats().compiled == 1);
+  CHECK(compiler.stats().memoryHits == 1);
+}
+
+TEST_CASE("the compiler's layout equals the reference's", "[kernel]") {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    ParseResult parsed = parseTokens(randomTokenString(rng, 3));
+    REQUIRE(parsed);
+    KernelInfo info;
+    std::string error;
+    REQUIRE(sharedCompiler().canonicalize(*parsed.expr, info, &error));
+    ParseResult canonical = parseRule(info.canonical);
+    REQUIRE(canonical);
+    RuleLayout layout = computeLayout(*canonical.expr);
+    INFO(info.canonical);
+    CHECK(layout.stateSlots == info.stateSlots);
+    REQUIRE(layout.schedules.size() == info.schedules.size());
+    CHECK(layout.usesRandom == info.usesRandom);
+  }
+}
+
+TEST_CASE("verifier errors name the rule position", "[kernel]") {
+  // Nine ema buffers exceed NOS_MAX_STATE; the parser accepts the rule.
+  std::string rule = "ema(g,0.1)";
+  for (int i = 2; i <= 9; ++i)
+    rule += " + ema(g, 0." + std::to_string(i) + ")";
+  ParseResult parsed = parseRule(rule);
+  REQUIRE(parsed);
+  std::string error;
+  CHECK_FALSE(sharedCompiler().compileCpu(*parsed.expr, &error));
+  CHECK(error.find("state buffers") != std::string::npos);
+}
