@@ -29,6 +29,8 @@ struct CompileOptions {
   /// Disk cache folder; empty means $NOS_CACHE_DIR or ~/.cache/nos.
   std::string cacheDir;
   bool diskCache = true;
+  /// Keep compiled kernels in memory (off only to measure cold compiles).
+  bool memoryCache = true;
 };
 
 /// What the runtime needs to call a kernel.

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 
 using namespace mlir;
@@ -189,6 +190,20 @@ public:
   std::shared_ptr<const CpuKernel> compile(const Expr &rule,
                                            std::string *error) {
     std::lock_guard<std::mutex> lock(mutex);
+    // Fast path: a spelling seen before skips MLIR entirely (~1 us).
+    std::string spelling = printRule(rule);
+    if (auto it = bySpelling.find(spelling); it != bySpelling.end()) {
+      ++stats.memoryHits;
+      return it->second;
+    }
+    auto kernel = compileCanonical(rule, error);
+    if (kernel && options.memoryCache)
+      bySpelling[spelling] = kernel;
+    return kernel;
+  }
+
+  std::shared_ptr<const CpuKernel> compileCanonical(const Expr &rule,
+                                                    std::string *error) {
     auto start = std::chrono::steady_clock::now();
     KernelInfo info;
     OwningOpRef<ModuleOp> module = canonical(rule, info, error, false);
@@ -223,7 +238,8 @@ public:
     kernel->compileMs = std::chrono::duration<double, std::milli>(
                             std::chrono::steady_clock::now() - start)
                             .count();
-    memory[info.canonical] = kernel;
+    if (options.memoryCache)
+      memory[info.canonical] = kernel;
     return kernel;
   }
 
@@ -256,6 +272,7 @@ public:
   std::unique_ptr<Jit> jit;
   DiskCache disk;
   std::map<std::string, std::shared_ptr<const CpuKernel>> memory;
+  std::unordered_map<std::string, std::shared_ptr<const CpuKernel>> bySpelling;
   Stats stats;
   std::mutex mutex;
 };
