@@ -32,7 +32,9 @@ struct CheckResult {
   std::string error;           // setup failure (bad rule, missing T, ...)
   int64_t compared = 0;        // element updates compared
   int64_t mismatches = 0;
-  double maxAbsError = 0;      // over finite pairs
+  /// Largest |kernel - reference| / |reference| over the normal-range
+  /// updates that w's rounding does not hide.
+  double maxRelError = 0;
   double maxErrorToTolerance = 0;
   std::string firstMismatch;   // "step 2, element 17: kernel .. reference .."
 };

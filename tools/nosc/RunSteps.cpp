@@ -32,11 +32,11 @@ static std::string loadInputs(const std::string &dir, int64_t steps,
 
 std::string runSteps(const CpuKernel &kernel, const std::string &dir,
                      int64_t steps, const Hyper &hyper, int threads) {
-  if (steps < 1)
-    return "--steps must be at least 1";
   NpyArray w, g;
   if (std::string error = loadInputs(dir, steps, w, g); !error.empty())
     return error;
+  if (steps <= 0)
+    steps = g.shape[0];
   int64_t n = w.shape[0];
   size_t slots = kernel.info.stateSlots.size();
   StateBuffers state({n}, int(slots));

@@ -13,7 +13,8 @@
 
 namespace nos {
 
-/// Returns an empty string on success, else the error (naming the file).
+/// Runs `steps` steps (all rows of g.npy when steps <= 0). Returns an empty
+/// string on success, else the error (naming the file).
 std::string runSteps(const CpuKernel &kernel, const std::string &dir,
                      int64_t steps, const Hyper &hyper, int threads);
 

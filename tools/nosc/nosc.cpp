@@ -25,7 +25,7 @@ namespace {
 struct Options {
   std::string rule, tokens, emit, output, runDir, cacheDir;
   bool check = false, info = false, noCache = false;
-  int64_t steps = 1, checkN = 4099;
+  int64_t steps = 0, checkN = 4099; // steps 0: all of g.npy / 3 checks
   int threads = 0, optLevel = 3;
   unsigned vectorWidth = 0;
   Hyper hyper;
@@ -86,16 +86,17 @@ int writeOutput(const Options &opts, const std::string &text, bool binary) {
 int runCheck(const CpuKernel &kernel, const Options &opts) {
   CheckOptions check;
   check.n = opts.checkN;
-  check.steps = int(std::max<int64_t>(opts.steps, 1));
+  check.steps = opts.steps > 0 ? int(opts.steps) : 3;
   check.hyper = opts.hyper;
   check.threads = opts.threads > 0 ? opts.threads : 2;
   CheckResult result = checkKernel(kernel, check);
   if (!result.error.empty())
     return fail(result.error);
   fmt::print("rule:      {}\nhash:      {}\ncompared:  {} element updates "
-             "over {} steps\nmax error: {:.3g} (max error/tolerance {:.3g})\n",
+             "over {} steps\nmax error: {:.3g} relative, {:.3g} of the "
+             "tolerance\n",
              kernel.info.canonical, kernel.info.hash, result.compared,
-             check.steps, result.maxAbsError, result.maxErrorToTolerance);
+             check.steps, result.maxRelError, result.maxErrorToTolerance);
   if (result.ok) {
     fmt::print("check:     ok\n");
     return 0;
@@ -137,7 +138,10 @@ void addOptions(CLI::App &app, Options &o) {
   app.add_flag("--info", o.info, "Print canonical form, hash and layout");
   app.add_option("--run", o.runDir,
                  "Apply --steps steps to DIR/w.npy with DIR/g.npy");
-  app.add_option("--steps", o.steps, "Steps for --run and --check");
+  app.add_option("--steps", o.steps,
+                 "Steps for --run (default: one per row of g.npy) and --check "
+                 "(default 3)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
   app.add_option("--lr", o.hyper.lr, "Learning rate");
   app.add_option("--beta1", o.hyper.beta1, "Decay of m");
   app.add_option("--beta2", o.hyper.beta2, "Decay of v");
@@ -203,7 +207,8 @@ int run(const Options &o) {
                                  o.threads);
         !e.empty())
       return fail(e);
-    fmt::print("wrote {}/w_out.npy after {} steps\n", o.runDir, o.steps);
+    fmt::print("wrote {}/w_out.npy and the state after the steps\n",
+               o.runDir);
   }
   return 0;
 }

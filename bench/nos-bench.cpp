@@ -1,0 +1,442 @@
+//===- nos-bench.cpp - CPU benchmark of compiled update rules -------------===//
+//
+// Answers, per rule: is the compiled kernel as fast as memory allows and as
+// fast as the same rule written by hand, how much faster is it than LibTorch,
+// and what does compiling it cost. The machines this runs on are small,
+// shared and noisy, so every number of a rule is measured in the same run and
+// the headline figures are ratios of medians. This file never includes torch
+// (see EagerTorch.h).
+//
+//===----------------------------------------------------------------------===//
+#include "EagerTorch.h"
+#include "HandKernels.h"
+
+#include "nos/Compiler.h"
+#include "nos/Frontend.h"
+#include "nos/Runtime.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <stdexcept>
+
+using json = nlohmann::ordered_json;
+
+namespace nos::bench {
+namespace {
+
+struct BuiltinRule {
+  const char *name;
+  const char *dsl;
+};
+
+constexpr BuiltinRule kRules[] = {
+    {"sgd", "g"},
+    {"momentum", "10 * ema(g, 0.9)"},
+    {"adam", "adam"},
+    {"rmsprop", "rmsprop"},
+    {"powersign", "exp(sign(g) * sign(m)) * g"},
+    {"addsign", "(1 + sign(g) * sign(m)) * g"},
+};
+
+struct Options {
+  std::string rule = "all";
+  int64_t n = 16777216;
+  int threads = 0;
+  int reps = 9;
+  int compiles = 9;
+  int cachedLookups = 101;
+  bool json = false;
+};
+
+/// 64-byte-aligned floats, so the executor hands out aligned slices as it
+/// would for real parameters.
+class Floats {
+public:
+  explicit Floats(int64_t n) : n_(n) {
+    size_t bytes = (size_t(n) * sizeof(float) + 63) / 64 * 64;
+    data_.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
+    if (!data_)
+      throw std::bad_alloc();
+  }
+  float *data() const { return data_.get(); }
+  int64_t size() const { return n_; }
+
+private:
+  struct Free {
+    void operator()(float *p) const { std::free(p); }
+  };
+  int64_t n_;
+  std::unique_ptr<float[], Free> data_;
+};
+
+void fillUniform(Floats &a, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::generate(a.data(), a.data() + a.size(), [&] { return dist(rng); });
+}
+
+/// One parameter tensor with its own weights and zeroed optimizer state, as
+/// the one-entry table a kernel takes.
+struct Problem {
+  Floats w;
+  StateBuffers state;
+  std::vector<NosTensor> table;
+
+  Problem(const Floats &w0, const Floats &g, int slots)
+      : w(w0.size()), state({w0.size()}, slots), table(1) {
+    std::copy(w0.data(), w0.data() + w0.size(), w.data());
+    table[0].w = w.data();
+    table[0].g = g.data();
+    table[0].n = w0.size();
+    state.fillTable(table);
+  }
+};
+
+using Clock = std::chrono::steady_clock;
+
+template <class F> double seconds(F &&f) {
+  Clock::time_point start = Clock::now();
+  f();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+/// Largest |a-b| / max(|a|, |b|) over elements where both are finite; values
+/// below 1e-3 of the array's largest magnitude count as that magnitude, so
+/// rounding noise in near-cancelled results is not reported as disagreement.
+double maxRelDiff(const float *a, const float *b, int64_t n) {
+  double scale = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isfinite(a[i]))
+      scale = std::max(scale, std::fabs(double(a[i])));
+  double floor = std::max(1e-3 * scale, 1e-30), worst = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(a[i]) || !std::isfinite(b[i]))
+      continue;
+    double x = a[i], y = b[i];
+    double d = std::fabs(x - y) / std::max({std::fabs(x), std::fabs(y), floor});
+    worst = std::max(worst, d);
+  }
+  return worst;
+}
+
+double problemDiff(Problem &x, Problem &y) {
+  int64_t n = x.w.size();
+  double worst = maxRelDiff(x.w.data(), y.w.data(), n);
+  for (int k = 0; k < x.state.slots(); ++k)
+    worst =
+        std::max(worst, maxRelDiff(x.state.get(0, k), y.state.get(0, k), n));
+  return worst;
+}
+
+void warnIfDifferent(const std::string &rule, const char *what, double diff) {
+  if (!(diff < 1e-4))
+    std::cerr << "nos-bench: warning: " << rule << ": nos and " << what
+              << " differ after one step (max relative difference " << diff
+              << ")\n";
+}
+
+/// The rule's two compilers: `cold` keeps nothing between compiles, `warm`
+/// is the one a training loop would keep.
+struct Compilers {
+  Compiler cold{coldOptions()};
+  Compiler warm{warmOptions()};
+
+  static CompileOptions coldOptions() {
+    CompileOptions o = warmOptions();
+    o.memoryCache = false;
+    return o;
+  }
+  static CompileOptions warmOptions() {
+    CompileOptions o;
+    o.diskCache = false;
+    return o;
+  }
+};
+
+std::shared_ptr<const CpuKernel> compileOrThrow(Compiler &c, const Expr &e) {
+  std::string error;
+  std::shared_ptr<const CpuKernel> k = c.compileCpu(e, &error);
+  if (!k)
+    throw std::runtime_error("compile failed: " + error);
+  return k;
+}
+
+struct CompileTimes {
+  double coldMs = 0, cachedUs = 0;
+};
+
+/// Times compiles after a first one, so only per-rule work is measured (the
+/// MLIR context and JIT already exist), then lookups of a held kernel.
+CompileTimes timeCompiles(Compilers &c, const Expr &rule, const Options &o) {
+  compileOrThrow(c.cold, rule);
+  std::vector<double> cold, cached;
+  for (int i = 0; i < o.compiles; ++i)
+    cold.push_back(seconds([&] { compileOrThrow(c.cold, rule); }));
+  compileOrThrow(c.warm, rule);
+  for (int i = 0; i < o.cachedLookups; ++i)
+    cached.push_back(seconds([&] { compileOrThrow(c.warm, rule); }));
+  return {median(cold) * 1e3, median(cached) * 1e6};
+}
+
+/// Per-step arguments for steps 1..count (computed before timing).
+std::vector<NosArgs> stepArgs(const Hyper &h, const KernelInfo &info,
+                              int count) {
+  std::vector<NosArgs> args;
+  for (int step = 1; step <= count; ++step) {
+    std::string error;
+    args.push_back(makeArgs(h, step, info.schedules, &error));
+    if (!error.empty())
+      throw std::runtime_error(error);
+  }
+  return args;
+}
+
+/// Median seconds of the nos kernel, the hand kernel and the copy, timed in
+/// turn within each repetition so that drift on a shared machine hits all
+/// three alike. Index 0 of `args` is the warm-up step.
+struct KernelTimes {
+  double nos = 0;
+  std::optional<double> hand;
+  double copy = 0;
+};
+
+KernelTimes timeKernels(CpuExecutor &ex, NosCpuKernelFn fn, Problem &nos,
+                        NosCpuKernelFn hand, Problem *handP,
+                        const std::vector<NosTensor> &copy,
+                        const std::vector<NosArgs> &args) {
+  std::vector<double> tn, th, tc;
+  for (size_t r = 0; r < args.size(); ++r) {
+    const NosArgs &a = args[r];
+    double n = seconds([&] { ex.run(fn, nos.table.data(), 1, a); });
+    double h = 0;
+    if (hand)
+      h = seconds([&] { ex.run(hand, handP->table.data(), 1, a); });
+    double c = seconds([&] { ex.run(copyKernel, copy.data(), 1, a); });
+    if (r == 0)
+      continue; // warm-up
+    tn.push_back(n);
+    th.push_back(h);
+    tc.push_back(c);
+  }
+  KernelTimes t{median(tn), std::nullopt, median(tc)};
+  if (hand)
+    t.hand = median(th);
+  return t;
+}
+
+struct TorchTimes {
+  std::optional<double> eager, optim;
+};
+
+/// Torch runs in its own block: its OpenMP threads spin for a while after
+/// each op, which would steal cores from an interleaved nos step.
+TorchTimes timeTorch(TorchBaseline *torch, const std::vector<NosArgs> &args) {
+  TorchTimes t;
+  if (!torch)
+    return t;
+  std::vector<double> te, to;
+  for (size_t r = 0; r < args.size(); ++r) {
+    double e = seconds([&] { torch->eagerStep(args[r]); });
+    if (r)
+      te.push_back(e);
+  }
+  t.eager = median(te);
+  if (!torch->hasOptimizer())
+    return t;
+  for (size_t r = 0; r < args.size(); ++r) {
+    double o = seconds([&] { torch->optimizerStep(); });
+    if (r)
+      to.push_back(o);
+  }
+  t.optim = median(to);
+  return t;
+}
+
+json rounded(double x, int decimals) {
+  double s = std::pow(10.0, decimals);
+  return std::round(x * s) / s;
+}
+
+json rounded(std::optional<double> x, int decimals) {
+  return x ? rounded(*x, decimals) : json(nullptr);
+}
+
+std::optional<double> ratio(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b)
+    return std::nullopt;
+  return *a / *b;
+}
+
+/// Copy source and destination sized so the copy moves (reads plus writes)
+/// as many bytes as one kernel step.
+struct CopyBuffers {
+  Floats src, dst;
+  std::vector<NosTensor> table;
+
+  explicit CopyBuffers(int64_t floats) : src(floats), dst(floats), table(1) {
+    std::fill(src.data(), src.data() + floats, 1.0f);
+    std::fill(dst.data(), dst.data() + floats, 0.0f);
+    table[0].w = dst.data();
+    table[0].g = src.data();
+    table[0].n = floats;
+  }
+};
+
+json benchRule(const std::string &name, const std::string &dsl,
+               const Options &o, Compilers &compilers, CpuExecutor &ex) {
+  ParseResult parsed = parseRule(dsl);
+  if (!parsed)
+    throw std::runtime_error("'" + dsl + "': " + parsed.error.str());
+  CompileTimes ct = timeCompiles(compilers, *parsed.expr, o);
+  std::shared_ptr<const CpuKernel> kernel =
+      compileOrThrow(compilers.warm, *parsed.expr);
+  int slots = int(kernel->info.stateSlots.size());
+  int64_t n = o.n, bytesPerElem = 4 * (3 + 2 * slots);
+
+  Hyper h;
+  h.totalSteps = 1000; // only rules with schedules read it
+  Floats w0(n), g(n);
+  fillUniform(w0, 1);
+  fillUniform(g, 2);
+  NosCpuKernelFn hand = handKernel(name);
+  Problem nosP(w0, g, slots);
+  std::optional<Problem> handP;
+  if (hand)
+    handP.emplace(w0, g, slots);
+  std::unique_ptr<TorchBaseline> torch =
+      makeTorchBaseline(name, w0.data(), g.data(), n, h, ex.threads());
+  CopyBuffers copy(bytesPerElem * n / 8);
+
+  std::vector<NosArgs> args = stepArgs(h, kernel->info, o.reps + 2);
+  ex.run(kernel->fn, nosP.table.data(), 1, args[0]);
+  std::optional<double> handDiff, eagerDiff;
+  if (hand) {
+    ex.run(hand, handP->table.data(), 1, args[0]);
+    handDiff = problemDiff(nosP, *handP);
+    warnIfDifferent(name, "the hand-written loop", *handDiff);
+  }
+  if (torch) {
+    torch->eagerStep(args[0]);
+    eagerDiff = maxRelDiff(nosP.w.data(), torch->eagerWeights(), n);
+    warnIfDifferent(name, "eager LibTorch", *eagerDiff);
+  }
+  std::vector<NosArgs> timed(args.begin() + 1, args.end());
+  KernelTimes kt = timeKernels(ex, kernel->fn, nosP, hand,
+                               handP ? &*handP : nullptr, copy.table, timed);
+  TorchTimes tt = timeTorch(torch.get(), timed);
+
+  double bytes = double(bytesPerElem) * double(n);
+  json r;
+  r["rule"] = name;
+  r["dsl"] = dsl;
+  r["canonical"] = kernel->info.canonical;
+  r["n"] = n;
+  r["threads"] = ex.threads();
+  r["reps"] = o.reps;
+  r["bytes_per_elem"] = bytesPerElem;
+  r["nos_ms"] = rounded(kt.nos * 1e3, 3);
+  r["nos_gbps"] = rounded(bytes / kt.nos / 1e9, 2);
+  r["copy_gbps"] = rounded(bytes / kt.copy / 1e9, 2);
+  r["nos_copy_ratio"] = rounded(kt.copy / kt.nos, 3);
+  r["hand_gbps"] = rounded(ratio(bytes / 1e9, kt.hand), 2);
+  r["hand_ratio"] = rounded(ratio(kt.nos, kt.hand), 3);
+  r["eager_gbps"] = rounded(ratio(bytes / 1e9, tt.eager), 2);
+  r["eager_ratio"] = rounded(ratio(tt.eager, kt.nos), 3);
+  r["torch_optim_ratio"] = rounded(ratio(tt.optim, kt.nos), 3);
+  r["compile_ms_cold"] = rounded(ct.coldMs, 3);
+  r["compile_us_cached"] = rounded(ct.cachedUs, 3);
+  r["hand_max_rel_diff"] = rounded(handDiff, 9);
+  r["eager_max_rel_diff"] = rounded(eagerDiff, 9);
+  r["target"] = compilers.warm.targetId();
+  return r;
+}
+
+std::string field(const json &r, const char *key) {
+  return r[key].is_null() ? "-" : r[key].dump();
+}
+
+void printHuman(const json &r) {
+  std::cout << r["rule"].get<std::string>() << " (" << field(r, "canonical")
+            << "): nos " << field(r, "nos_gbps") << " GB/s, copy "
+            << field(r, "copy_gbps") << " GB/s, hand ratio "
+            << field(r, "hand_ratio") << ", eager ratio "
+            << field(r, "eager_ratio") << ", torch.optim ratio "
+            << field(r, "torch_optim_ratio") << ", compile "
+            << field(r, "compile_ms_cold") << " ms cold / "
+            << field(r, "compile_us_cached") << " us cached" << std::endl;
+}
+
+/// "all" runs every built-in rule; a built-in name runs that rule; anything
+/// else is taken as a DSL string (with no hand or torch baseline).
+std::vector<BuiltinRule> selectRules(const std::string &rule) {
+  std::vector<BuiltinRule> out;
+  for (const BuiltinRule &r : kRules)
+    if (rule == "all" || rule == r.name)
+      out.push_back(r);
+  if (out.empty())
+    out.push_back({rule.c_str(), rule.c_str()});
+  return out;
+}
+
+int runCpu(const Options &o) {
+  Compilers compilers;
+  CpuExecutor ex(o.threads);
+  for (const BuiltinRule &r : selectRules(o.rule)) {
+    json result = benchRule(r.name, r.dsl, o, compilers, ex);
+    if (o.json)
+      std::cout << result.dump() << std::endl;
+    else
+      printHuman(result);
+  }
+  return 0;
+}
+
+void addCpuOptions(CLI::App &cpu, Options &o) {
+  cpu.add_option("--rule", o.rule,
+                 "sgd, momentum, adam, rmsprop, powersign, addsign, all, or "
+                 "a DSL string");
+  cpu.add_option("--n", o.n, "Elements of the parameter tensor")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  cpu.add_option("--threads", o.threads, "Executor and torch threads (0: all)")
+      ->check(CLI::Range(0, 1024));
+  cpu.add_option("--reps", o.reps, "Timed steps per measurement (median)")
+      ->check(CLI::Range(7, 10000));
+  cpu.add_option("--compiles", o.compiles, "Timed cold compiles (median)")
+      ->check(CLI::Range(1, 1000));
+  cpu.add_flag("--json", o.json, "One JSON object per rule and line");
+}
+
+} // namespace
+} // namespace nos::bench
+
+int main(int argc, char **argv) {
+  using namespace nos::bench;
+  CLI::App app{"nos-bench: compiled update rules against memory bandwidth, "
+               "hand-written C++ and LibTorch"};
+  app.require_subcommand(1);
+  Options o;
+  CLI::App *cpu = app.add_subcommand("cpu", "Benchmark the CPU kernels");
+  addCpuOptions(*cpu, o);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return runCpu(o);
+  } catch (const std::exception &e) {
+    std::cerr << "nos-bench: error: " << e.what() << "\n";
+    return 1;
+  }
+}
