@@ -149,3 +149,16 @@ TEST_CASE("verifier errors name the rule position", "[kernel]") {
   CHECK_FALSE(sharedCompiler().compileCpu(*parsed.expr, &error));
   CHECK(error.find("state buffers") != std::string::npos);
 }
+
+TEST_CASE("the check catches a kernel that disagrees", "[kernel]") {
+  std::string error;
+  auto sgd = sharedCompiler().compileCpu(*parseRule("g").expr, &error);
+  REQUIRE(sgd);
+  CpuKernel wrong = *sgd;
+  wrong.info.canonical = "g * 1.001"; // the kernel computes g
+  CheckResult result = checkKernel(wrong, CheckOptions{});
+  CHECK(result.error.empty());
+  CHECK_FALSE(result.ok);
+  CHECK(result.mismatches > 0);
+  CHECK(result.firstMismatch.find("step 1") != std::string::npos);
+}
