@@ -22,7 +22,12 @@ namespace nos {
 enum class Stage { AST, MLIR, Canonical, CanonicalMLIR, Lowered, LLVM, Asm, Obj };
 
 struct CompileOptions {
+  /// LLVM code generation level (instruction selection, scheduling).
   int optLevel = 3;
+  /// LLVM IR optimization level. Kernels arrive explicitly vectorized with
+  /// invariants hoisted by MLIR, so 0 loses no speed here and saves ~10 ms
+  /// of compile time (docs/benchmarks.md).
+  int irOptLevel = 0;
   /// f32 lanes of the vector loop; 0 picks the host's widest (16 with
   /// AVX-512, 8 with AVX2, 4 otherwise).
   unsigned vectorWidth = 0;

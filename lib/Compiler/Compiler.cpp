@@ -155,7 +155,7 @@ public:
     llvm::LLVMContext llvmCtx;
     std::string message;
     auto llvmModule = translateAndOptimize(module, llvmCtx, *targetMachine,
-                                           options.optLevel, message);
+                                           options.irOptLevel, message);
     if (!llvmModule) {
       setError(error, message);
       return false;
@@ -184,7 +184,8 @@ public:
     return llvm::sys::getProcessTriple() + ":" +
            llvm::sys::getHostCPUName().str() + ":w" +
            std::to_string(options.vectorWidth) + ":O" +
-           std::to_string(options.optLevel);
+           std::to_string(options.optLevel) + ":IR" +
+           std::to_string(options.irOptLevel);
   }
 
   std::shared_ptr<const CpuKernel> compile(const Expr &rule,

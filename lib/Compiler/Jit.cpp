@@ -12,6 +12,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <algorithm>
+
 using namespace llvm;
 
 namespace nos {
@@ -35,9 +37,10 @@ std::unique_ptr<TargetMachine> Jit::hostTargetMachine(int optLevel,
     error = toString(builder.takeError());
     return nullptr;
   }
-  builder->setCodeGenOptLevel(optLevel >= 3   ? CodeGenOptLevel::Aggressive
-                              : optLevel == 0 ? CodeGenOptLevel::None
-                                              : CodeGenOptLevel::Default);
+  static const CodeGenOptLevel levels[] = {
+      CodeGenOptLevel::None, CodeGenOptLevel::Less, CodeGenOptLevel::Default,
+      CodeGenOptLevel::Aggressive};
+  builder->setCodeGenOptLevel(levels[std::clamp(optLevel, 0, 3)]);
   Expected<std::unique_ptr<TargetMachine>> tm =
       builder->createTargetMachine();
   if (!tm) {

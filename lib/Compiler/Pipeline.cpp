@@ -60,6 +60,9 @@ LogicalResult lowerToKernel(ModuleOp module, unsigned width) {
   pm.addPass(mlir::nos::createNOSExpandMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Splats of per-step scalars and constants leave the element loops here,
+  // which is most of what LLVM's middle end would otherwise be run for.
+  pm.addPass(createLoopInvariantCodeMotionPass());
   return pm.run(module);
 }
 

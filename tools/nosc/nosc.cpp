@@ -26,7 +26,7 @@ struct Options {
   std::string rule, tokens, emit, output, runDir, cacheDir;
   bool check = false, info = false, noCache = false;
   int64_t steps = 0, checkN = 4099; // steps 0: all of g.npy / 3 checks
-  int threads = 0, optLevel = 3;
+  int threads = 0, optLevel = 3, irOptLevel = 0;
   unsigned vectorWidth = 0;
   Hyper hyper;
 };
@@ -152,7 +152,9 @@ void addOptions(CLI::App &app, Options &o) {
                  "Total steps T of the decay schedules");
   app.add_option("--seed", o.hyper.seed, "Seed of noise, anoise and drop");
   app.add_option("--threads", o.threads, "Worker threads (0: all cores)");
-  app.add_option("-O", o.optLevel, "LLVM optimization level")
+  app.add_option("-O", o.optLevel, "LLVM code generation level")
+      ->check(CLI::Range(0, 3));
+  app.add_option("--ir-opt", o.irOptLevel, "LLVM IR optimization level")
       ->check(CLI::Range(0, 3));
   app.add_option("--vector-width", o.vectorWidth,
                  "f32 lanes of the vector loop (0: host's widest)");
@@ -170,6 +172,7 @@ int run(const Options &o) {
     return parseFailure(source, parsed);
   CompileOptions copts;
   copts.optLevel = o.optLevel;
+  copts.irOptLevel = o.irOptLevel;
   copts.vectorWidth = o.vectorWidth;
   copts.cacheDir = o.cacheDir;
   copts.diskCache = !o.noCache;
