@@ -69,6 +69,11 @@ NosArgs makeArgs(const Hyper &h, int64_t step,
   a.bc1 = float(biasCorrection(h.beta1, step));
   a.bc2 = float(biasCorrection(h.beta2, step));
   a.bc3 = float(biasCorrection(h.beta3, step));
+  // 1 - beta rounded once from double, as torch::optim passes it, not
+  // formed from the rounded beta in f32.
+  a.omb1 = float(1.0 - h.beta1);
+  a.omb2 = float(1.0 - h.beta2);
+  a.omb3 = float(1.0 - h.beta3);
   a.anoise_std = float(annealedNoiseStd(step));
   for (size_t k = 0; k < schedules.size(); ++k)
     a.sched[k] = float(

@@ -34,15 +34,15 @@ struct AbiTypes {
         ctx, {ptr, ptr, LLVM::LLVMArrayType::get(ptr, NOS_MAX_STATE), i64,
               i64});
     args = LLVM::LLVMStructType::getLiteral(
-        ctx, {f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
+        ctx, {f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
               LLVM::LLVMArrayType::get(f32, NOS_MAX_SCHEDULES), i64, i64,
               i64});
   }
 };
 
 /// Field numbers of NosArgs.
-enum ArgField { Lr, Beta1, Beta2, Beta3, Eps, Delta, Bc1, Bc2, Bc3, AStd,
-                Sched, Step, Total, Seed };
+enum ArgField { Lr, Beta1, Beta2, Beta3, Eps, Delta, Bc1, Bc2, Bc3, Omb1,
+                Omb2, Omb3, AStd, Sched, Step, Total, Seed };
 
 class KernelBuilder {
 public:
@@ -67,6 +67,7 @@ public:
     for (int k = 0; k < 3; ++k) {
       s.beta[k] = argField(args, ArgField(Beta1 + k), t.f32);
       s.bc[k] = argField(args, ArgField(Bc1 + k), t.f32);
+      s.oneMinusBeta[k] = argField(args, ArgField(Omb1 + k), t.f32);
     }
     s.eps = argField(args, Eps, t.f32);
     s.delta = argField(args, Delta, t.f32);

@@ -83,18 +83,19 @@ Value ElementEmitter::cmp(Pred pred, Value a, Value c) {
   return b.create<arith::CmpFOp>(loc, pred, a, c);
 }
 
-/// beta * old + (1 - beta) * x, with (1 - beta) formed in f32 like
-/// PyTorch's CPU optimizers do.
-Value ElementEmitter::runningAverage(Value oldValue, Value x, Value beta) {
-  Value oneMinus = b.create<arith::SubFOp>(loc, constant(1.0), beta);
+/// beta * old + (1 - beta) * x, with 1 - beta rounded once from double (as
+/// torch::optim does), not formed from the rounded beta in f32.
+Value ElementEmitter::runningAverage(Value oldValue, Value x, Value beta,
+                                     Value oneMinus) {
   Value kept = b.create<arith::MulFOp>(loc, beta, oldValue);
   Value added = b.create<arith::MulFOp>(loc, oneMinus, x);
   return b.create<arith::AddFOp>(loc, kept, added);
 }
 
 Value ElementEmitter::updateSlot(unsigned slot, Value x, Value beta,
-                                 Value i) {
-  Value updated = runningAverage(load(ptrs->state[slot], i), x, beta);
+                                 Value oneMinus, Value i) {
+  Value updated =
+      runningAverage(load(ptrs->state[slot], i), x, beta, oneMinus);
   store(updated, ptrs->state[slot], i);
   return updated;
 }
@@ -106,7 +107,8 @@ void ElementEmitter::updateMoments(Value grad, Value i) {
   auto moment = [&](bool used, Value x, int k) -> Value {
     if (!used)
       return {};
-    Value raw = updateSlot(slot++, x, splat(s.beta[k]), i);
+    Value raw = updateSlot(slot++, x, splat(s.beta[k]),
+                           splat(s.oneMinusBeta[k]), i);
     return b.create<arith::MulFOp>(loc, raw, splat(s.bc[k]));
   };
   m = moment(layout.usesM, grad, 0);
@@ -133,8 +135,9 @@ Value ElementEmitter::lowerOp(Operation *op, Value i) {
   if (auto ema = dyn_cast<EmaOp>(op)) {
     auto position = llvm::find(layout.emas, ema) - layout.emas.begin();
     unsigned slot = layout.firstEmaSlot() + unsigned(position);
-    Value beta = constant(ema.getBeta().convertToDouble());
-    return updateSlot(slot, lowered.lookup(ema.getX()), beta, i);
+    double beta = ema.getBeta().convertToDouble();
+    return updateSlot(slot, lowered.lookup(ema.getX()), constant(beta),
+                      constant(1.0 - beta), i);
   }
   if (op->getNumOperands() == 0)
     return lowerLeaf(op, i);

@@ -18,7 +18,7 @@ namespace mlir::nos {
 
 /// Per-call scalars read once from NosArgs and NosTensor.
 struct KernelScalars {
-  Value lr, beta[3], eps, delta, bc[3], anoiseStd;
+  Value lr, beta[3], oneMinusBeta[3], eps, delta, bc[3], anoiseStd;
   SmallVector<Value> sched; // in KernelLayout::schedules order
   Value step32, seedLo, seedHi; // i32
   Value rngBase;               // i64, of the current tensor
@@ -46,8 +46,9 @@ private:
   Value intConstant(uint64_t value, unsigned bits);
   Value load(Value base, Value i);
   void store(Value value, Value base, Value i);
-  Value runningAverage(Value oldValue, Value x, Value beta);
-  Value updateSlot(unsigned slot, Value x, Value beta, Value i);
+  Value runningAverage(Value oldValue, Value x, Value beta, Value oneMinus);
+  Value updateSlot(unsigned slot, Value x, Value beta, Value oneMinus,
+                   Value i);
   void updateMoments(Value g, Value i);
   Value sqrtPlusEps(Value x);
   Value laneIndices(Value i);

@@ -15,7 +15,7 @@
 
 #define NOS_MAX_STATE 8
 #define NOS_MAX_SCHEDULES 8
-#define NOS_ABI_VERSION 1
+#define NOS_ABI_VERSION 2
 
 /* One contiguous slice of one parameter. state[k] is the k-th slot of the
  * kernel's state layout (m, v, gamma that the rule uses, then each ema in
@@ -36,6 +36,7 @@ typedef struct NosArgs {
   float eps;                 /* adam, rmsprop */
   float delta;               /* protected division */
   float bc1, bc2, bc3;       /* 1 / (1 - beta^t): bias corrections */
+  float omb1, omb2, omb3;    /* 1 - beta, rounded once from double */
   float anoise_std;          /* (1 + t)^-0.275 */
   float sched[NOS_MAX_SCHEDULES]; /* schedule values, kernel's order */
   int64_t step;

@@ -29,7 +29,7 @@ using namespace mlir;
 
 namespace nos {
 
-const char *compilerVersion() { return "nos-0.1.0+abi1"; }
+const char *compilerVersion() { return "nos-0.1.0+abi2"; }
 
 static std::string hex64(uint64_t value) {
   std::string out;

@@ -1,0 +1,75 @@
+//===- Optimizer.h - LibTorch optimizer running a compiled rule -*- C++ -*-===//
+//
+// nos::Optimizer is a torch::optim::Optimizer built from a rule string or a
+// built-in name. Each step makes one fused kernel call per parameter group
+// (all its parameters in one table), through the JIT facade; the compiler's
+// MLIR never reaches this header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_OPTIMIZER_H
+#define NOS_OPTIMIZER_H
+
+#include "nos/Compiler.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nos {
+
+/// Hyperparameters of a parameter group. Changing any of them between steps
+/// never recompiles: they are kernel arguments.
+struct OptimizerOptions
+    : public torch::optim::OptimizerCloneableOptions<OptimizerOptions> {
+  OptimizerOptions(double lr = 0.1) : lr_(lr) {}
+  TORCH_ARG(double, lr);
+  TORCH_ARG(double, beta1) = 0.9;
+  TORCH_ARG(double, beta2) = 0.999;
+  TORCH_ARG(double, beta3) = 0.999;
+  TORCH_ARG(double, eps) = 1e-8;
+  TORCH_ARG(double, delta) = 1e-8;
+  /// T of the decay schedules; required when the rule uses ld, cd or rd.
+  TORCH_ARG(int64_t, total_steps) = 0;
+  TORCH_ARG(int64_t, seed) = 0;
+
+public:
+  void serialize(torch::serialize::InputArchive &archive) override;
+  void serialize(torch::serialize::OutputArchive &archive) const override;
+  double get_lr() const override { return lr(); }
+  void set_lr(const double value) override { lr(value); }
+};
+
+class Optimizer : public torch::optim::Optimizer {
+public:
+  /// `rule` is a built-in name (nos::builtinNames()) or a rule string.
+  /// Throws std::invalid_argument with the parser's line:column on a bad
+  /// rule and when a schedule rule gets no total_steps.
+  Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
+            const std::string &rule, OptimizerOptions defaults = {});
+  Optimizer(std::vector<torch::Tensor> params, const std::string &rule,
+            OptimizerOptions defaults = {});
+  ~Optimizer() override;
+
+  torch::Tensor step(LossClosure closure = nullptr) override;
+  void save(torch::serialize::OutputArchive &archive) const override;
+  void load(torch::serialize::InputArchive &archive) override;
+
+  /// Canonical rule, hash and state layout of the compiled kernel.
+  const KernelInfo &kernelInfo() const;
+  /// Steps taken by parameter group `group`.
+  int64_t stepCount(size_t group = 0) const;
+  /// State buffer `slot` (a name of kernelInfo().stateSlots) of a parameter.
+  torch::Tensor stateOf(const torch::Tensor &param,
+                        const std::string &slot) const;
+
+  class Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace nos
+
+#endif // NOS_OPTIMIZER_H

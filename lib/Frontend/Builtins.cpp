@@ -1,0 +1,55 @@
+//===- Builtins.cpp - Named rules: classic optimizers and the paper's -----===//
+//
+// Each entry is exact, not an approximation, for the defaults stated beside
+// it: PyTorch's momentum buffer b <- mu b + g is 10 * ema(g, 0.9) (an ema is
+// (1 - mu) b), its Nesterov update g + mu b is g + 9 * ema(g, 0.9), and its
+// RMSprop (alpha 0.99, eps outside the root, no bias correction) is written
+// out with ema, its eps being the protected division's delta (1e-8). PowerSign and AddSign follow TensorFlow's contrib optimizers
+// (base e, alpha 1, momentum updated before its sign; bias correction cannot
+// change a sign). Lion-like: sign of the interpolated momentum, beta 0.9.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Builtins.h"
+
+#include <utility>
+
+namespace nos {
+
+static const std::pair<const char *, const char *> kBuiltins[] = {
+    {"sgd", "g"},
+    {"momentum", "10 * ema(g, 0.9)"},
+    {"nesterov", "g + 9 * ema(g, 0.9)"},
+    {"adam", "adam"},
+    {"rmsprop", "g / sqrt(ema(g2, 0.99))"},
+    {"powersign", "exp(sign(g) * sign(m)) * g"},
+    {"powersign-ld", "exp(ld * sign(g) * sign(m)) * g"},
+    {"powersign-cd", "exp(cd * sign(g) * sign(m)) * g"},
+    {"powersign-rd", "exp(rd * sign(g) * sign(m)) * g"},
+    {"addsign", "(1 + sign(g) * sign(m)) * g"},
+    {"addsign-ld", "(1 + ld * sign(g) * sign(m)) * g"},
+    {"addsign-cd", "(1 + cd * sign(g) * sign(m)) * g"},
+    {"addsign-rd", "(1 + rd * sign(g) * sign(m)) * g"},
+    {"lion", "sign(ema(g, 0.9))"},
+};
+
+const char *builtinRule(std::string_view name) {
+  for (const auto &[builtin, rule] : kBuiltins)
+    if (name == builtin)
+      return rule;
+  return nullptr;
+}
+
+std::vector<std::string> builtinNames() {
+  std::vector<std::string> names;
+  for (const auto &entry : kBuiltins)
+    names.push_back(entry.first);
+  return names;
+}
+
+ParseResult parseRuleOrBuiltin(std::string_view nameOrRule) {
+  if (const char *rule = builtinRule(nameOrRule))
+    return parseRule(rule);
+  return parseRule(nameOrRule);
+}
+
+} // namespace nos

@@ -1,0 +1,293 @@
+//===- Optimizer.cpp - A LibTorch optimizer running a compiled rule -------===//
+//
+// State lives here, not in torch's per-parameter map: the kernel wants each
+// group's state as raw f32 slots. The random stream position is (seed, step),
+// so saving the step and the buffers is enough to resume bit-identically.
+// bf16 parameters keep an f32 master copy that the kernel updates and that is
+// rounded back into the parameter after each step.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Optimizer.h"
+
+#include "nos/Builtins.h"
+#include "nos/Runtime.h"
+
+#include <torch/optim/serialize.h>
+
+#include <stdexcept>
+
+namespace nos {
+
+void OptimizerOptions::serialize(torch::serialize::InputArchive &archive) {
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, lr);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, beta1);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, beta2);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, beta3);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, eps);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, delta);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(int64_t, total_steps);
+  _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(int64_t, seed);
+}
+
+void OptimizerOptions::serialize(
+    torch::serialize::OutputArchive &archive) const {
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(lr);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(beta1);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(beta2);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(beta3);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(eps);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(delta);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(total_steps);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(seed);
+}
+
+namespace {
+/// One compiler and one thread pool per process: contexts, JIT and threads
+/// are expensive, and the memory cache is shared by every optimizer.
+Compiler &processCompiler() {
+  static Compiler compiler;
+  return compiler;
+}
+CpuExecutor &processExecutor() {
+  static CpuExecutor executor;
+  return executor;
+}
+
+struct ParamState {
+  torch::Tensor slots;  // [numSlots, numel] f32
+  torch::Tensor master; // f32 copy of a bf16 parameter, else undefined
+  int64_t rngBase = 0;
+};
+
+struct GroupState {
+  int64_t step = 0;
+  std::vector<ParamState> params;
+};
+
+Hyper hyperOf(const OptimizerOptions &o) {
+  Hyper h;
+  h.lr = o.lr();
+  h.beta1 = o.beta1(), h.beta2 = o.beta2(), h.beta3 = o.beta3();
+  h.eps = o.eps(), h.delta = o.delta();
+  h.totalSteps = o.total_steps();
+  h.seed = uint64_t(o.seed());
+  return h;
+}
+
+void checkParameter(const torch::Tensor &p) {
+  if (!p.device().is_cpu())
+    throw std::invalid_argument(
+        "nos::Optimizer: parameters on " + p.device().str() +
+        " need the GPU backend, which this build does not have");
+  if (p.scalar_type() != torch::kFloat && p.scalar_type() != torch::kBFloat16)
+    throw std::invalid_argument("nos::Optimizer: parameters must be float32 "
+                                "or bfloat16, got " +
+                                std::string(c10::toString(p.scalar_type())));
+  if (!p.is_contiguous())
+    throw std::invalid_argument(
+        "nos::Optimizer: parameters must be contiguous");
+}
+} // namespace
+
+class Optimizer::Impl {
+public:
+  std::shared_ptr<const CpuKernel> kernel;
+  std::vector<GroupState> groups;
+  int64_t nextRngBase = 0;
+
+  void compile(const std::string &rule) {
+    ParseResult parsed = parseRuleOrBuiltin(rule);
+    if (!parsed)
+      throw std::invalid_argument("nos::Optimizer: bad rule '" + rule +
+                                  "': " + parsed.error.str());
+    std::string error;
+    kernel = processCompiler().compileCpu(*parsed.expr, &error);
+    if (!kernel)
+      throw std::invalid_argument("nos::Optimizer: cannot compile '" + rule +
+                                  "': " + error);
+  }
+
+  /// Brings the state up to the groups and parameters torch holds now
+  /// (add_param_group may have added some since the last step).
+  void sync(std::vector<torch::optim::OptimizerParamGroup> &torchGroups) {
+    groups.resize(torchGroups.size());
+    const int64_t slots = int64_t(kernel->info.stateSlots.size());
+    for (size_t g = 0; g < torchGroups.size(); ++g) {
+      auto &params = torchGroups[g].params();
+      for (size_t i = groups[g].params.size(); i < params.size(); ++i) {
+        checkParameter(params[i]);
+        ParamState state;
+        state.slots = torch::zeros({slots, params[i].numel()}, torch::kFloat);
+        if (params[i].scalar_type() != torch::kFloat)
+          state.master = params[i].detach().to(torch::kFloat).contiguous();
+        state.rngBase = nextRngBase;
+        nextRngBase += params[i].numel();
+        groups[g].params.push_back(std::move(state));
+      }
+    }
+  }
+
+  void stepGroup(torch::optim::OptimizerParamGroup &group, GroupState &state) {
+    auto &options = static_cast<OptimizerOptions &>(group.options());
+    std::vector<NosTensor> table;
+    std::vector<torch::Tensor> keepAlive;
+    std::vector<size_t> bf16;
+    for (size_t i = 0; i < group.params().size(); ++i) {
+      torch::Tensor &p = group.params()[i];
+      if (!p.grad().defined())
+        continue;
+      ParamState &ps = state.params[i];
+      torch::Tensor grad = p.grad().to(torch::kFloat).contiguous();
+      keepAlive.push_back(grad);
+      NosTensor entry{};
+      entry.w = ps.master.defined() ? ps.master.data_ptr<float>()
+                                    : p.data_ptr<float>();
+      entry.g = grad.data_ptr<float>();
+      for (int64_t k = 0; k < ps.slots.size(0); ++k)
+        entry.state[k] = ps.slots[k].data_ptr<float>();
+      entry.n = p.numel();
+      entry.rng_base = ps.rngBase;
+      table.push_back(entry);
+      if (ps.master.defined())
+        bf16.push_back(i);
+    }
+    if (table.empty())
+      return;
+    std::string error;
+    NosArgs args = makeArgs(hyperOf(options), state.step + 1,
+                            kernel->info.schedules, &error);
+    if (!error.empty())
+      throw std::invalid_argument("nos::Optimizer: " + error);
+    ++state.step;
+    processExecutor().run(kernel->fn, table.data(), int64_t(table.size()),
+                          args);
+    for (size_t i : bf16)
+      group.params()[i].copy_(state.params[i].master);
+  }
+};
+
+Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
+                     const std::string &rule, OptimizerOptions defaults)
+    : torch::optim::Optimizer(std::move(groups),
+                              std::make_unique<OptimizerOptions>(defaults)),
+      impl_(std::make_unique<Impl>()) {
+  impl_->compile(rule);
+  impl_->sync(param_groups_);
+  bool schedules = !impl_->kernel->info.schedules.empty();
+  for (auto &group : param_groups_)
+    if (schedules &&
+        static_cast<OptimizerOptions &>(group.options()).total_steps() <= 0)
+      throw std::invalid_argument(
+          "nos::Optimizer: the rule '" + impl_->kernel->info.canonical +
+          "' uses a decay schedule and needs total_steps > 0");
+}
+
+Optimizer::Optimizer(std::vector<torch::Tensor> params,
+                     const std::string &rule, OptimizerOptions defaults)
+    : Optimizer(std::vector<torch::optim::OptimizerParamGroup>{
+                    torch::optim::OptimizerParamGroup(std::move(params))},
+                rule, std::move(defaults)) {}
+
+Optimizer::~Optimizer() = default;
+
+torch::Tensor Optimizer::step(LossClosure closure) {
+  torch::Tensor loss;
+  if (closure) {
+    torch::AutoGradMode enable(true);
+    loss = closure();
+  }
+  torch::NoGradGuard noGrad;
+  impl_->sync(param_groups_);
+  for (size_t g = 0; g < param_groups_.size(); ++g)
+    impl_->stepGroup(param_groups_[g], impl_->groups[g]);
+  return loss;
+}
+
+const KernelInfo &Optimizer::kernelInfo() const { return impl_->kernel->info; }
+
+int64_t Optimizer::stepCount(size_t group) const {
+  return group < impl_->groups.size() ? impl_->groups[group].step : 0;
+}
+
+torch::Tensor Optimizer::stateOf(const torch::Tensor &param,
+                                 const std::string &slot) const {
+  const auto &slots = impl_->kernel->info.stateSlots;
+  auto it = std::find(slots.begin(), slots.end(), slot);
+  if (it == slots.end())
+    throw std::invalid_argument("nos::Optimizer: the rule keeps no '" + slot +
+                                "' state");
+  for (size_t g = 0; g < param_groups_.size(); ++g)
+    for (size_t i = 0; i < param_groups_[g].params().size(); ++i)
+      if (param_groups_[g].params()[i].is_same(param) &&
+          i < impl_->groups[g].params.size())
+        return impl_->groups[g].params[i].slots[it - slots.begin()].view(
+            param.sizes());
+  throw std::invalid_argument("nos::Optimizer: not a parameter of this "
+                              "optimizer");
+}
+
+void Optimizer::save(torch::serialize::OutputArchive &archive) const {
+  archive.write("nos.canonical", c10::IValue(impl_->kernel->info.canonical));
+  archive.write("nos.groups", c10::IValue(int64_t(impl_->groups.size())));
+  for (size_t g = 0; g < impl_->groups.size(); ++g) {
+    const GroupState &group = impl_->groups[g];
+    std::string prefix = "nos.group" + std::to_string(g) + ".";
+    archive.write(prefix + "step", c10::IValue(group.step));
+    torch::serialize::OutputArchive options;
+    param_groups_[g].options().serialize(options);
+    archive.write(prefix + "options", options);
+    for (size_t i = 0; i < group.params.size(); ++i) {
+      std::string key = prefix + "param" + std::to_string(i);
+      archive.write(key + ".slots", group.params[i].slots);
+      if (group.params[i].master.defined())
+        archive.write(key + ".master", group.params[i].master);
+    }
+  }
+}
+
+static void copyChecked(torch::Tensor &into, const torch::Tensor &from,
+                        const std::string &key) {
+  if (!from.sizes().equals(into.sizes()))
+    throw std::invalid_argument("nos::Optimizer::load: '" + key +
+                                "' has the wrong shape for this model");
+  into.copy_(from);
+}
+
+void Optimizer::load(torch::serialize::InputArchive &archive) {
+  c10::IValue canonical, groups;
+  archive.read("nos.canonical", canonical);
+  if (canonical.toStringRef() != impl_->kernel->info.canonical)
+    throw std::invalid_argument("nos::Optimizer::load: the checkpoint is of "
+                                "rule '" + canonical.toStringRef() +
+                                "', not '" + impl_->kernel->info.canonical +
+                                "'");
+  archive.read("nos.groups", groups);
+  if (groups.toInt() != int64_t(param_groups_.size()))
+    throw std::invalid_argument("nos::Optimizer::load: the checkpoint has " +
+                                std::to_string(groups.toInt()) +
+                                " parameter groups");
+  impl_->sync(param_groups_);
+  torch::NoGradGuard noGrad;
+  for (size_t g = 0; g < impl_->groups.size(); ++g) {
+    GroupState &group = impl_->groups[g];
+    std::string prefix = "nos.group" + std::to_string(g) + ".";
+    c10::IValue step;
+    archive.read(prefix + "step", step);
+    group.step = step.toInt();
+    torch::serialize::InputArchive options;
+    archive.read(prefix + "options", options);
+    param_groups_[g].options().serialize(options);
+    for (size_t i = 0; i < group.params.size(); ++i) {
+      std::string key = prefix + "param" + std::to_string(i);
+      torch::Tensor slots, master;
+      archive.read(key + ".slots", slots);
+      copyChecked(group.params[i].slots, slots, key + ".slots");
+      if (group.params[i].master.defined()) {
+        archive.read(key + ".master", master);
+        copyChecked(group.params[i].master, master, key + ".master");
+      }
+    }
+  }
+}
+
+} // namespace nos
