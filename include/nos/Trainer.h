@@ -1,0 +1,79 @@
+//===- Trainer.h - Child training: one rule, one lr, one seed ---*- C++ -*-===//
+//
+// What the search scores a candidate with, and what nos-train compares rules
+// with: train a small network on a task with a nos::Optimizer and report the
+// validation curve. No torch types here (a pimpl hides the task), so tools
+// that only drive training compile without LibTorch headers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_TRAINER_H
+#define NOS_TRAINER_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nos::train {
+
+struct TaskSpec {
+  std::string dataset = "fashion-mnist"; // fashion-mnist, cifar10, logistic
+  std::string model = "mlp";             // mlp, convnet
+  std::string dataDir;                   // empty: the dataset's default
+  std::vector<int64_t> hidden = {128};   // mlp widths
+  int64_t filters = 32;                  // convnet filters per layer
+  int64_t trainSize = 0;                 // 0: every training example left
+  int64_t validationSize = 5000;
+  uint64_t splitSeed = 0;
+};
+
+struct TrainConfig {
+  std::string rule = "sgd"; // built-in name or rule string
+  double lr = 0.1;
+  int64_t epochs = 1;
+  int64_t batchSize = 128;
+  uint64_t seed = 0;
+  /// Validation passes per epoch (the curve's resolution).
+  int64_t evalsPerEpoch = 4;
+  /// A loss above this multiple of the first batch's loss, or a NaN/Inf
+  /// loss, stops the run as diverged.
+  double divergenceFactor = 20;
+};
+
+struct CurvePoint {
+  int64_t step;
+  double trainLoss, validationLoss, validationAccuracy;
+};
+
+struct RunResult {
+  std::string status; // "ok" or "diverged"
+  double bestValidationAccuracy = 0;
+  double finalValidationLoss = 0;
+  int64_t steps = 0;
+  double seconds = 0;
+  std::vector<CurvePoint> curve;
+};
+
+/// A loaded task: data read once, models made fresh for every run.
+class Task {
+public:
+  /// Throws std::runtime_error (naming the file) when data cannot be read.
+  explicit Task(const TaskSpec &spec);
+  ~Task();
+  Task(const Task &) = delete;
+  Task &operator=(const Task &) = delete;
+
+  /// Deterministic for a (config, task): same seed, same result. Throws
+  /// std::invalid_argument for a bad rule.
+  RunResult run(const TrainConfig &config) const;
+  std::string describe() const;
+
+  class Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace nos::train
+
+#endif // NOS_TRAINER_H

@@ -1,0 +1,172 @@
+//===- Trainer.cpp - Child training: one rule, one lr, one seed -----------===//
+//
+// Deterministic by construction: the model's initialisation, the batch order
+// and the optimizer's random streams all derive from the run's seed, and
+// torch is kept to the calling thread's intra-op pool. A run stops early as
+// "diverged" when its loss goes NaN/Inf or explodes, so a search does not
+// spend its budget on hopeless candidates.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Trainer.h"
+
+#include "nos/Data.h"
+#include "nos/Models.h"
+#include "nos/Optimizer.h"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+namespace nos::train {
+
+class Task::Impl {
+public:
+  TaskSpec spec;
+  data::Split split;
+
+  explicit Impl(const TaskSpec &s) : spec(s) {
+    data::Dataset all = load();
+    if (spec.trainSize > 0 &&
+        spec.trainSize + spec.validationSize < all.size())
+      all = take(all, spec.trainSize + spec.validationSize);
+    split = data::splitTrainValidation(
+        all, std::min(spec.validationSize, all.size() / 2), spec.splitSeed);
+  }
+
+  data::Dataset load() const {
+    if (spec.dataset == "fashion-mnist")
+      return data::loadFashionMnist(spec.dataDir.empty()
+                                        ? data::defaultFashionMnistDir()
+                                        : spec.dataDir,
+                                    /*train=*/true);
+    if (spec.dataset == "cifar10")
+      return data::loadCifar10(
+          spec.dataDir.empty() ? data::defaultCifar10Dir() : spec.dataDir,
+          /*train=*/true);
+    if (spec.dataset == "logistic")
+      return data::logisticRegression(
+          spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000,
+          20, spec.splitSeed);
+    throw std::invalid_argument("unknown dataset '" + spec.dataset +
+                                "'; expected fashion-mnist, cifar10 or "
+                                "logistic");
+  }
+
+  static data::Dataset take(const data::Dataset &all, int64_t n) {
+    data::Dataset out = all;
+    out.inputs = all.inputs.narrow(0, 0, n);
+    out.labels = all.labels.narrow(0, 0, n);
+    return out;
+  }
+
+  torch::nn::Sequential makeModel(uint64_t seed) const {
+    torch::manual_seed(seed);
+    const torch::Tensor &x = split.train.inputs;
+    int64_t classes = split.train.classes;
+    if (spec.model == "mlp")
+      return models::mlp(x[0].numel(), spec.hidden, classes);
+    if (spec.model == "convnet") {
+      if (x.dim() != 4)
+        throw std::invalid_argument("the convnet needs image data");
+      return models::convNet(x.size(1), x.size(2), x.size(3), classes,
+                             spec.filters);
+    }
+    throw std::invalid_argument("unknown model '" + spec.model +
+                                "'; expected mlp or convnet");
+  }
+};
+
+namespace {
+struct Evaluation {
+  double loss, accuracy;
+};
+
+Evaluation evaluate(torch::nn::Sequential &model, const data::Dataset &data) {
+  torch::NoGradGuard noGrad;
+  model->eval();
+  double loss = 0, correct = 0;
+  const int64_t chunk = 1000;
+  for (int64_t start = 0; start < data.size(); start += chunk) {
+    int64_t n = std::min(chunk, data.size() - start);
+    torch::Tensor logits = model->forward(data.inputs.narrow(0, start, n));
+    torch::Tensor labels = data.labels.narrow(0, start, n);
+    loss += torch::nn::functional::cross_entropy(
+                logits, labels,
+                torch::nn::functional::CrossEntropyFuncOptions().reduction(
+                    torch::kSum))
+                .item<double>();
+    correct += logits.argmax(1).eq(labels).sum().item<double>();
+  }
+  model->train();
+  return {loss / double(data.size()), correct / double(data.size())};
+}
+
+bool exploded(double loss, double first, double factor) {
+  return !std::isfinite(loss) || (first > 0 && loss > factor * first);
+}
+} // namespace
+
+Task::Task(const TaskSpec &spec) : impl_(std::make_unique<Impl>(spec)) {}
+Task::~Task() = default;
+
+std::string Task::describe() const {
+  return impl_->spec.dataset + "/" + impl_->spec.model + " (" +
+         std::to_string(impl_->split.train.size()) + " train, " +
+         std::to_string(impl_->split.validation.size()) + " validation)";
+}
+
+RunResult Task::run(const TrainConfig &config) const {
+  auto start = std::chrono::steady_clock::now();
+  torch::nn::Sequential model = impl_->makeModel(config.seed);
+  OptimizerOptions options(config.lr);
+  data::Batches probe(impl_->split.train, config.batchSize, config.seed);
+  int64_t perEpoch = probe.size();
+  options.total_steps(perEpoch * config.epochs).seed(int64_t(config.seed));
+  Optimizer optimizer(model->parameters(), config.rule, options);
+  RunResult result{"ok"};
+  int64_t evalEvery =
+      std::max<int64_t>(1, perEpoch / std::max<int64_t>(1, config.evalsPerEpoch));
+  double firstLoss = -1, recentLoss = 0;
+  for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
+    data::Batches batches(impl_->split.train, config.batchSize, config.seed,
+                          epoch);
+    for (data::Batch batch : batches) {
+      optimizer.zero_grad();
+      torch::Tensor loss = torch::nn::functional::cross_entropy(
+          model->forward(batch.inputs), batch.labels);
+      double value = loss.item<double>();
+      if (firstLoss < 0)
+        firstLoss = value;
+      if (exploded(value, firstLoss, config.divergenceFactor)) {
+        result.status = "diverged";
+        break;
+      }
+      loss.backward();
+      optimizer.step();
+      recentLoss = value;
+      if (++result.steps % evalEvery == 0 || result.steps ==
+                                                 perEpoch * config.epochs) {
+        Evaluation e = evaluate(model, impl_->split.validation);
+        result.curve.push_back(
+            {result.steps, recentLoss, e.loss, e.accuracy});
+        if (!std::isfinite(e.loss)) {
+          result.status = "diverged";
+          break;
+        }
+      }
+    }
+    if (result.status != "ok")
+      break;
+  }
+  for (const CurvePoint &p : result.curve)
+    result.bestValidationAccuracy =
+        std::max(result.bestValidationAccuracy, p.validationAccuracy);
+  if (!result.curve.empty())
+    result.finalValidationLoss = result.curve.back().validationLoss;
+  result.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  return result;
+}
+
+} // namespace nos::train
