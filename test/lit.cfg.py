@@ -14,3 +14,5 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["NOS_CACHE_DIR"] = os.path.join(config.test_exec_root, "nos-cache")
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%python", "python3"))
+if config.nos_enable_torch in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("torch")

@@ -1,0 +1,211 @@
+//===- Report.cpp - Tables, CSV, JSON and SVG of training runs ------------===//
+//
+// The lr is chosen per rule by mean best validation accuracy over seeds, the
+// protocol of the paper's comparison (each optimizer with its tuned lr from
+// one grid). Files are written whole or not at all.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Report.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace nos::report {
+
+namespace {
+struct Stats {
+  double mean = 0, stddev = 0;
+  int diverged = 0, runs = 0;
+};
+
+Stats statsOf(const std::vector<const Run *> &runs) {
+  Stats s;
+  s.runs = int(runs.size());
+  for (const Run *r : runs) {
+    s.mean += r->result.bestValidationAccuracy / s.runs;
+    s.diverged += r->result.status != "ok";
+  }
+  for (const Run *r : runs)
+    s.stddev += std::pow(r->result.bestValidationAccuracy - s.mean, 2);
+  s.stddev = runs.size() > 1 ? std::sqrt(s.stddev / (s.runs - 1)) : 0;
+  return s;
+}
+
+bool writeAtomically(const std::string &path, const std::string &text,
+                     std::string *error) {
+  std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary);
+    out << text;
+    if (!out.flush()) {
+      std::remove(temp.c_str());
+      *error = "cannot write '" + path + "'";
+      return false;
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    *error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}
+} // namespace
+
+std::vector<Summary> summarize(const std::vector<Run> &runs) {
+  std::vector<std::string> order;
+  std::map<std::string, std::map<double, std::vector<const Run *>>> byRule;
+  for (const Run &r : runs) {
+    if (!byRule.count(r.rule))
+      order.push_back(r.rule);
+    byRule[r.rule][r.lr].push_back(&r);
+  }
+  std::vector<Summary> out;
+  for (const std::string &rule : order) {
+    Summary best{rule};
+    best.mean = -1;
+    for (const auto &[lr, group] : byRule[rule]) {
+      Stats s = statsOf(group);
+      if (s.mean > best.mean)
+        best = {rule, lr, s.mean, s.stddev, s.runs, s.diverged};
+    }
+    out.push_back(best);
+  }
+  return out;
+}
+
+std::string formatTable(const std::vector<Summary> &summaries) {
+  std::string out = fmt::format("{:<16} {:>20} {:>10} {:>9}\n", "rule",
+                                "best val accuracy", "lr", "diverged");
+  for (const Summary &s : summaries)
+    out += fmt::format("{:<16} {:>11.4f} ± {:<6.4f} {:>10g} {:>5}/{}\n",
+                       s.rule, s.mean, s.stddev, s.lr, s.diverged, s.runs);
+  return out;
+}
+
+bool writeCsv(const std::string &path, const std::vector<Run> &runs,
+              std::string *error) {
+  std::string text = "rule,lr,seed,status,best_val_accuracy,final_val_loss,"
+                     "steps,seconds\n";
+  for (const Run &r : runs)
+    text += fmt::format("\"{}\",{},{},{},{},{},{},{:.3f}\n", r.rule, r.lr,
+                        r.seed, r.result.status,
+                        r.result.bestValidationAccuracy,
+                        r.result.finalValidationLoss, r.result.steps,
+                        r.result.seconds);
+  return writeAtomically(path, text, error);
+}
+
+bool writeJson(const std::string &path, const std::vector<Run> &runs,
+               const std::vector<Summary> &summaries, const std::string &task,
+               std::string *error) {
+  nlohmann::json j;
+  j["task"] = task;
+  for (const Summary &s : summaries)
+    j["summary"].push_back({{"rule", s.rule}, {"lr", s.lr}, {"mean", s.mean},
+                            {"std", s.stddev}, {"runs", s.runs},
+                            {"diverged", s.diverged}});
+  for (const Run &r : runs) {
+    nlohmann::json curve = nlohmann::json::array();
+    for (const train::CurvePoint &p : r.result.curve)
+      curve.push_back({p.step, p.trainLoss, p.validationLoss,
+                       p.validationAccuracy});
+    j["runs"].push_back({{"rule", r.rule}, {"lr", r.lr}, {"seed", r.seed},
+                         {"status", r.result.status},
+                         {"best_val_accuracy",
+                          r.result.bestValidationAccuracy},
+                         {"steps", r.result.steps},
+                         {"curve [step, train_loss, val_loss, val_acc]",
+                          curve}});
+  }
+  // NaN losses of diverged runs become null rather than invalid JSON.
+  return writeAtomically(path, j.dump(1) + "\n", error);
+}
+
+namespace {
+/// Mean validation accuracy per step over the seeds of (rule, lr).
+std::vector<std::pair<double, double>> meanCurve(const std::vector<Run> &runs,
+                                                 const Summary &s) {
+  std::map<int64_t, std::pair<double, int>> acc;
+  for (const Run &r : runs)
+    if (r.rule == s.rule && r.lr == s.lr)
+      for (const train::CurvePoint &p : r.result.curve) {
+        acc[p.step].first += p.validationAccuracy;
+        acc[p.step].second += 1;
+      }
+  std::vector<std::pair<double, double>> out;
+  for (const auto &[step, sum] : acc)
+    out.push_back({double(step), sum.first / sum.second});
+  return out;
+}
+
+std::string escape(const std::string &text) {
+  std::string out;
+  for (char c : text)
+    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
+                                                            : std::string(1, c);
+  return out;
+}
+} // namespace
+
+bool writeSvg(const std::string &path, const std::vector<Run> &runs,
+              const std::vector<Summary> &summaries, const std::string &title,
+              std::string *error) {
+  static const char *colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                 "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                                 "#bcbd22", "#17becf"};
+  const double W = 720, H = 440, left = 60, right = 200, top = 40, bottom = 50;
+  double maxStep = 1, lo = 1, hi = 0;
+  std::vector<std::vector<std::pair<double, double>>> curves;
+  for (const Summary &s : summaries) {
+    curves.push_back(meanCurve(runs, s));
+    for (auto [x, y] : curves.back())
+      maxStep = std::max(maxStep, x), lo = std::min(lo, y), hi = std::max(hi, y);
+  }
+  if (hi <= lo)
+    lo = 0, hi = 1;
+  auto px = [&](double x) { return left + (W - left - right) * x / maxStep; };
+  auto py = [&](double y) {
+    return top + (H - top - bottom) * (1 - (y - lo) / (hi - lo));
+  };
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "
+      "height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"24\" "
+      "font-size=\"14\">{}</text>\n",
+      W, H, left, escape(title));
+  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" "
+                     "stroke=\"black\"/><line x1=\"{0}\" y1=\"{3}\" "
+                     "x2=\"{0}\" y2=\"{1}\" stroke=\"black\"/>\n",
+                     left, H - bottom, W - right, top);
+  for (int i = 0; i <= 4; ++i) {
+    double y = lo + (hi - lo) * i / 4;
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">"
+                       "{:.3f}</text>\n", left - 6, py(y) + 4, y);
+  }
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">step "
+                     "(0 to {:g})</text>\n<text x=\"14\" y=\"{}\" "
+                     "transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">"
+                     "validation accuracy</text>\n",
+                     (left + W - right) / 2, H - 14, maxStep, H / 2, H / 2);
+  for (size_t k = 0; k < curves.size(); ++k) {
+    std::string points;
+    for (auto [x, y] : curves[k])
+      points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
+    const char *color = colors[k % 10];
+    svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" "
+                       "stroke-width=\"2\" points=\"{}\"/>\n", color, points);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} (lr {:g})"
+                       "</text>\n", W - right + 10, top + 16 * (k + 1), color,
+                       escape(summaries[k].rule), summaries[k].lr);
+  }
+  return writeAtomically(path, svg + "</svg>\n", error);
+}
+
+} // namespace nos::report

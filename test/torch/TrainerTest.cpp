@@ -1,0 +1,90 @@
+//===- TrainerTest.cpp - Child training and its reports -------------------===//
+//
+// Small runs on synthetic data (seconds): determinism for a seed, divergence
+// detection on a rule that blows up, learning on a learnable task, and the
+// lr selection of the comparison table.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Report.h"
+#include "nos/Trainer.h"
+
+#include <catch2/catch.hpp>
+
+using namespace nos;
+
+namespace {
+train::TaskSpec logisticTask() {
+  train::TaskSpec spec;
+  spec.dataset = "logistic";
+  spec.trainSize = 2000;
+  spec.validationSize = 500;
+  spec.hidden = {16};
+  return spec;
+}
+} // namespace
+
+TEST_CASE("training is deterministic for a seed", "[trainer]") {
+  train::Task task(logisticTask());
+  train::TrainConfig config;
+  config.rule = "adam + 0.001 * noise";
+  config.lr = 0.01;
+  config.seed = 3;
+  train::RunResult a = task.run(config), b = task.run(config);
+  REQUIRE(a.curve.size() == b.curve.size());
+  REQUIRE_FALSE(a.curve.empty());
+  for (size_t i = 0; i < a.curve.size(); ++i)
+    CHECK(a.curve[i].validationLoss == b.curve[i].validationLoss);
+  config.seed = 4;
+  CHECK(task.run(config).curve.back().validationLoss !=
+        a.curve.back().validationLoss);
+}
+
+TEST_CASE("a learnable task is learned", "[trainer]") {
+  train::Task task(logisticTask());
+  train::TrainConfig config;
+  config.rule = "adam";
+  config.lr = 0.01;
+  config.epochs = 3;
+  train::RunResult result = task.run(config);
+  CHECK(result.status == "ok");
+  // The labels are a hyperplane with 5% flipped: far above chance.
+  CHECK(result.bestValidationAccuracy > 0.85);
+  CHECK(result.steps == 3 * 16); // 2000 examples / 128 per batch, rounded up
+}
+
+TEST_CASE("a rule that blows up stops as diverged", "[trainer]") {
+  train::Task task(logisticTask());
+  train::TrainConfig config;
+  config.rule = "exp(exp(g)) * g";
+  config.lr = 100;
+  config.epochs = 5;
+  train::RunResult result = task.run(config);
+  CHECK(result.status == "diverged");
+  CHECK(result.steps < 5 * 16); // stopped early, budget not spent
+}
+
+TEST_CASE("a bad rule is an error before training", "[trainer]") {
+  train::Task task(logisticTask());
+  train::TrainConfig config;
+  config.rule = "sign(m";
+  CHECK_THROWS_WITH(task.run(config), Catch::Contains("1:7"));
+}
+
+TEST_CASE("the summary picks each rule's best lr", "[trainer]") {
+  auto run = [](std::string rule, double lr, uint64_t seed, double acc) {
+    train::RunResult r{"ok"};
+    r.bestValidationAccuracy = acc;
+    return report::Run{rule, lr, seed, r};
+  };
+  std::vector<report::Run> runs = {
+      run("a", 0.1, 0, 0.5), run("a", 0.1, 1, 0.7), run("a", 1.0, 0, 0.8),
+      run("a", 1.0, 1, 0.8), run("b", 0.1, 0, 0.9), run("b", 0.1, 1, 0.7)};
+  std::vector<report::Summary> s = report::summarize(runs);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].rule == "a");
+  CHECK(s[0].lr == 1.0);
+  CHECK(s[0].mean == Approx(0.8));
+  CHECK(s[0].stddev == Approx(0.0));
+  CHECK(s[1].mean == Approx(0.8));
+  CHECK(s[1].stddev == Approx(0.1414).epsilon(0.01));
+}
