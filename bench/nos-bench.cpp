@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "EagerTorch.h"
 #include "HandKernels.h"
+#include "TrainBench.h"
 
 #include "nos/Compiler.h"
 #include "nos/Frontend.h"
@@ -420,6 +421,15 @@ void addCpuOptions(CLI::App &cpu, Options &o) {
   cpu.add_flag("--json", o.json, "One JSON object per rule and line");
 }
 
+int runTrain(const TrainBenchOptions &o) {
+  std::string error;
+  std::string line = benchTrainStep(o, &error);
+  if (line.empty())
+    throw std::runtime_error(error);
+  std::cout << line << std::endl;
+  return 0;
+}
+
 } // namespace
 } // namespace nos::bench
 
@@ -431,9 +441,19 @@ int main(int argc, char **argv) {
   Options o;
   CLI::App *cpu = app.add_subcommand("cpu", "Benchmark the CPU kernels");
   addCpuOptions(*cpu, o);
+  TrainBenchOptions t;
+  CLI::App *trainCmd = app.add_subcommand(
+      "train", "Optimizer step time on an MLP with >= 10M parameters");
+  trainCmd->add_option("--width", t.width, "Hidden width")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
+  trainCmd->add_option("--layers", t.layers, "Hidden layers")
+      ->check(CLI::Range(int64_t(1), int64_t(64)));
+  trainCmd->add_option("--threads", t.threads, "Threads (0: all)");
+  trainCmd->add_option("--reps", t.reps, "Timed steps (median)")
+      ->check(CLI::Range(3, 10000));
   CLI11_PARSE(app, argc, argv);
   try {
-    return runCpu(o);
+    return trainCmd->parsed() ? runTrain(t) : runCpu(o);
   } catch (const std::exception &e) {
     std::cerr << "nos-bench: error: " << e.what() << "\n";
     return 1;
