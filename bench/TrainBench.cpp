@@ -15,6 +15,7 @@
 #include <cmath>
 #include <functional>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace nos::bench {
@@ -78,8 +79,10 @@ struct EagerAdam {
 } // namespace
 
 std::string benchTrainStep(const TrainBenchOptions &o, std::string *) {
-  if (o.threads > 0)
-    at::set_num_threads(o.threads);
+  // nos::Optimizer's pool uses every core; torch gets as many threads.
+  int threads = o.threads > 0 ? o.threads
+                              : int(std::thread::hardware_concurrency());
+  at::set_num_threads(threads);
   auto nosModel = makeModel(o), torchModel = makeModel(o),
        eagerModel = makeModel(o);
   int64_t params = 0;
