@@ -80,8 +80,8 @@ struct EagerAdam {
 
 std::string benchTrainStep(const TrainBenchOptions &o, std::string *) {
   // nos::Optimizer's pool uses every core; torch gets as many threads.
-  int threads = o.threads > 0 ? o.threads
-                              : int(std::thread::hardware_concurrency());
+  int threads =
+      o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency());
   at::set_num_threads(threads);
   auto nosModel = makeModel(o), torchModel = makeModel(o),
        eagerModel = makeModel(o);

@@ -17,7 +17,7 @@ namespace nos::bench {
 struct TrainBenchOptions {
   int64_t width = 2048; // hidden width of the MLP
   int64_t layers = 3;   // hidden layers
-  int threads = 0; // torch threads; 0: every core, like nos's pool
+  int threads = 0;      // torch threads; 0: every core, like nos's pool
   int reps = 15;
 };
 

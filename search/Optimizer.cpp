@@ -182,11 +182,12 @@ Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
           "' uses a decay schedule and needs total_steps > 0");
 }
 
-Optimizer::Optimizer(std::vector<torch::Tensor> params,
-                     const std::string &rule, OptimizerOptions defaults)
-    : Optimizer(std::vector<torch::optim::OptimizerParamGroup>{
-                    torch::optim::OptimizerParamGroup(std::move(params))},
-                rule, std::move(defaults)) {}
+Optimizer::Optimizer(std::vector<torch::Tensor> params, const std::string &rule,
+                     OptimizerOptions defaults)
+    : Optimizer(
+          std::vector<torch::optim::OptimizerParamGroup>{
+              torch::optim::OptimizerParamGroup(std::move(params))},
+          rule, std::move(defaults)) {}
 
 Optimizer::~Optimizer() = default;
 
@@ -258,9 +259,9 @@ void Optimizer::load(torch::serialize::InputArchive &archive) {
   archive.read("nos.canonical", canonical);
   if (canonical.toStringRef() != impl_->kernel->info.canonical)
     throw std::invalid_argument("nos::Optimizer::load: the checkpoint is of "
-                                "rule '" + canonical.toStringRef() +
-                                "', not '" + impl_->kernel->info.canonical +
-                                "'");
+                                "rule '" +
+                                canonical.toStringRef() + "', not '" +
+                                impl_->kernel->info.canonical + "'");
   archive.read("nos.groups", groups);
   if (groups.toInt() != int64_t(param_groups_.size()))
     throw std::invalid_argument("nos::Optimizer::load: the checkpoint has " +

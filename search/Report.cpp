@@ -84,8 +84,8 @@ std::string formatTable(const std::vector<Summary> &summaries) {
   std::string out = fmt::format("{:<16} {:>20} {:>10} {:>9}\n", "rule",
                                 "best val accuracy", "lr", "diverged");
   for (const Summary &s : summaries)
-    out += fmt::format("{:<16} {:>11.4f} ± {:<6.4f} {:>10g} {:>5}/{}\n",
-                       s.rule, s.mean, s.stddev, s.lr, s.diverged, s.runs);
+    out += fmt::format("{:<16} {:>11.4f} ± {:<6.4f} {:>10g} {:>5}/{}\n", s.rule,
+                       s.mean, s.stddev, s.lr, s.diverged, s.runs);
   return out;
 }
 
@@ -94,11 +94,10 @@ bool writeCsv(const std::string &path, const std::vector<Run> &runs,
   std::string text = "rule,lr,seed,status,best_val_accuracy,final_val_loss,"
                      "steps,seconds\n";
   for (const Run &r : runs)
-    text += fmt::format("\"{}\",{},{},{},{},{},{},{:.3f}\n", r.rule, r.lr,
-                        r.seed, r.result.status,
-                        r.result.bestValidationAccuracy,
-                        r.result.finalValidationLoss, r.result.steps,
-                        r.result.seconds);
+    text += fmt::format(
+        "\"{}\",{},{},{},{},{},{},{:.3f}\n", r.rule, r.lr, r.seed,
+        r.result.status, r.result.bestValidationAccuracy,
+        r.result.finalValidationLoss, r.result.steps, r.result.seconds);
   return writeAtomically(path, text, error);
 }
 
@@ -108,21 +107,25 @@ bool writeJson(const std::string &path, const std::vector<Run> &runs,
   nlohmann::json j;
   j["task"] = task;
   for (const Summary &s : summaries)
-    j["summary"].push_back({{"rule", s.rule}, {"lr", s.lr}, {"mean", s.mean},
-                            {"std", s.stddev}, {"runs", s.runs},
+    j["summary"].push_back({{"rule", s.rule},
+                            {"lr", s.lr},
+                            {"mean", s.mean},
+                            {"std", s.stddev},
+                            {"runs", s.runs},
                             {"diverged", s.diverged}});
   for (const Run &r : runs) {
     nlohmann::json curve = nlohmann::json::array();
     for (const train::CurvePoint &p : r.result.curve)
-      curve.push_back({p.step, p.trainLoss, p.validationLoss,
-                       p.validationAccuracy});
-    j["runs"].push_back({{"rule", r.rule}, {"lr", r.lr}, {"seed", r.seed},
-                         {"status", r.result.status},
-                         {"best_val_accuracy",
-                          r.result.bestValidationAccuracy},
-                         {"steps", r.result.steps},
-                         {"curve [step, train_loss, val_loss, val_acc]",
-                          curve}});
+      curve.push_back(
+          {p.step, p.trainLoss, p.validationLoss, p.validationAccuracy});
+    j["runs"].push_back(
+        {{"rule", r.rule},
+         {"lr", r.lr},
+         {"seed", r.seed},
+         {"status", r.result.status},
+         {"best_val_accuracy", r.result.bestValidationAccuracy},
+         {"steps", r.result.steps},
+         {"curve [step, train_loss, val_loss, val_acc]", curve}});
   }
   // NaN losses of diverged runs become null rather than invalid JSON.
   return writeAtomically(path, j.dump(1) + "\n", error);
@@ -148,8 +151,10 @@ std::vector<std::pair<double, double>> meanCurve(const std::vector<Run> &runs,
 std::string escape(const std::string &text) {
   std::string out;
   for (char c : text)
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
-                                                            : std::string(1, c);
+    out += c == '<'   ? "&lt;"
+           : c == '>' ? "&gt;"
+           : c == '&' ? "&amp;"
+                      : std::string(1, c);
   return out;
 }
 } // namespace
@@ -166,7 +171,8 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
   for (const Summary &s : summaries) {
     curves.push_back(meanCurve(runs, s));
     for (auto [x, y] : curves.back())
-      maxStep = std::max(maxStep, x), lo = std::min(lo, y), hi = std::max(hi, y);
+      maxStep = std::max(maxStep, x), lo = std::min(lo, y),
+      hi = std::max(hi, y);
   }
   if (hi <= lo)
     lo = 0, hi = 1;
@@ -187,7 +193,8 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
   for (int i = 0; i <= 4; ++i) {
     double y = lo + (hi - lo) * i / 4;
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">"
-                       "{:.3f}</text>\n", left - 6, py(y) + 4, y);
+                       "{:.3f}</text>\n",
+                       left - 6, py(y) + 4, y);
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">step "
                      "(0 to {:g})</text>\n<text x=\"14\" y=\"{}\" "
@@ -200,9 +207,11 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
       points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
     const char *color = colors[k % 10];
     svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" "
-                       "stroke-width=\"2\" points=\"{}\"/>\n", color, points);
+                       "stroke-width=\"2\" points=\"{}\"/>\n",
+                       color, points);
     svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} (lr {:g})"
-                       "</text>\n", W - right + 10, top + 16 * (k + 1), color,
+                       "</text>\n",
+                       W - right + 10, top + 16 * (k + 1), color,
                        escape(summaries[k].rule), summaries[k].lr);
   }
   return writeAtomically(path, svg + "</svg>\n", error);

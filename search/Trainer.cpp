@@ -26,8 +26,7 @@ public:
 
   explicit Impl(const TaskSpec &s) : spec(s) {
     data::Dataset all = load();
-    if (spec.trainSize > 0 &&
-        spec.trainSize + spec.validationSize < all.size())
+    if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
       all = take(all, spec.trainSize + spec.validationSize);
     split = data::splitTrainValidation(
         all, std::min(spec.validationSize, all.size() / 2), spec.splitSeed);
@@ -35,18 +34,17 @@ public:
 
   data::Dataset load() const {
     if (spec.dataset == "fashion-mnist")
-      return data::loadFashionMnist(spec.dataDir.empty()
-                                        ? data::defaultFashionMnistDir()
-                                        : spec.dataDir,
-                                    /*train=*/true);
-    if (spec.dataset == "cifar10")
-      return data::loadCifar10(
-          spec.dataDir.empty() ? data::defaultCifar10Dir() : spec.dataDir,
+      return data::loadFashionMnist(
+          spec.dataDir.empty() ? data::defaultFashionMnistDir() : spec.dataDir,
           /*train=*/true);
+    if (spec.dataset == "cifar10")
+      return data::loadCifar10(spec.dataDir.empty() ? data::defaultCifar10Dir()
+                                                    : spec.dataDir,
+                               /*train=*/true);
     if (spec.dataset == "logistic")
       return data::logisticRegression(
-          spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000,
-          20, spec.splitSeed);
+          spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000, 20,
+          spec.splitSeed);
     throw std::invalid_argument("unknown dataset '" + spec.dataset +
                                 "'; expected fashion-mnist, cifar10 or "
                                 "logistic");
@@ -124,8 +122,8 @@ RunResult Task::run(const TrainConfig &config) const {
   options.total_steps(perEpoch * config.epochs).seed(int64_t(config.seed));
   Optimizer optimizer(model->parameters(), config.rule, options);
   RunResult result{"ok"};
-  int64_t evalEvery =
-      std::max<int64_t>(1, perEpoch / std::max<int64_t>(1, config.evalsPerEpoch));
+  int64_t evalEvery = std::max<int64_t>(
+      1, perEpoch / std::max<int64_t>(1, config.evalsPerEpoch));
   double firstLoss = -1, recentLoss = 0;
   for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
     data::Batches batches(impl_->split.train, config.batchSize, config.seed,
@@ -144,11 +142,10 @@ RunResult Task::run(const TrainConfig &config) const {
       loss.backward();
       optimizer.step();
       recentLoss = value;
-      if (++result.steps % evalEvery == 0 || result.steps ==
-                                                 perEpoch * config.epochs) {
+      if (++result.steps % evalEvery == 0 ||
+          result.steps == perEpoch * config.epochs) {
         Evaluation e = evaluate(model, impl_->split.validation);
-        result.curve.push_back(
-            {result.steps, recentLoss, e.loss, e.accuracy});
+        result.curve.push_back({result.steps, recentLoss, e.loss, e.accuracy});
         if (!std::isfinite(e.loss)) {
           result.status = "diverged";
           break;
@@ -163,9 +160,9 @@ RunResult Task::run(const TrainConfig &config) const {
         std::max(result.bestValidationAccuracy, p.validationAccuracy);
   if (!result.curve.empty())
     result.finalValidationLoss = result.curve.back().validationLoss;
-  result.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return result;
 }
 

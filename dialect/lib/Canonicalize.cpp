@@ -49,21 +49,17 @@ struct Chain {
   bool leftLeaning = true;
 };
 
-template <typename OpTy>
-struct ChainTraits;
-template <>
-struct ChainTraits<AddOp> {
+template <typename OpTy> struct ChainTraits;
+template <> struct ChainTraits<AddOp> {
   static constexpr double identity = 0;
   static double combine(double a, double b) { return a + b; }
 };
-template <>
-struct ChainTraits<MulOp> {
+template <> struct ChainTraits<MulOp> {
   static constexpr double identity = 1;
   static double combine(double a, double b) { return a * b; }
 };
 
-template <typename OpTy>
-static bool isLink(Value value) {
+template <typename OpTy> static bool isLink(Value value) {
   auto op = value.getDefiningOp<OpTy>();
   return op && value.hasOneUse();
 }
@@ -80,8 +76,8 @@ static void collect(Value value, Chain &chain, bool isRoot) {
   }
   FloatAttr attr;
   if (matchPattern(value, m_Constant(&attr))) {
-    chain.literal = ChainTraits<OpTy>::combine(chain.literal,
-                                               attr.getValueAsDouble());
+    chain.literal =
+        ChainTraits<OpTy>::combine(chain.literal, attr.getValueAsDouble());
     ++chain.numLiterals;
     return;
   }
@@ -92,9 +88,8 @@ static void sortTerms(SmallVectorImpl<Value> &terms) {
   SmallVector<std::pair<std::string, Value>> keyed;
   for (Value term : terms)
     keyed.push_back({structuralKey(term), term});
-  std::stable_sort(keyed.begin(), keyed.end(), [](auto &a, auto &b) {
-    return a.first < b.first;
-  });
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](auto &a, auto &b) { return a.first < b.first; });
   for (auto [i, entry] : llvm::enumerate(keyed))
     terms[i] = entry.second;
 }
@@ -145,8 +140,7 @@ static bool mergePowersOfG(Chain &chain, PatternRewriter &rewriter,
   return true;
 }
 
-template <typename OpTy>
-struct CanonicalChain : OpRewritePattern<OpTy> {
+template <typename OpTy> struct CanonicalChain : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
@@ -166,11 +160,10 @@ struct CanonicalChain : OpRewritePattern<OpTy> {
       merged = mergePowersOfG(chain, rewriter, op.getLoc());
     }
     sortTerms(chain.terms);
-    bool literalCanonical =
-        chain.numLiterals == 0 ||
-        (chain.numLiterals == 1 &&
-         chain.literal != ChainTraits<OpTy>::identity && !negate &&
-         before == chain.terms);
+    bool literalCanonical = chain.numLiterals == 0 ||
+                            (chain.numLiterals == 1 &&
+                             chain.literal != ChainTraits<OpTy>::identity &&
+                             !negate && before == chain.terms);
     if (!negate && !merged && chain.leftLeaning && before == chain.terms &&
         literalCanonical)
       return failure();
@@ -182,8 +175,8 @@ struct CanonicalChain : OpRewritePattern<OpTy> {
                        PatternRewriter &rewriter, Location loc) {
     Value result;
     auto append = [&](Value term) {
-      result = result ? rewriter.create<OpTy>(loc, result, term).getResult()
-                      : term;
+      result =
+          result ? rewriter.create<OpTy>(loc, result, term).getResult() : term;
     };
     for (Value term : chain.terms)
       append(term);

@@ -31,18 +31,34 @@ struct AbiTypes {
     i64 = IntegerType::get(ctx, 64);
     f32 = Float32Type::get(ctx);
     tensor = LLVM::LLVMStructType::getLiteral(
-        ctx, {ptr, ptr, LLVM::LLVMArrayType::get(ptr, NOS_MAX_STATE), i64,
-              i64});
+        ctx,
+        {ptr, ptr, LLVM::LLVMArrayType::get(ptr, NOS_MAX_STATE), i64, i64});
     args = LLVM::LLVMStructType::getLiteral(
         ctx, {f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
-              LLVM::LLVMArrayType::get(f32, NOS_MAX_SCHEDULES), i64, i64,
-              i64});
+              LLVM::LLVMArrayType::get(f32, NOS_MAX_SCHEDULES), i64, i64, i64});
   }
 };
 
 /// Field numbers of NosArgs.
-enum ArgField { Lr, Beta1, Beta2, Beta3, Eps, Delta, Bc1, Bc2, Bc3, Omb1,
-                Omb2, Omb3, AStd, Sched, Step, Total, Seed };
+enum ArgField {
+  Lr,
+  Beta1,
+  Beta2,
+  Beta3,
+  Eps,
+  Delta,
+  Bc1,
+  Bc2,
+  Bc3,
+  Omb1,
+  Omb2,
+  Omb3,
+  AStd,
+  Sched,
+  Step,
+  Total,
+  Seed
+};
 
 class KernelBuilder {
 public:
@@ -73,11 +89,10 @@ public:
     s.delta = argField(args, Delta, t.f32);
     s.anoiseStd = argField(args, AStd, t.f32);
     for (size_t k = 0; k < layout.schedules.size(); ++k)
-      s.sched.push_back(field(args, t.args, {int32_t(Sched), int32_t(k)},
-                              t.f32));
+      s.sched.push_back(
+          field(args, t.args, {int32_t(Sched), int32_t(k)}, t.f32));
     Type i32 = b.getI32Type();
-    s.step32 = b.create<arith::TruncIOp>(loc, i32,
-                                         argField(args, Step, t.i64));
+    s.step32 = b.create<arith::TruncIOp>(loc, i32, argField(args, Step, t.i64));
     Value seed = argField(args, Seed, t.i64);
     s.seedLo = b.create<arith::TruncIOp>(loc, i32, seed);
     Value shift = b.create<arith::ConstantIntOp>(loc, 32, 64);
@@ -96,8 +111,7 @@ public:
   }
 
   /// for i in [lb, ub) step: body(i).
-  void loop(Value lb, Value ub, int64_t step,
-            function_ref<void(Value)> body) {
+  void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
     Value stepValue = b.create<arith::ConstantIntOp>(loc, step, 64);
     auto forOp = b.create<scf::ForOp>(loc, lb, ub, stepValue);
     OpBuilder::InsertionGuard guard(b);
@@ -127,8 +141,7 @@ struct ConvertNOSToKernelPass
     Location loc = rule.getLoc();
     OpBuilder b(rule);
     auto func = b.create<func::FuncOp>(
-        loc, rule.getSymName(),
-        b.getFunctionType({t.ptr, t.i64, t.ptr}, {}));
+        loc, rule.getSymName(), b.getFunctionType({t.ptr, t.i64, t.ptr}, {}));
     KernelLayout layout = computeKernelLayout(rule);
     recordLayout(func, layout);
     b.setInsertionPointToStart(func.addEntryBlock());
@@ -173,8 +186,8 @@ struct ConvertNOSToKernelPass
       if (auto rd = dyn_cast<RDOp>(op))
         n = rd.getN().convertToDouble();
       std::string name = op->getName().stripDialect().str();
-      schedules.push_back(b.getArrayAttr(
-          {b.getStringAttr(name), b.getF64FloatAttr(n)}));
+      schedules.push_back(
+          b.getArrayAttr({b.getStringAttr(name), b.getF64FloatAttr(n)}));
     }
     func->setAttr("nos.state_slots", b.getArrayAttr(slots));
     func->setAttr("nos.schedules", b.getArrayAttr(schedules));

@@ -21,8 +21,8 @@ using namespace mlir;
 using namespace mlir::nos;
 using Pred = arith::CmpFPredicate;
 
-ElementEmitter::ElementEmitter(OpBuilder &builder, Location loc,
-                               unsigned width, const KernelScalars &scalars,
+ElementEmitter::ElementEmitter(OpBuilder &builder, Location loc, unsigned width,
+                               const KernelScalars &scalars,
                                const KernelLayout &layout)
     : b(builder), loc(loc), width(width), s(scalars), layout(layout) {}
 
@@ -48,8 +48,7 @@ Value ElementEmitter::constant(double value) {
   if (width == 1)
     return b.create<arith::ConstantOp>(loc, attr);
   auto type = cast<ShapedType>(floatType());
-  return b.create<arith::ConstantOp>(loc,
-                                     DenseElementsAttr::get(type, attr));
+  return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, attr));
 }
 
 Value ElementEmitter::intConstant(uint64_t value, unsigned bits) {
@@ -57,8 +56,7 @@ Value ElementEmitter::intConstant(uint64_t value, unsigned bits) {
   if (width == 1)
     return b.create<arith::ConstantOp>(loc, attr);
   auto type = cast<ShapedType>(intType(bits));
-  return b.create<arith::ConstantOp>(loc,
-                                     DenseElementsAttr::get(type, attr));
+  return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, attr));
 }
 
 Value ElementEmitter::load(Value base, Value i) {
@@ -94,8 +92,7 @@ Value ElementEmitter::runningAverage(Value oldValue, Value x, Value beta,
 
 Value ElementEmitter::updateSlot(unsigned slot, Value x, Value beta,
                                  Value oneMinus, Value i) {
-  Value updated =
-      runningAverage(load(ptrs->state[slot], i), x, beta, oneMinus);
+  Value updated = runningAverage(load(ptrs->state[slot], i), x, beta, oneMinus);
   store(updated, ptrs->state[slot], i);
   return updated;
 }
@@ -107,8 +104,8 @@ void ElementEmitter::updateMoments(Value grad, Value i) {
   auto moment = [&](bool used, Value x, int k) -> Value {
     if (!used)
       return {};
-    Value raw = updateSlot(slot++, x, splat(s.beta[k]),
-                           splat(s.oneMinusBeta[k]), i);
+    Value raw =
+        updateSlot(slot++, x, splat(s.beta[k]), splat(s.oneMinusBeta[k]), i);
     return b.create<arith::MulFOp>(loc, raw, splat(s.bc[k]));
   };
   m = moment(layout.usesM, grad, 0);
@@ -235,8 +232,7 @@ Value ElementEmitter::sign(Value x) {
 Value ElementEmitter::logAbs(Value x) {
   Value magnitude = b.create<math::AbsFOp>(loc, x);
   Value tiny = cmp(Pred::OLT, magnitude, constant(FLT_MIN));
-  Value scaled =
-      b.create<arith::MulFOp>(loc, magnitude, constant(16777216.0));
+  Value scaled = b.create<arith::MulFOp>(loc, magnitude, constant(16777216.0));
   Value log = b.create<math::LogOp>(loc, select(tiny, scaled, magnitude));
   Value corrected = b.create<arith::SubFOp>(loc, log, constant(24 * M_LN2));
   return select(tiny, corrected, log);
@@ -254,7 +250,8 @@ Value ElementEmitter::pow(Value x, Value y) {
   Value negated = b.create<arith::NegFOp>(loc, magnitude);
   Value nan = constant(std::numeric_limits<float>::quiet_NaN());
   Value ofNegative = select(isInteger, select(isOdd, negated, magnitude), nan);
-  Value result = select(cmp(Pred::OLT, x, constant(0.0)), ofNegative, magnitude);
+  Value result =
+      select(cmp(Pred::OLT, x, constant(0.0)), ofNegative, magnitude);
   Value isOne = b.create<arith::OrIOp>(loc, cmp(Pred::OEQ, y, constant(0.0)),
                                        cmp(Pred::OEQ, x, constant(1.0)));
   return select(isOne, constant(1.0), result);
@@ -283,10 +280,10 @@ SmallVector<Value, 4> ElementEmitter::philox(Value i, uint32_t node) {
   Value c2 = splat(s.step32), c3 = intConstant(node, 32);
   Value k0 = splat(s.seedLo), k1 = splat(s.seedHi);
   for (int round = 0; round < 10; ++round) {
-    auto p0 = b.create<arith::MulUIExtendedOp>(loc, c0,
-                                               intConstant(::nos::kPhiloxM0, 32));
-    auto p1 = b.create<arith::MulUIExtendedOp>(loc, c2,
-                                               intConstant(::nos::kPhiloxM1, 32));
+    auto p0 = b.create<arith::MulUIExtendedOp>(
+        loc, c0, intConstant(::nos::kPhiloxM0, 32));
+    auto p1 = b.create<arith::MulUIExtendedOp>(
+        loc, c2, intConstant(::nos::kPhiloxM1, 32));
     Value n0 = b.create<arith::XOrIOp>(
         loc, b.create<arith::XOrIOp>(loc, p1.getHigh(), c1), k0);
     Value n2 = b.create<arith::XOrIOp>(

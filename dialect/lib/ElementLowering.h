@@ -19,9 +19,9 @@ namespace mlir::nos {
 /// Per-call scalars read once from NosArgs and NosTensor.
 struct KernelScalars {
   Value lr, beta[3], oneMinusBeta[3], eps, delta, bc[3], anoiseStd;
-  SmallVector<Value> sched; // in KernelLayout::schedules order
+  SmallVector<Value> sched;     // in KernelLayout::schedules order
   Value step32, seedLo, seedHi; // i32
-  Value rngBase;               // i64, of the current tensor
+  Value rngBase;                // i64, of the current tensor
 };
 
 /// Pointers of the current tensor.
@@ -47,8 +47,7 @@ private:
   Value load(Value base, Value i);
   void store(Value value, Value base, Value i);
   Value runningAverage(Value oldValue, Value x, Value beta, Value oneMinus);
-  Value updateSlot(unsigned slot, Value x, Value beta, Value oneMinus,
-                   Value i);
+  Value updateSlot(unsigned slot, Value x, Value beta, Value oneMinus, Value i);
   void updateMoments(Value g, Value i);
   Value sqrtPlusEps(Value x);
   Value laneIndices(Value i);

@@ -46,8 +46,7 @@ static OpFoldResult foldUnary(Operation *op, Attribute x, Fn fn) {
 }
 
 template <typename Fn>
-static OpFoldResult foldBinary(Operation *op, Attribute a, Attribute b,
-                               Fn fn) {
+static OpFoldResult foldBinary(Operation *op, Attribute a, Attribute b, Fn fn) {
   std::optional<double> x = constantOf(a), y = constantOf(b);
   if (x && y)
     return f64(op->getContext(), fn(*x, *y));
@@ -73,8 +72,7 @@ OpFoldResult ExpOp::fold(FoldAdaptor adaptor) {
 }
 
 /// log|-x| = log|x| and sqrt|-x| = sqrt|x|: drop the negation in place.
-template <typename Op>
-static bool stripNegation(Op op) {
+template <typename Op> static bool stripNegation(Op op) {
   auto neg = op.getX().template getDefiningOp<NegOp>();
   if (!neg)
     return false;

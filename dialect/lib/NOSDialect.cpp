@@ -20,9 +20,8 @@ void NOSDialect::initialize() {
       >();
 }
 
-Operation *NOSDialect::materializeConstant(OpBuilder &builder,
-                                           Attribute value, Type type,
-                                           Location loc) {
+Operation *NOSDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
   auto attr = dyn_cast<FloatAttr>(value);
   if (!attr || !type.isF32())
     return nullptr;

@@ -44,8 +44,7 @@ LogicalResult RuleOp::verifyRegions() {
   return success();
 }
 
-template <typename Op>
-static LogicalResult verifyPeriod(Op op) {
+template <typename Op> static LogicalResult verifyPeriod(Op op) {
   if (!(op.getN().convertToDouble() > 0))
     return op.emitOpError("period n must be > 0");
   return success();

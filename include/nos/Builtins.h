@@ -1,4 +1,5 @@
-//===- Builtins.h - Named rules ----------------------------------*- C++ -*-===//
+//===- Builtins.h - Named rules ----------------------------------*- C++
+//-*-===//
 //
 // The built-in optimizers as rule strings in the language, so that a name is
 // only a spelling: sgd, momentum and friends compile through the same path as

@@ -29,14 +29,14 @@ struct CheckOptions {
 
 struct CheckResult {
   bool ok = false;
-  std::string error;           // setup failure (bad rule, missing T, ...)
-  int64_t compared = 0;        // element updates compared
+  std::string error;    // setup failure (bad rule, missing T, ...)
+  int64_t compared = 0; // element updates compared
   int64_t mismatches = 0;
   /// Largest |kernel - reference| / |reference| over the normal-range
   /// updates that w's rounding does not hide.
   double maxRelError = 0;
   double maxErrorToTolerance = 0;
-  std::string firstMismatch;   // "step 2, element 17: kernel .. reference .."
+  std::string firstMismatch; // "step 2, element 17: kernel .. reference .."
 };
 
 /// Inputs with 0, -0, subnormals, ±tiny, ±huge, NaN, and random magnitudes.

@@ -19,7 +19,16 @@
 namespace nos {
 
 /// Stages `nosc --emit` can print.
-enum class Stage { AST, MLIR, Canonical, CanonicalMLIR, Lowered, LLVM, Asm, Obj };
+enum class Stage {
+  AST,
+  MLIR,
+  Canonical,
+  CanonicalMLIR,
+  Lowered,
+  LLVM,
+  Asm,
+  Obj
+};
 
 struct CompileOptions {
   /// LLVM code generation level (instruction selection, scheduling).

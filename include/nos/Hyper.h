@@ -44,8 +44,7 @@ inline double annealedNoiseStd(int64_t step) {
 }
 
 /// Value of a decay schedule (DSL §4) with t clamped to [0, T].
-inline double scheduleValue(Schedule s, double n, int64_t step,
-                            int64_t total) {
+inline double scheduleValue(Schedule s, double n, int64_t step, int64_t total) {
   const double pi = 3.14159265358979323846;
   double T = static_cast<double>(total);
   double t = std::clamp(static_cast<double>(step), 0.0, T);

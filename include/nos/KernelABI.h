@@ -32,12 +32,12 @@ typedef struct NosTensor {
 
 typedef struct NosArgs {
   float lr;
-  float beta1, beta2, beta3; /* m, v, gamma */
-  float eps;                 /* adam, rmsprop */
-  float delta;               /* protected division */
-  float bc1, bc2, bc3;       /* 1 / (1 - beta^t): bias corrections */
-  float omb1, omb2, omb3;    /* 1 - beta, rounded once from double */
-  float anoise_std;          /* (1 + t)^-0.275 */
+  float beta1, beta2, beta3;      /* m, v, gamma */
+  float eps;                      /* adam, rmsprop */
+  float delta;                    /* protected division */
+  float bc1, bc2, bc3;            /* 1 / (1 - beta^t): bias corrections */
+  float omb1, omb2, omb3;         /* 1 - beta, rounded once from double */
+  float anoise_std;               /* (1 + t)^-0.275 */
   float sched[NOS_MAX_SCHEDULES]; /* schedule values, kernel's order */
   int64_t step;
   int64_t total_steps;

@@ -46,8 +46,7 @@ inline float uniformOpenFromBits(uint32_t x) {
 /// Standard normal by Box-Muller from two words, in double precision.
 inline double normalFromBits(uint32_t a, uint32_t b) {
   double u1 = uniformOpenFromBits(a), u2 = uniformFromBits(b);
-  return std::sqrt(-2.0 * std::log(u1)) *
-         std::cos(6.283185307179586 * u2);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
 } // namespace nos

@@ -15,9 +15,8 @@ namespace nos {
 /// A module holding `nos.rule @name` computing `rule`. Random ops are
 /// numbered in the source's pre-order until nos-number-streams renumbers
 /// them in the canonical one.
-mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &ctx,
-                                              const Expr &rule,
-                                              llvm::StringRef name);
+mlir::OwningOpRef<mlir::ModuleOp>
+buildModule(mlir::MLIRContext &ctx, const Expr &rule, llvm::StringRef name);
 
 /// The AST of a rule's update (shared values become shared subtrees).
 ExprPtr raiseRule(mlir::nos::RuleOp rule);

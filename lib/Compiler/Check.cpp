@@ -12,8 +12,8 @@
 #include "nos/Reference.h"
 #include "nos/Runtime.h"
 
-#include <cfloat>
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -22,9 +22,9 @@ namespace nos {
 
 std::vector<float> specialInputs(int64_t n, uint64_t seed) {
   static const float specials[] = {
-      0.0f,   -0.0f,  1e-45f, -1e-45f, 1e-40f, -3e-39f, FLT_MIN, -FLT_MIN,
-      1e-30f, -1e-20f, 1e30f, -1e30f,  3e38f,  -3e38f,  1.0f,    -1.0f,
-      0.5f,   2.0f,   NAN,    1e-8f,   -1e-8f, 1e-4f,   100.0f,  -88.0f};
+      0.0f,   -0.0f,   1e-45f, -1e-45f, 1e-40f, -3e-39f, FLT_MIN, -FLT_MIN,
+      1e-30f, -1e-20f, 1e30f,  -1e30f,  3e38f,  -3e38f,  1.0f,    -1.0f,
+      0.5f,   2.0f,    NAN,    1e-8f,   -1e-8f, 1e-4f,   100.0f,  -88.0f};
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal;
   std::uniform_int_distribution<int> exponent(-6, 3);
@@ -49,13 +49,13 @@ bool sameNonFinite(double a, double b) {
 }
 
 /// Compares one element; returns the error-to-tolerance ratio (> 1 fails).
-double compare(double kernelU, double wNew, const RefValue &ref,
-               double safety, double &absError) {
+double compare(double kernelU, double wNew, const RefValue &ref, double safety,
+               double &absError) {
   absError = 0;
   if (std::isinf(ref.bound) || std::isnan(ref.bound))
     return 0; // the rule is unstable here in f32: nothing to compare
-  bool kernelFinite = std::isfinite(kernelU), refFinite =
-                                                   std::isfinite(ref.value);
+  bool kernelFinite = std::isfinite(kernelU),
+       refFinite = std::isfinite(ref.value);
   if (!kernelFinite || !refFinite) {
     if (sameNonFinite(kernelU, ref.value))
       return 0;
@@ -163,13 +163,13 @@ CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &opts) {
     for (int64_t i = 0; i < n; ++i) {
       double kernelU = double(wOld[i]) - double(side.w[i]);
       double absError = 0;
-      double ratio = compare(kernelU, side.w[i], update[i], opts.safety,
-                             absError);
+      double ratio =
+          compare(kernelU, side.w[i], update[i], opts.safety, absError);
       ++result.compared;
       // Relative error only where w's rounding does not hide U.
       double magnitude = std::fabs(update[i].value);
-      if (magnitude >= FLT_MIN && 2 * kUnit * std::fabs(side.w[i]) <=
-                                      1e-3 * magnitude)
+      if (magnitude >= FLT_MIN &&
+          2 * kUnit * std::fabs(side.w[i]) <= 1e-3 * magnitude)
         result.maxRelError = std::max(result.maxRelError, absError / magnitude);
       if (std::isfinite(ratio))
         result.maxErrorToTolerance =

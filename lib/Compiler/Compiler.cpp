@@ -22,8 +22,8 @@
 
 #include <chrono>
 #include <map>
-#include <unordered_map>
 #include <mutex>
+#include <unordered_map>
 
 using namespace mlir;
 
@@ -104,8 +104,8 @@ public:
     return module;
   }
 
-  static std::vector<ScheduleSpec> schedulesOf(
-      const mlir::nos::KernelLayout &layout) {
+  static std::vector<ScheduleSpec>
+  schedulesOf(const mlir::nos::KernelLayout &layout) {
     std::vector<ScheduleSpec> out;
     for (Operation *op : layout.schedules) {
       if (auto cd = dyn_cast<mlir::nos::CDOp>(op))

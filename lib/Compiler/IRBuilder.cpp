@@ -33,7 +33,7 @@ public:
     }
     case Expr::Kind::Ema:
       return b.create<mlir::nos::EmaOp>(loc, build(*e.lhs),
-                                      b.getF64FloatAttr(e.param));
+                                        b.getF64FloatAttr(e.param));
     }
     llvm_unreachable("unknown expression kind");
   }
@@ -95,7 +95,7 @@ private:
       return b.create<mlir::nos::ClipOp>(loc, x, b.getF64FloatAttr(e.param));
     case UnaryFn::Drop:
       return b.create<mlir::nos::DropOp>(loc, x, b.getF64FloatAttr(e.param),
-                                       b.getI32IntegerAttr(nextStream++));
+                                         b.getI32IntegerAttr(nextStream++));
     }
     llvm_unreachable("unknown unary function");
   }

@@ -41,8 +41,7 @@ std::unique_ptr<TargetMachine> Jit::hostTargetMachine(int optLevel,
       CodeGenOptLevel::None, CodeGenOptLevel::Less, CodeGenOptLevel::Default,
       CodeGenOptLevel::Aggressive};
   builder->setCodeGenOptLevel(levels[std::clamp(optLevel, 0, 3)]);
-  Expected<std::unique_ptr<TargetMachine>> tm =
-      builder->createTargetMachine();
+  Expected<std::unique_ptr<TargetMachine>> tm = builder->createTargetMachine();
   if (!tm) {
     error = toString(tm.takeError());
     return nullptr;

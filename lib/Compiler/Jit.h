@@ -19,8 +19,8 @@ namespace nos {
 class Jit {
 public:
   /// The host's target machine, created once and shared with codegen.
-  static std::unique_ptr<llvm::TargetMachine> hostTargetMachine(
-      int optLevel, std::string &error);
+  static std::unique_ptr<llvm::TargetMachine>
+  hostTargetMachine(int optLevel, std::string &error);
   static std::unique_ptr<Jit> create(std::string &error);
 
   /// Loads an object file and returns the address of `symbol`, or 0.

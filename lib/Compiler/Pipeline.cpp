@@ -32,10 +32,9 @@ namespace nos {
 
 std::unique_ptr<MLIRContext> createContext() {
   DialectRegistry registry;
-  registry.insert<mlir::nos::NOSDialect, arith::ArithDialect,
-                  math::MathDialect, scf::SCFDialect, func::FuncDialect,
-                  vector::VectorDialect, cf::ControlFlowDialect,
-                  LLVM::LLVMDialect>();
+  registry.insert<mlir::nos::NOSDialect, arith::ArithDialect, math::MathDialect,
+                  scf::SCFDialect, func::FuncDialect, vector::VectorDialect,
+                  cf::ControlFlowDialect, LLVM::LLVMDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   auto ctx = std::make_unique<MLIRContext>(registry);

@@ -30,11 +30,9 @@ mlir::LogicalResult lowerToKernel(mlir::ModuleOp module, unsigned width);
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module);
 
 /// LLVM dialect -> optimized LLVM IR for `tm`.
-std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
-                                                   llvm::LLVMContext &llvmCtx,
-                                                   llvm::TargetMachine &tm,
-                                                   int optLevel,
-                                                   std::string &error);
+std::unique_ptr<llvm::Module>
+translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmCtx,
+                     llvm::TargetMachine &tm, int optLevel, std::string &error);
 
 /// Machine code for `module` as an object file or assembly text.
 bool emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm,

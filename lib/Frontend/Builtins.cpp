@@ -4,9 +4,10 @@
 // it: PyTorch's momentum buffer b <- mu b + g is 10 * ema(g, 0.9) (an ema is
 // (1 - mu) b), its Nesterov update g + mu b is g + 9 * ema(g, 0.9), and its
 // RMSprop (alpha 0.99, eps outside the root, no bias correction) is written
-// out with ema, its eps being the protected division's delta (1e-8). PowerSign and AddSign follow TensorFlow's contrib optimizers
-// (base e, alpha 1, momentum updated before its sign; bias correction cannot
-// change a sign). Lion-like: sign of the interpolated momentum, beta 0.9.
+// out with ema, its eps being the protected division's delta (1e-8). PowerSign
+// and AddSign follow TensorFlow's contrib optimizers (base e, alpha 1, momentum
+// updated before its sign; bias correction cannot change a sign). Lion-like:
+// sign of the interpolated momentum, beta 0.9.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"

@@ -68,8 +68,8 @@ void requireSameTrajectory(const std::string &rule, TorchOptions torchOptions,
 } // namespace
 
 TEST_CASE("sgd follows torch::optim::SGD", "[optimizer]") {
-  requireSameTrajectory<torch::optim::SGD>(
-      "sgd", torch::optim::SGDOptions(0.1), OptimizerOptions(0.1), 1e-5);
+  requireSameTrajectory<torch::optim::SGD>("sgd", torch::optim::SGDOptions(0.1),
+                                           OptimizerOptions(0.1), 1e-5);
 }
 
 TEST_CASE("momentum and nesterov follow torch::optim::SGD", "[optimizer]") {
@@ -111,8 +111,7 @@ void tfSignStep(std::vector<double> &w, std::vector<double> &m,
 }
 } // namespace
 
-TEST_CASE("powersign and addsign follow TensorFlow's formulas",
-          "[optimizer]") {
+TEST_CASE("powersign and addsign follow TensorFlow's formulas", "[optimizer]") {
   for (bool power : {true, false}) {
     torch::manual_seed(3);
     torch::Tensor param = torch::randn({1000});

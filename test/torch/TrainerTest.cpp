@@ -5,8 +5,8 @@
 // lr selection of the comparison table.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Report.h"
 #include "nos/Trainer.h"
+#include "nos/Report.h"
 
 #include <catch2/catch.hpp>
 

@@ -55,16 +55,44 @@ void requireMatches(const std::string &source) {
 } // namespace
 
 TEST_CASE("every primitive matches the reference", "[kernel]") {
-  const char *rules[] = {
-      "g",        "g2",          "g3",          "m",          "v",
-      "gamma",    "w",           "noise",       "anoise",     "adam",
-      "rmsprop",  "ld",          "cd",          "rd",         "cd(3)",
-      "rd(2)",    "2.5",         "-g",          "exp(g)",     "log(g)",
-      "sqrt(g)",  "sign(g)",     "clip(g, 1e-3)", "drop(g, 0.3)",
-      "g + m",    "g - m",       "g * m",       "g / m",      "g ^ m",
-      "m ^ 2",    "(-2) ^ g",    "g ^ 0.5",     "left(g, m)", "ema(g, 0.9)",
-      "sign(ema(g2, 0.5))", "exp(sign(g) * sign(m)) * g",
-      "(1 + sign(g) * sign(m)) * g", "1e-4 * w + g"};
+  const char *rules[] = {"g",
+                         "g2",
+                         "g3",
+                         "m",
+                         "v",
+                         "gamma",
+                         "w",
+                         "noise",
+                         "anoise",
+                         "adam",
+                         "rmsprop",
+                         "ld",
+                         "cd",
+                         "rd",
+                         "cd(3)",
+                         "rd(2)",
+                         "2.5",
+                         "-g",
+                         "exp(g)",
+                         "log(g)",
+                         "sqrt(g)",
+                         "sign(g)",
+                         "clip(g, 1e-3)",
+                         "drop(g, 0.3)",
+                         "g + m",
+                         "g - m",
+                         "g * m",
+                         "g / m",
+                         "g ^ m",
+                         "m ^ 2",
+                         "(-2) ^ g",
+                         "g ^ 0.5",
+                         "left(g, m)",
+                         "ema(g, 0.9)",
+                         "sign(ema(g2, 0.5))",
+                         "exp(sign(g) * sign(m)) * g",
+                         "(1 + sign(g) * sign(m)) * g",
+                         "1e-4 * w + g"};
   for (const char *rule : rules)
     requireMatches(rule);
 }
@@ -92,8 +120,8 @@ TEST_CASE("1000 random token-form rules match", "[kernel][random]") {
     options.threads = 1;
     options.dataSeed = uint64_t(i) + 1;
     CheckResult result = compileAndCheck(*parsed.expr, options);
-    INFO("rule: " << printRule(*parsed.expr) << "\n" << result.error
-                  << result.firstMismatch);
+    INFO("rule: " << printRule(*parsed.expr) << "\n"
+                  << result.error << result.firstMismatch);
     REQUIRE(result.error.empty());
     REQUIRE(result.ok);
     compared += result.compared > 0;
@@ -108,10 +136,10 @@ TEST_CASE("spellings of one rule share one kernel", "[kernel][cache]") {
     return options;
   }());
   std::string error;
-  auto a = compiler.compileCpu(*parseRule("sign(m) * sign(g) * g * 1").expr,
-                               &error);
-  auto b = compiler.compileCpu(*parseRule("g * sign(g) * sign(m)").expr,
-                               &error);
+  auto a =
+      compiler.compileCpu(*parseRule("sign(m) * sign(g) * g * 1").expr, &error);
+  auto b =
+      compiler.compileCpu(*parseRule("g * sign(g) * sign(m)").expr, &error);
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a == b);

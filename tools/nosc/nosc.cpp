@@ -46,18 +46,22 @@ int parseFailure(const std::string &source, const ParseResult &parsed) {
       ++line, start = i + 1;
   std::string text = source.substr(start, source.find('\n', start) - start);
   if (text.size() <= 200)
-    fmt::print(stderr, "  {}\n  {}^\n", text,
-               std::string(size_t(std::max(0, parsed.error.loc.column - 1)),
-                           ' '));
+    fmt::print(
+        stderr, "  {}\n  {}^\n", text,
+        std::string(size_t(std::max(0, parsed.error.loc.column - 1)), ' '));
   return 1;
 }
 
 bool parseStage(const std::string &name, Stage &stage) {
   static const std::map<std::string, Stage> stages = {
-      {"ast", Stage::AST},           {"mlir", Stage::MLIR},
-      {"canonical", Stage::Canonical}, {"canonical-mlir", Stage::CanonicalMLIR},
-      {"lowered", Stage::Lowered},   {"llvm", Stage::LLVM},
-      {"asm", Stage::Asm},           {"obj", Stage::Obj}};
+      {"ast", Stage::AST},
+      {"mlir", Stage::MLIR},
+      {"canonical", Stage::Canonical},
+      {"canonical-mlir", Stage::CanonicalMLIR},
+      {"lowered", Stage::Lowered},
+      {"llvm", Stage::LLVM},
+      {"asm", Stage::Asm},
+      {"obj", Stage::Obj}};
   auto it = stages.find(name);
   if (it == stages.end())
     return false;
@@ -113,17 +117,17 @@ void printInfo(const CpuKernel &kernel) {
   for (const ScheduleSpec &s : kernel.info.schedules)
     schedules += fmt::format("{}{}({})", schedules.empty() ? "" : ", ",
                              spelling(s.kind), s.n);
-  fmt::print("rule:       {}\nhash:       {}\nstate:      {}\nschedules:  "
-             "{}\nrandom:     {}\nkernel:     {} in {:.2f} ms\n",
-             kernel.info.canonical, kernel.info.hash,
-             slots.empty() ? "none" : slots,
-             schedules.empty() ? "none" : schedules,
-             kernel.info.usesRandom ? "yes" : "no", kernel.origin,
-             kernel.compileMs);
+  fmt::print(
+      "rule:       {}\nhash:       {}\nstate:      {}\nschedules:  "
+      "{}\nrandom:     {}\nkernel:     {} in {:.2f} ms\n",
+      kernel.info.canonical, kernel.info.hash, slots.empty() ? "none" : slots,
+      schedules.empty() ? "none" : schedules,
+      kernel.info.usesRandom ? "yes" : "no", kernel.origin, kernel.compileMs);
 }
 
 void addOptions(CLI::App &app, Options &o) {
-  app.add_option("rule", o.rule, "Update rule, e.g. 'exp(sign(g) * sign(m)) * g'");
+  app.add_option("rule", o.rule,
+                 "Update rule, e.g. 'exp(sign(g) * sign(m)) * g'");
   app.add_option("--tokens", o.tokens,
                  "Rule in the paper's token form, e.g. "
                  "'sign(g) sign(m) x x mul ; o1 g exp x mul'");
@@ -159,15 +163,17 @@ void addOptions(CLI::App &app, Options &o) {
   app.add_option("--vector-width", o.vectorWidth,
                  "f32 lanes of the vector loop (0: host's widest)");
   app.add_flag("--no-cache", o.noCache, "Do not use the on-disk kernel cache");
-  app.add_option("--cache-dir", o.cacheDir,
-                 "Kernel cache folder (default $NOS_CACHE_DIR or ~/.cache/nos)");
+  app.add_option(
+      "--cache-dir", o.cacheDir,
+      "Kernel cache folder (default $NOS_CACHE_DIR or ~/.cache/nos)");
 }
 
 int run(const Options &o) {
   if (o.rule.empty() == o.tokens.empty())
     return fail("give exactly one rule: a RULE argument or --tokens TEXT");
   const std::string &source = o.tokens.empty() ? o.rule : o.tokens;
-  ParseResult parsed = o.tokens.empty() ? parseRule(source) : parseTokens(source);
+  ParseResult parsed =
+      o.tokens.empty() ? parseRule(source) : parseTokens(source);
   if (!parsed)
     return parseFailure(source, parsed);
   CompileOptions copts;
@@ -206,12 +212,11 @@ int run(const Options &o) {
     if (int rc = runCheck(*kernel, o))
       return rc;
   if (!o.runDir.empty()) {
-    if (std::string e = runSteps(*kernel, o.runDir, o.steps, o.hyper,
-                                 o.threads);
+    if (std::string e =
+            runSteps(*kernel, o.runDir, o.steps, o.hyper, o.threads);
         !e.empty())
       return fail(e);
-    fmt::print("wrote {}/w_out.npy and the state after the steps\n",
-               o.runDir);
+    fmt::print("wrote {}/w_out.npy and the state after the steps\n", o.runDir);
   }
   return 0;
 }

@@ -29,7 +29,7 @@ bool isStochastic(Operation *op);
 /// reference interpreter (on the canonical text) agree.
 struct KernelLayout {
   bool usesM = false, usesV = false, usesGamma = false;
-  SmallVector<EmaOp> emas;           // one state slot each, after m, v, gamma
+  SmallVector<EmaOp> emas;            // one state slot each, after m, v, gamma
   SmallVector<Operation *> schedules; // ld/cd/rd, deduplicated by CSE
   SmallVector<Operation *> stochastic;
   SmallVector<std::string> stateSlotNames() const;
