@@ -4,8 +4,9 @@
  * and the runtime (which fills them). Everything a training loop changes per
  * step lives in NosArgs, so changing it never recompiles; per-step scalars
  * that need pow/cos (bias corrections, schedules) are computed once on the
- * host in double precision by nos::makeArgs (include/nos/Runtime.h) rather than
- *per element in the kernel. Changing this layout changes kNosAbiVersion.
+ * host in double precision by nos::makeArgs (include/nos/Runtime.h) rather
+ * than per element in the kernel. Changing this layout changes
+ * NOS_ABI_VERSION and the compiler version in every cache key.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef NOS_KERNELABI_H
