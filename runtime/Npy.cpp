@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/Npy.h"
 
+#include "nos/AtomicFile.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -344,37 +346,13 @@ std::string makePreamble(const std::vector<int64_t> &shape) {
   return pre + dict;
 }
 
-bool writeAll(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= size_t(w);
-  }
-  return true;
-}
-
 /// Data in file byte order: little-endian float32.
-bool writeData(int fd, const float *data, uint64_t count) {
+std::string_view dataBytes(const float *data, uint64_t count,
+                           std::vector<float> &swapped) {
   if (hostIsLittleEndian())
-    return writeAll(fd, reinterpret_cast<const char *>(data), count * 4);
-  std::vector<float> swapped;
+    return {reinterpret_cast<const char *>(data), size_t(count) * 4};
   copyFloats(reinterpret_cast<const char *>(data), count, swapped);
-  return writeAll(fd, reinterpret_cast<const char *>(swapped.data()),
-                  count * 4);
-}
-
-void syncParentDir(const std::string &path) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  int fd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd); // best effort: the rename already happened
-    ::close(fd);
-  }
+  return {reinterpret_cast<const char *>(swapped.data()), size_t(count) * 4};
 }
 
 } // namespace
@@ -394,27 +372,11 @@ bool writeNpy(const std::string &path, const float *data,
   if (!data && *count > 0)
     return fail(error, path, "no data");
   std::string pre = makePreamble(shape);
-  std::string tmp = path + ".tmpXXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    return fail(error, path, osError("cannot create temporary file"));
-  bool ok = writeAll(fd, pre.data(), pre.size()) &&
-            writeData(fd, data, *count) && ::fchmod(fd, 0644) == 0 &&
-            ::fsync(fd) == 0;
-  std::string why = ok ? "" : osError("write failed");
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    why = osError("write failed");
-  }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    why = osError("cannot rename temporary file");
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
+  std::vector<float> swapped;
+  if (std::string why =
+          writeFileAtomically(path, {pre, dataBytes(data, *count, swapped)});
+      !why.empty())
     return fail(error, path, why);
-  }
-  syncParentDir(path);
   return true;
 }
 

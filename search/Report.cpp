@@ -7,13 +7,13 @@
 //===----------------------------------------------------------------------===//
 #include "nos/Report.h"
 
+#include "nos/AtomicFile.h"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <map>
 
 namespace nos::report {
@@ -39,22 +39,10 @@ Stats statsOf(const std::vector<const Run *> &runs) {
 
 bool writeAtomically(const std::string &path, const std::string &text,
                      std::string *error) {
-  std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary);
-    out << text;
-    if (!out.flush()) {
-      std::remove(temp.c_str());
-      *error = "cannot write '" + path + "'";
-      return false;
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    *error = "cannot write '" + path + "'";
-    return false;
-  }
-  return true;
+  std::string why = writeFileAtomically(path, {text});
+  if (!why.empty())
+    *error = path + ": " + why;
+  return why.empty();
 }
 } // namespace
 

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "DiskCache.h"
 
+#include "nos/AtomicFile.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -99,53 +101,6 @@ bool readFile(const std::string &path, std::string &bytes, std::string &why) {
   return true;
 }
 
-bool writeAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t w = ::write(fd, data.data(), data.size());
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    data.remove_prefix(size_t(w));
-  }
-  return true;
-}
-
-/// Writes header + payload to a fresh temporary file and renames it to
-/// `path`; never leaves anything under `path` but a complete entry.
-bool writeAtomically(const std::string &path, std::string_view header,
-                     std::string_view payload, std::string &why) {
-  std::string tmp = path + ".tmpXXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    why = osError("cannot create a temporary file in the cache directory");
-    return false;
-  }
-  bool ok = writeAll(fd, header) && writeAll(fd, payload) &&
-            ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;
-  if (!ok)
-    why = osError("write failed");
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    why = osError("write failed");
-  }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    why = osError("cannot rename the temporary file");
-  }
-  if (!ok)
-    ::unlink(tmp.c_str());
-  return ok;
-}
-
-void syncDir(const std::string &dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd); // best effort: makes the rename itself durable
-    ::close(fd);
-  }
-}
-
 std::string envOr(const char *name) {
   const char *v = std::getenv(name);
   return v ? v : "";
@@ -212,10 +167,10 @@ bool DiskCache::store(const std::string &key, std::string_view payload,
     why = "invalid cache key '" + key + "' (expected hex digits)";
   else if (std::filesystem::create_directories(dir_, ec), ec)
     why = "cannot create cache directory " + dir_ + ": " + ec.message();
-  else if (writeAtomically(pathFor(key), encodeHeader(payload), payload, why))
-    syncDir(dir_);
-  else
-    why = pathFor(key) + ": " + why;
+  else if (std::string failure = writeFileAtomically(
+               pathFor(key), {encodeHeader(payload), payload});
+           !failure.empty())
+    why = pathFor(key) + ": " + failure;
   if (error)
     *error = why;
   return why.empty();

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "RunSteps.h"
 
+#include "nos/AtomicFile.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
 #include "nos/Frontend.h"
@@ -15,7 +16,6 @@
 #include <fmt/core.h>
 
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <unistd.h>
 
@@ -76,14 +76,8 @@ int writeOutput(const Options &opts, const std::string &text, bool binary) {
     fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   }
-  std::string temp = opts.output + ".tmp";
-  std::ofstream out(temp, std::ios::binary);
-  out.write(text.data(), std::streamsize(text.size()));
-  out.close();
-  if (!out || std::rename(temp.c_str(), opts.output.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return fail("cannot write '" + opts.output + "'");
-  }
+  if (std::string why = writeFileAtomically(opts.output, {text}); !why.empty())
+    return fail("cannot write '" + opts.output + "': " + why);
   return 0;
 }
 

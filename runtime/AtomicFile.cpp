@@ -1,0 +1,75 @@
+//===- AtomicFile.cpp - Whole-or-nothing file writes ----------------------===//
+//
+// mkstemp gives each writer its own temporary name, so two processes writing
+// the same path never interleave; rename is atomic within a directory.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/AtomicFile.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace nos {
+
+namespace {
+std::string osError(const char *what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+bool writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t w = ::write(fd, data.data(), data.size());
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    data.remove_prefix(size_t(w));
+  }
+  return true;
+}
+
+/// Best effort: makes the rename itself durable.
+void syncParentDir(const std::string &path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  int fd = ::open(dir.empty() ? "/" : dir.c_str(),
+                  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+} // namespace
+
+std::string
+writeFileAtomically(const std::string &path,
+                    std::initializer_list<std::string_view> pieces) {
+  std::string tmp = path + ".tmpXXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    return osError("cannot create a temporary file");
+  bool ok = true;
+  for (std::string_view piece : pieces)
+    ok = ok && writeAll(fd, piece);
+  ok = ok && ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;
+  std::string why = ok ? "" : osError("write failed");
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    why = osError("write failed");
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    why = osError("cannot rename the temporary file");
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return why;
+  }
+  syncParentDir(path);
+  return {};
+}
+
+} // namespace nos
