@@ -117,8 +117,9 @@ RunResult Task::run(const TrainConfig &config) const {
   auto start = std::chrono::steady_clock::now();
   torch::nn::Sequential model = impl_->makeModel(config.seed);
   OptimizerOptions options(config.lr);
-  data::Batches probe(impl_->split.train, config.batchSize, config.seed);
-  int64_t perEpoch = probe.size();
+  // Batches per epoch (dropLast is off, so the last one may be short).
+  int64_t perEpoch =
+      (impl_->split.train.size() + config.batchSize - 1) / config.batchSize;
   options.total_steps(perEpoch * config.epochs).seed(int64_t(config.seed));
   Optimizer optimizer(model->parameters(), config.rule, options);
   RunResult result{"ok"};
