@@ -14,5 +14,10 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["NOS_CACHE_DIR"] = os.path.join(config.test_exec_root, "nos-cache")
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%python", "python3"))
+# ptxas validates PTX without a GPU; its tests run where the toolkit is.
+if config.nos_ptxas:
+    config.available_features.add("ptxas")
+    config.environment["PATH"] = os.pathsep.join(
+        [os.path.dirname(config.nos_ptxas), config.environment["PATH"]])
 if config.nos_enable_torch in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("torch")

@@ -12,6 +12,7 @@
 #include "nos/Compiler.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,16 @@ struct CheckResult {
 /// Inputs with 0, -0, subnormals, ±tiny, ±huge, NaN, and random magnitudes.
 std::vector<float> specialInputs(int64_t n, uint64_t seed);
 
+/// Runs a compiled kernel once over a host table (a GPU runner copies the
+/// arrays to the device and back).
+using KernelRunner =
+    std::function<void(NosTensor *table, int64_t count, const NosArgs &args)>;
+
+/// Checks any kernel with `info`'s layout that `run` executes.
+CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
+                        const CheckOptions &options);
+
+/// Checks a CPU kernel on a pool of options.threads threads.
 CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &options);
 
 } // namespace nos

@@ -27,7 +27,10 @@ enum class Stage {
   Lowered,
   LLVM,
   Asm,
-  Obj
+  Obj,
+  GpuLowered, // gpu.module with the kernel, before NVVM
+  Nvvm,       // NVVM and LLVM dialects
+  Ptx
 };
 
 struct CompileOptions {
@@ -45,6 +48,13 @@ struct CompileOptions {
   bool diskCache = true;
   /// Keep compiled kernels in memory (off only to measure cold compiles).
   bool memoryCache = true;
+  /// NVPTX target of compileGpu: LLVM 19 knows up to sm_90; newer GPUs JIT
+  /// the PTX in the driver.
+  std::string gpuChip = "sm_90";
+  std::string gpuFeatures = "+ptx80";
+  /// CUDA toolkit root (for libdevice); empty means $CUDA_HOME, $CUDA_PATH
+  /// or /usr/local/cuda, whichever exists first.
+  std::string cudaToolkit;
 };
 
 /// What the runtime needs to call a kernel.
@@ -60,6 +70,14 @@ struct CpuKernel {
   NosCpuKernelFn fn = nullptr;
   KernelInfo info;
   /// Where it came from: "compiled", "memory" or "disk".
+  std::string origin;
+  double compileMs = 0;
+};
+
+/// A GPU kernel as PTX text for the "nos_rule" entry (KernelABI.h).
+struct GpuKernel {
+  std::string ptx;
+  KernelInfo info;
   std::string origin;
   double compileMs = 0;
 };
@@ -80,12 +98,18 @@ public:
   std::shared_ptr<const CpuKernel> compileCpu(const Expr &rule,
                                               std::string *error);
 
+  /// Compiles (or finds in the caches) the PTX of a rule's GPU kernel.
+  std::shared_ptr<const GpuKernel> compileGpu(const Expr &rule,
+                                              std::string *error);
+
   /// Prints one stage of the pipeline (Obj is the raw object file bytes).
   bool emit(const Expr &rule, Stage stage, std::string &out,
             std::string *error);
 
   /// Target description the cache key uses, e.g. "x86_64-...:znver4:w16".
   std::string targetId() const;
+  /// The same for the GPU target, e.g. "nvptx64-nvidia-cuda:sm_90:+ptx80".
+  std::string gpuTargetId() const;
 
   /// Statistics: kernels compiled / loaded from disk / found in memory, and
   /// disk entries found invalid and recompiled.

@@ -49,4 +49,21 @@ typedef struct NosArgs {
 typedef void (*NosCpuKernelFn)(const NosTensor *table, int64_t count,
                                const NosArgs *args);
 
+/* The GPU kernel (PTX entry "nos_rule") works through a list of chunks, as
+ * PyTorch's multi_tensor_apply does: a block takes chunk c, c + gridDim.x,
+ * ... and its threads stride over elements [begin, end) of table[tensor].
+ * Its parameters, in order: the table and the chunk list (device pointers),
+ * the chunk count (i64), then every NosArgs field by value in declaration
+ * order with sched[] spelled out (lr ... anoise_std as f32, sched[0..7] as
+ * f32, step, total_steps and seed as 64-bit integers): NOS_GPU_PARAMS in
+ * all. Passing NosArgs by value keeps a step free of host-to-device copies. */
+typedef struct NosChunk {
+  int64_t tensor;
+  int64_t begin;
+  int64_t end;
+} NosChunk;
+
+#define NOS_GPU_CHUNK 65536
+#define NOS_GPU_PARAMS (3 + 13 + NOS_MAX_SCHEDULES + 3)
+
 #endif /* NOS_KERNELABI_H */

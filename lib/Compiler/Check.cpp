@@ -103,8 +103,19 @@ static void describe(CheckResult &result, int step, int64_t i, float wOld,
 }
 
 CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &opts) {
+  CpuExecutor executor(opts.threads);
+  return checkKernel(
+      kernel.info,
+      [&](NosTensor *table, int64_t count, const NosArgs &args) {
+        executor.run(kernel.fn, table, count, args);
+      },
+      opts);
+}
+
+CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
+                        const CheckOptions &opts) {
   CheckResult result;
-  ParseResult parsed = parseRule(kernel.info.canonical);
+  ParseResult parsed = parseRule(info.canonical);
   if (!parsed) {
     result.error = "canonical text does not parse: " + parsed.error.str();
     return result;
@@ -118,10 +129,9 @@ CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &opts) {
     return result;
   }
   const int64_t n = opts.n, split = n / 3;
-  const size_t slots = kernel.info.stateSlots.size();
+  const size_t slots = info.stateSlots.size();
   Side side{specialInputs(n, opts.dataSeed), {}};
   side.state.assign(slots, std::vector<float>(size_t(n), 0.0f));
-  CpuExecutor executor(opts.threads);
   // Without w in the rule, w_old = 0 makes w_new = -U exact.
   const bool readsW = usesWeight(*parsed.expr);
   for (int step = 1; step <= opts.steps; ++step) {
@@ -153,12 +163,12 @@ CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &opts) {
       parts[p].rng_base = begin;
     }
     std::string error;
-    NosArgs args = makeArgs(hyper, step, kernel.info.schedules, &error);
+    NosArgs args = makeArgs(hyper, step, info.schedules, &error);
     if (!error.empty()) {
       result.error = error;
       return result;
     }
-    executor.run(kernel.fn, parts, 2, args);
+    run(parts, 2, args);
 
     for (int64_t i = 0; i < n; ++i) {
       double kernelU = double(wOld[i]) - double(side.w[i]);

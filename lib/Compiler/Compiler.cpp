@@ -16,11 +16,13 @@
 #include "nos/Frontend.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -45,6 +47,15 @@ static unsigned hostVectorWidth() {
   if (features.lookup("avx2") || features.lookup("avx"))
     return 8;
   return 4;
+}
+
+/// Where libdevice is looked for when the options name no toolkit.
+static std::string defaultCudaToolkit() {
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *value = std::getenv(var); value && *value)
+      return value;
+  return llvm::sys::fs::is_directory("/usr/local/cuda") ? "/usr/local/cuda"
+                                                        : "";
 }
 
 /// Collects diagnostics as "line:col: error: message" for the caller.
@@ -78,6 +89,8 @@ public:
         disk(options.cacheDir) {
     if (options.vectorWidth == 0)
       options.vectorWidth = hostVectorWidth();
+    if (options.cudaToolkit.empty())
+      options.cudaToolkit = defaultCudaToolkit();
   }
 
   /// Builds and canonicalizes; fills `info`. Null module on error.
@@ -174,9 +187,45 @@ public:
     return true;
   }
 
-  std::string diskKey(const KernelInfo &info) const {
+  /// Lowers a canonical module to PTX, or prints a GPU stage into *text.
+  bool codegenGpu(ModuleOp module, std::string &ptx, std::string *error,
+                  Stage stopAt = Stage::Ptx, std::string *text = nullptr) {
+    DiagnosticCollector diags(*context);
+    auto print = [&] {
+      llvm::raw_string_ostream os(*text);
+      module.print(os);
+      return true;
+    };
+    if (failed(lowerToGpuKernel(module))) {
+      setError(error, diags.take());
+      return false;
+    }
+    if (stopAt == Stage::GpuLowered)
+      return print();
+    if (failed(lowerToNVVM(module, gpuTarget()))) {
+      setError(error, diags.take());
+      return false;
+    }
+    if (stopAt == Stage::Nvvm)
+      return print();
+    if (failed(serializeToPtx(module, gpuTarget(), ptx))) {
+      setError(error, "PTX generation failed: " + diags.take());
+      return false;
+    }
+    return true;
+  }
+
+  GpuTarget gpuTarget() const {
+    GpuTarget target;
+    target.chip = options.gpuChip;
+    target.features = options.gpuFeatures;
+    target.toolkitPath = options.cudaToolkit;
+    return target;
+  }
+
+  std::string diskKey(const KernelInfo &info, const std::string &target) const {
     std::string material = std::string(compilerVersion()) + "\n" +
-                           info.canonical + "\n" + targetId() + "\nf32";
+                           info.canonical + "\n" + target + "\nf32";
     return hex64(llvm::xxh3_64bits(material));
   }
 
@@ -188,83 +237,124 @@ public:
            std::to_string(options.irOptLevel);
   }
 
-  std::shared_ptr<const CpuKernel> compile(const Expr &rule,
-                                           std::string *error) {
+  std::string gpuTargetId() const {
+    return "nvptx64-nvidia-cuda:" + options.gpuChip + ":" + options.gpuFeatures;
+  }
+
+  /// Memory caches of one target: by spelling (skips MLIR entirely, ~1 us)
+  /// and by canonical form (different spellings of one rule share a kernel).
+  template <typename K> struct Cache {
+    std::map<std::string, std::shared_ptr<const K>> byCanonical;
+    std::unordered_map<std::string, std::shared_ptr<const K>> bySpelling;
+  };
+
+  /// The cache walk both targets share. `build` turns a canonical module
+  /// into the kernel's code (object file or PTX); `finish` makes it callable.
+  template <typename K, typename Build, typename Finish>
+  std::shared_ptr<const K>
+  compileCached(const Expr &rule, std::string *error, Cache<K> &cache,
+                const std::string &target, Build build, Finish finish) {
     std::lock_guard<std::mutex> lock(mutex);
-    // Fast path: a spelling seen before skips MLIR entirely (~1 us).
     std::string spelling = printRule(rule);
-    if (auto it = bySpelling.find(spelling); it != bySpelling.end()) {
+    if (auto it = cache.bySpelling.find(spelling);
+        it != cache.bySpelling.end()) {
       ++stats.memoryHits;
       return it->second;
     }
-    auto kernel = compileCanonical(rule, error);
-    if (kernel && options.memoryCache)
-      bySpelling[spelling] = kernel;
-    return kernel;
-  }
-
-  std::shared_ptr<const CpuKernel> compileCanonical(const Expr &rule,
-                                                    std::string *error) {
     auto start = std::chrono::steady_clock::now();
     KernelInfo info;
     OwningOpRef<ModuleOp> module = canonical(rule, info, error, false);
     if (!module)
       return nullptr;
-    if (auto it = memory.find(info.canonical); it != memory.end()) {
+    std::shared_ptr<const K> found;
+    if (auto it = cache.byCanonical.find(info.canonical);
+        it != cache.byCanonical.end()) {
       ++stats.memoryHits;
-      return it->second;
-    }
-    auto kernel = std::make_shared<CpuKernel>();
-    kernel->info = info;
-    std::string object;
-    if (!loadFromDisk(info, object)) {
-      if (!codegen(*module, object, error))
-        return nullptr;
-      storeOnDisk(info, object);
-      kernel->origin = "compiled";
-      ++stats.compiled;
+      found = it->second;
     } else {
-      kernel->origin = "disk";
-      ++stats.diskHits;
+      auto kernel = std::make_shared<K>();
+      kernel->info = info;
+      std::string code;
+      std::string key = diskKey(info, target);
+      if (loadFromDisk(key, info, code)) {
+        kernel->origin = "disk";
+        ++stats.diskHits;
+      } else {
+        if (!build(*module, code, error))
+          return nullptr;
+        storeOnDisk(key, info, code);
+        kernel->origin = "compiled";
+        ++stats.compiled;
+      }
+      if (!finish(*kernel, std::move(code), error))
+        return nullptr;
+      kernel->compileMs = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      found = kernel;
+      if (options.memoryCache)
+        cache.byCanonical[info.canonical] = found;
     }
-    if (!ensureTarget(error))
-      return nullptr;
-    std::string message;
-    uint64_t address = jit->load(object, "nos_rule", message);
-    if (!address) {
-      setError(error, "cannot load the kernel: " + message);
-      return nullptr;
-    }
-    kernel->fn = reinterpret_cast<NosCpuKernelFn>(address);
-    kernel->compileMs = std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
     if (options.memoryCache)
-      memory[info.canonical] = kernel;
-    return kernel;
+      cache.bySpelling[spelling] = found;
+    return found;
   }
 
-  bool loadFromDisk(const KernelInfo &info, std::string &object) {
+  std::shared_ptr<const CpuKernel> compileCpu(const Expr &rule,
+                                              std::string *error) {
+    auto build = [&](ModuleOp module, std::string &object, std::string *err) {
+      return codegen(module, object, err);
+    };
+    auto finish = [&](CpuKernel &kernel, std::string object, std::string *err) {
+      if (!ensureTarget(err))
+        return false;
+      std::string message;
+      uint64_t address = jit->load(object, "nos_rule", message);
+      if (!address) {
+        setError(err, "cannot load the kernel: " + message);
+        return false;
+      }
+      kernel.fn = reinterpret_cast<NosCpuKernelFn>(address);
+      return true;
+    };
+    return compileCached(rule, error, cpuCache, targetId(), build, finish);
+  }
+
+  std::shared_ptr<const GpuKernel> compileGpu(const Expr &rule,
+                                              std::string *error) {
+    auto build = [&](ModuleOp module, std::string &ptx, std::string *err) {
+      return codegenGpu(module, ptx, err);
+    };
+    auto finish = [](GpuKernel &kernel, std::string ptx, std::string *) {
+      kernel.ptx = std::move(ptx);
+      return true;
+    };
+    return compileCached(rule, error, gpuCache, gpuTargetId(), build, finish);
+  }
+
+  bool loadFromDisk(const std::string &key, const KernelInfo &info,
+                    std::string &code) {
     if (!options.diskCache || disk.dir().empty())
       return false;
     std::string whyNot;
-    std::optional<std::string> payload = disk.load(diskKey(info), &whyNot);
+    std::optional<std::string> payload = disk.load(key, &whyNot);
     if (!payload)
       return false;
     KernelInfo stored;
-    if (!decodePayload(*payload, stored, object) ||
+    if (!decodePayload(*payload, stored, code) ||
         stored.canonical != info.canonical) {
-      ++stats.diskRejected; // recompiled and overwritten below
+      ++stats.diskRejected; // recompiled and overwritten
       return false;
     }
     return true;
   }
 
-  void storeOnDisk(const KernelInfo &info, const std::string &object) {
+  void storeOnDisk(const std::string &key, const KernelInfo &info,
+                   const std::string &code) {
     if (!options.diskCache || disk.dir().empty())
       return;
     std::string ignored; // a read-only cache only costs recompilation
-    disk.store(diskKey(info), encodePayload(info, object), &ignored);
+    disk.store(key, encodePayload(info, code), &ignored);
   }
 
   CompileOptions options;
@@ -272,8 +362,8 @@ public:
   std::unique_ptr<llvm::TargetMachine> targetMachine;
   std::unique_ptr<Jit> jit;
   DiskCache disk;
-  std::map<std::string, std::shared_ptr<const CpuKernel>> memory;
-  std::unordered_map<std::string, std::shared_ptr<const CpuKernel>> bySpelling;
+  Cache<CpuKernel> cpuCache;
+  Cache<GpuKernel> gpuCache;
   Stats stats;
   std::mutex mutex;
 };
@@ -290,7 +380,12 @@ bool Compiler::canonicalize(const Expr &rule, KernelInfo &info,
 
 std::shared_ptr<const CpuKernel> Compiler::compileCpu(const Expr &rule,
                                                       std::string *error) {
-  return impl_->compile(rule, error);
+  return impl_->compileCpu(rule, error);
+}
+
+std::shared_ptr<const GpuKernel> Compiler::compileGpu(const Expr &rule,
+                                                      std::string *error) {
+  return impl_->compileGpu(rule, error);
 }
 
 bool Compiler::emit(const Expr &rule, Stage stage, std::string &out,
@@ -315,15 +410,20 @@ bool Compiler::emit(const Expr &rule, Stage stage, std::string &out,
     module->print(os);
     return true;
   }
-  std::string object;
-  if (!impl_->codegen(*module, object, error, stage, &out))
+  std::string code;
+  bool gpu =
+      stage == Stage::GpuLowered || stage == Stage::Nvvm || stage == Stage::Ptx;
+  if (gpu ? !impl_->codegenGpu(*module, code, error, stage, &out)
+          : !impl_->codegen(*module, code, error, stage, &out))
     return false;
-  if (stage == Stage::Obj)
-    out = std::move(object);
+  if (stage == Stage::Obj || stage == Stage::Ptx)
+    out = std::move(code);
   return true;
 }
 
 std::string Compiler::targetId() const { return impl_->targetId(); }
+
+std::string Compiler::gpuTargetId() const { return impl_->gpuTargetId(); }
 
 Compiler::Stats Compiler::stats() const { return impl_->stats; }
 

@@ -12,15 +12,22 @@
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -34,9 +41,14 @@ std::unique_ptr<MLIRContext> createContext() {
   DialectRegistry registry;
   registry.insert<mlir::nos::NOSDialect, arith::ArithDialect, math::MathDialect,
                   scf::SCFDialect, func::FuncDialect, vector::VectorDialect,
-                  cf::ControlFlowDialect, LLVM::LLVMDialect>();
+                  cf::ControlFlowDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // The GPU path: #nvvm.target serializes gpu.module through these.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
   auto ctx = std::make_unique<MLIRContext>(registry);
   ctx->loadAllAvailableDialects();
   return ctx;
@@ -63,6 +75,85 @@ LogicalResult lowerToKernel(ModuleOp module, unsigned width) {
   // which is most of what LLVM's middle end would otherwise be run for.
   pm.addPass(createLoopInvariantCodeMotionPass());
   return pm.run(module);
+}
+
+LogicalResult lowerToGpuKernel(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(mlir::nos::createConvertNOSToGPU());
+  // The same polynomial expansions as on the CPU, so both targets compute
+  // exp/log/cos alike instead of libdevice's versions on one side.
+  pm.addPass(mlir::nos::createNOSExpandMath());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+  return pm.run(module);
+}
+
+/// convert-gpu-to-nvvm turns every math op into a libdevice call, and
+/// libdevice's __nv_sqrtf is sqrt.approx unless __CUDA_PREC_SQRT is set,
+/// which LLVM 19's NVVMReflect cannot do. llvm.sqrt is sqrt.rn, correctly
+/// rounded like the CPU's sqrtps, so CPU and GPU agree.
+static void useCorrectlyRoundedSqrt(ModuleOp module) {
+  SmallVector<LLVM::CallOp> calls;
+  module.walk([&](LLVM::CallOp call) {
+    if (call.getCallee() == StringRef("__nv_sqrtf"))
+      calls.push_back(call);
+  });
+  for (LLVM::CallOp call : calls) {
+    OpBuilder b(call);
+    Value root = b.create<LLVM::SqrtOp>(call.getLoc(), call.getOperand(0));
+    call.getResult().replaceAllUsesWith(root);
+    call.erase();
+  }
+  SmallVector<LLVM::LLVMFuncOp> unused;
+  module.walk([&](LLVM::LLVMFuncOp decl) {
+    if (decl.isExternal() && decl.getName() == "__nv_sqrtf" &&
+        decl.symbolKnownUseEmpty(decl->getParentOp()))
+      unused.push_back(decl);
+  });
+  for (LLVM::LLVMFuncOp decl : unused)
+    decl.erase();
+}
+
+LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
+  PassManager pm(module.getContext());
+  GpuNVVMAttachTargetOptions attach;
+  attach.chip = target.chip;
+  attach.features = target.features;
+  attach.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(attach));
+  OpPassManager &gpuPm = pm.nest<gpu::GPUModuleOp>();
+  gpuPm.addPass(createConvertSCFToCFPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 64;
+  gpuPm.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // What it leaves (math.fma, math.absf) maps to NVPTX instructions.
+  gpuPm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (failed(pm.run(module)))
+    return failure();
+  useCorrectlyRoundedSqrt(module);
+  return success();
+}
+
+LogicalResult serializeToPtx(ModuleOp module, const GpuTarget &target,
+                             std::string &ptx) {
+  PassManager pm(module.getContext());
+  GpuModuleToBinaryPassOptions options;
+  options.toolkitPath = target.toolkitPath;
+  options.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(options));
+  if (failed(pm.run(module)))
+    return failure();
+  for (auto binary : module.getOps<gpu::BinaryOp>()) {
+    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    ptx = object.getObject().getValue().str();
+    // The serializer NUL-terminates the text for cuModuleLoadData.
+    while (!ptx.empty() && ptx.back() == '\0')
+      ptx.pop_back();
+    return success();
+  }
+  return module.emitError("no gpu.binary after serialization");
 }
 
 LogicalResult lowerToLLVMDialect(ModuleOp module) {

@@ -26,6 +26,24 @@ mlir::LogicalResult canonicalizeModule(mlir::ModuleOp module);
 /// nos -> kernel function in scf/arith/math/vector with math expanded.
 mlir::LogicalResult lowerToKernel(mlir::ModuleOp module, unsigned width);
 
+/// The NVPTX target of the GPU path.
+struct GpuTarget {
+  std::string chip = "sm_90";
+  std::string features = "+ptx80";
+  /// CUDA toolkit root, for libdevice; empty links none.
+  std::string toolkitPath;
+};
+
+/// nos -> gpu.module with a gpu.func kernel in scf/arith/math, math expanded.
+mlir::LogicalResult lowerToGpuKernel(mlir::ModuleOp module);
+
+/// gpu.module -> NVVM and LLVM dialects, with the #nvvm.target attached.
+mlir::LogicalResult lowerToNVVM(mlir::ModuleOp module, const GpuTarget &target);
+
+/// NVVM gpu.module -> PTX text (libdevice linked when calls need it).
+mlir::LogicalResult serializeToPtx(mlir::ModuleOp module,
+                                   const GpuTarget &target, std::string &ptx);
+
 /// Kernel function -> LLVM dialect.
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module);
 

@@ -61,7 +61,10 @@ bool parseStage(const std::string &name, Stage &stage) {
       {"lowered", Stage::Lowered},
       {"llvm", Stage::LLVM},
       {"asm", Stage::Asm},
-      {"obj", Stage::Obj}};
+      {"obj", Stage::Obj},
+      {"gpu", Stage::GpuLowered},
+      {"nvvm", Stage::Nvvm},
+      {"ptx", Stage::Ptx}};
   auto it = stages.find(name);
   if (it == stages.end())
     return false;
@@ -127,7 +130,7 @@ void addOptions(CLI::App &app, Options &o) {
                  "'sign(g) sign(m) x x mul ; o1 g exp x mul'");
   app.add_option("--emit", o.emit,
                  "Print a stage: ast, mlir, canonical, canonical-mlir, "
-                 "lowered, llvm, asm, obj");
+                 "lowered, llvm, asm, obj, gpu, nvvm, ptx");
   app.add_option("-o", o.output, "Write the emitted stage to this file");
   app.add_flag("--check", o.check,
                "Compare the JIT kernel with the reference interpreter");
@@ -180,8 +183,6 @@ int run(const Options &o) {
   std::string error;
   if (!o.emit.empty()) {
     Stage stage;
-    if (o.emit == "ptx")
-      return fail("--emit=ptx: the GPU backend is not built yet");
     if (!parseStage(o.emit, stage))
       return fail("unknown stage '" + o.emit + "' for --emit");
     std::string out;

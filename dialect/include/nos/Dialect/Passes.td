@@ -37,6 +37,20 @@ def ConvertNOSToKernel : Pass<"convert-nos-to-kernel", "ModuleOp"> {
   ];
 }
 
+def ConvertNOSToGPU : Pass<"convert-nos-to-gpu", "ModuleOp"> {
+  let summary = "Lower each nos.rule to a multi-tensor gpu.func kernel";
+  let description = [{
+    Replaces `nos.rule @R` by `gpu.func @R` in a `gpu.module @nos_kernels`
+    following the GPU part of include/nos/KernelABI.h: blocks stride over a
+    list of chunks, threads over the elements of a chunk, and the NosArgs
+    fields arrive as scalar kernel parameters. The element body is the CPU
+    kernel's scalar one. Marks the module as a GPU container module.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::gpu::GPUDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 def NOSExpandMath : Pass<"nos-expand-math", "ModuleOp"> {
   let summary = "Expand math ops into polynomial approximations";
   let description = [{
