@@ -55,54 +55,12 @@ void requireMatches(const std::string &source) {
 } // namespace
 
 TEST_CASE("every primitive matches the reference", "[kernel]") {
-  const char *rules[] = {"g",
-                         "g2",
-                         "g3",
-                         "m",
-                         "v",
-                         "gamma",
-                         "w",
-                         "noise",
-                         "anoise",
-                         "adam",
-                         "rmsprop",
-                         "ld",
-                         "cd",
-                         "rd",
-                         "cd(3)",
-                         "rd(2)",
-                         "2.5",
-                         "-g",
-                         "exp(g)",
-                         "log(g)",
-                         "sqrt(g)",
-                         "sign(g)",
-                         "clip(g, 1e-3)",
-                         "drop(g, 0.3)",
-                         "g + m",
-                         "g - m",
-                         "g * m",
-                         "g / m",
-                         "g ^ m",
-                         "m ^ 2",
-                         "(-2) ^ g",
-                         "g ^ 0.5",
-                         "left(g, m)",
-                         "ema(g, 0.9)",
-                         "sign(ema(g2, 0.5))",
-                         "exp(sign(g) * sign(m)) * g",
-                         "(1 + sign(g) * sign(m)) * g",
-                         "1e-4 * w + g"};
-  for (const char *rule : rules)
+  for (const char *rule : nos::test::primitiveRules())
     requireMatches(rule);
 }
 
 TEST_CASE("classic optimizers and the paper's rules match", "[kernel]") {
-  for (const char *rule :
-       {"10 * ema(g, 0.9)", "g / (sqrt(ema(g2, 0.99)) + 1e-8)",
-        "exp(ld * sign(g) * sign(m)) * g", "(1 + cd * sign(g) * sign(m)) * g",
-        "sign(ema(g, 0.99)) + 0.001 * w", "drop(g, 0.5) * exp(noise)",
-        "anoise * drop(m, 0.1) + noise"})
+  for (const char *rule : nos::test::classicRules())
     requireMatches(rule);
 }
 

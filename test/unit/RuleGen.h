@@ -17,11 +17,65 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace nos::test {
 
 inline size_t pick(std::mt19937_64 &rng, size_t n) {
   return static_cast<size_t>(rng() % n);
+}
+
+/// One rule per operand, function and operator of the language.
+inline std::vector<const char *> primitiveRules() {
+  return {"g",
+          "g2",
+          "g3",
+          "m",
+          "v",
+          "gamma",
+          "w",
+          "noise",
+          "anoise",
+          "adam",
+          "rmsprop",
+          "ld",
+          "cd",
+          "rd",
+          "cd(3)",
+          "rd(2)",
+          "2.5",
+          "-g",
+          "exp(g)",
+          "log(g)",
+          "sqrt(g)",
+          "sign(g)",
+          "clip(g, 1e-3)",
+          "drop(g, 0.3)",
+          "g + m",
+          "g - m",
+          "g * m",
+          "g / m",
+          "g ^ m",
+          "m ^ 2",
+          "(-2) ^ g",
+          "g ^ 0.5",
+          "left(g, m)",
+          "ema(g, 0.9)",
+          "sign(ema(g2, 0.5))",
+          "exp(sign(g) * sign(m)) * g",
+          "(1 + sign(g) * sign(m)) * g",
+          "1e-4 * w + g"};
+}
+
+/// The classic optimizers and the paper's rules, as strings.
+inline std::vector<const char *> classicRules() {
+  return {"10 * ema(g, 0.9)",
+          "g / (sqrt(ema(g2, 0.99)) + 1e-8)",
+          "exp(ld * sign(g) * sign(m)) * g",
+          "(1 + cd * sign(g) * sign(m)) * g",
+          "sign(ema(g, 0.99)) + 0.001 * w",
+          "drop(g, 0.5) * exp(noise)",
+          "anoise * drop(m, 0.1) + noise"};
 }
 
 /// A random token-form rule of `units` (>= 1) units; unit k may use the
