@@ -10,6 +10,7 @@
 #include "nos/AtomicFile.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
+#include "nos/Cuda.h"
 #include "nos/Frontend.h"
 
 #include <CLI/CLI.hpp>
@@ -24,7 +25,7 @@ using namespace nos;
 namespace {
 struct Options {
   std::string rule, tokens, emit, output, runDir, cacheDir;
-  bool check = false, info = false, noCache = false;
+  bool check = false, info = false, noCache = false, gpu = false;
   int64_t steps = 0, checkN = 4099; // steps 0: all of g.npy / 3 checks
   int threads = 0, optLevel = 3, irOptLevel = 0;
   unsigned vectorWidth = 0;
@@ -84,20 +85,24 @@ int writeOutput(const Options &opts, const std::string &text, bool binary) {
   return 0;
 }
 
-int runCheck(const CpuKernel &kernel, const Options &opts) {
+CheckOptions checkOptions(const Options &opts) {
   CheckOptions check;
   check.n = opts.checkN;
   check.steps = opts.steps > 0 ? int(opts.steps) : 3;
   check.hyper = opts.hyper;
   check.threads = opts.threads > 0 ? opts.threads : 2;
-  CheckResult result = checkKernel(kernel, check);
+  return check;
+}
+
+int report(const KernelInfo &info, const CheckOptions &check,
+           const CheckResult &result) {
   if (!result.error.empty())
     return fail(result.error);
   fmt::print("rule:      {}\nhash:      {}\ncompared:  {} element updates "
              "over {} steps\nmax error: {:.3g} relative, {:.3g} of the "
              "tolerance\n",
-             kernel.info.canonical, kernel.info.hash, result.compared,
-             check.steps, result.maxRelError, result.maxErrorToTolerance);
+             info.canonical, info.hash, result.compared, check.steps,
+             result.maxRelError, result.maxErrorToTolerance);
   if (result.ok) {
     fmt::print("check:     ok\n");
     return 0;
@@ -105,6 +110,34 @@ int runCheck(const CpuKernel &kernel, const Options &opts) {
   fmt::print("check:     FAILED, {} mismatches; first: {}\n", result.mismatches,
              result.firstMismatch);
   return 1;
+}
+
+int runCheck(const CpuKernel &kernel, const Options &opts) {
+  CheckOptions check = checkOptions(opts);
+  return report(kernel.info, check, checkKernel(kernel, check));
+}
+
+/// --check --gpu: the PTX kernel on device 0 against the reference.
+int runGpuCheck(Compiler &compiler, const Expr &rule, const Options &opts) {
+  std::string error;
+  auto kernel = compiler.compileGpu(rule, &error);
+  if (!kernel)
+    return fail(error);
+  try {
+    CudaExecutor gpu;
+    gpu.load(kernel->info.hash, kernel->ptx);
+    fmt::print("device:    {} (sm_{})\n", gpu.deviceName(),
+               gpu.computeCapability());
+    CheckOptions check = checkOptions(opts);
+    int slots = int(kernel->info.stateSlots.size());
+    auto runner = [&](NosTensor *table, int64_t count, const NosArgs &args) {
+      runOnHostArrays(gpu, kernel->info.hash, table, count, args, slots);
+    };
+    return report(kernel->info, check,
+                  checkKernel(kernel->info, runner, check));
+  } catch (const CudaError &e) {
+    return fail(std::string("--gpu: ") + e.what());
+  }
 }
 
 void printInfo(const CpuKernel &kernel) {
@@ -132,6 +165,8 @@ void addOptions(CLI::App &app, Options &o) {
                  "Print a stage: ast, mlir, canonical, canonical-mlir, "
                  "lowered, llvm, asm, obj, gpu, nvvm, ptx");
   app.add_option("-o", o.output, "Write the emitted stage to this file");
+  app.add_flag("--gpu", o.gpu,
+               "With --check: check the GPU kernel on CUDA device 0");
   app.add_flag("--check", o.check,
                "Compare the JIT kernel with the reference interpreter");
   app.add_option("--check-n", o.checkN, "Elements per --check step")
@@ -192,6 +227,11 @@ int run(const Options &o) {
       return rc;
     if (!o.check && o.runDir.empty() && !o.info)
       return 0;
+  }
+  if (o.gpu) {
+    if (!o.check || !o.runDir.empty())
+      return fail("--gpu goes with --check only");
+    return runGpuCheck(compiler, *parsed.expr, o);
   }
   auto kernel = compiler.compileCpu(*parsed.expr, &error);
   if (!kernel)
