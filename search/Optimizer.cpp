@@ -10,10 +10,16 @@
 #include "nos/Optimizer.h"
 
 #include "nos/Builtins.h"
+#include "nos/Cuda.h"
 #include "nos/Runtime.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/optim/serialize.h>
+#include <torch/version.h>
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 
 namespace nos {
@@ -52,6 +58,34 @@ CpuExecutor &processExecutor() {
   static CpuExecutor executor;
   return executor;
 }
+/// One GPU executor per CUDA device, made on first use.
+CudaExecutor &processGpu(int device) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<CudaExecutor>> executors;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto &executor = executors[device];
+  if (!executor)
+    executor = std::make_unique<CudaExecutor>(device);
+  return *executor;
+}
+
+/// torch's current stream on `device` as a CUstream, so the update is
+/// ordered after the backward pass that wrote the gradients and before
+/// whatever torch enqueues next (the caching allocator relies on it too).
+void *currentStream(const torch::Device &device) {
+  c10::Stream stream =
+      c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
+#if TORCH_VERSION_MAJOR > 2 ||                                                 \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
+  return stream.native_handle();
+#else
+  // Older LibTorch cannot name the stream; the default one is the null one.
+  if (stream.id() != 0)
+    throw std::invalid_argument("nos::Optimizer: a non-default CUDA stream "
+                                "needs LibTorch 2.2 or newer");
+  return nullptr;
+#endif
+}
 
 struct ParamState {
   torch::Tensor slots;  // [numSlots, numel] f32
@@ -75,10 +109,10 @@ Hyper hyperOf(const OptimizerOptions &o) {
 }
 
 void checkParameter(const torch::Tensor &p) {
-  if (!p.device().is_cpu())
-    throw std::invalid_argument(
-        "nos::Optimizer: parameters on " + p.device().str() +
-        " need the GPU backend, which this build does not have");
+  if (!p.device().is_cpu() && !p.device().is_cuda())
+    throw std::invalid_argument("nos::Optimizer: parameters on " +
+                                p.device().str() +
+                                " are not supported (CPU or CUDA only)");
   if (p.scalar_type() != torch::kFloat && p.scalar_type() != torch::kBFloat16)
     throw std::invalid_argument("nos::Optimizer: parameters must be float32 "
                                 "or bfloat16, got " +
@@ -92,6 +126,7 @@ void checkParameter(const torch::Tensor &p) {
 class Optimizer::Impl {
 public:
   std::shared_ptr<const CpuKernel> kernel;
+  std::shared_ptr<const GpuKernel> gpuKernel; // made on the first CUDA step
   std::vector<GroupState> groups;
   int64_t nextRngBase = 0;
 
@@ -107,6 +142,35 @@ public:
                                   "': " + error);
   }
 
+  /// The GPU kernel, loaded into `device`'s executor.
+  CudaExecutor &gpuFor(const torch::Device &device) {
+    if (!gpuKernel) {
+      std::string error;
+      gpuKernel = processCompiler().compileGpu(
+          *parseRule(kernel->info.canonical).expr, &error);
+      if (!gpuKernel)
+        throw std::invalid_argument("nos::Optimizer: cannot compile the GPU "
+                                    "kernel of '" +
+                                    kernel->info.canonical + "': " + error);
+    }
+    CudaExecutor &gpu = processGpu(device.index() < 0 ? 0 : device.index());
+    gpu.load(gpuKernel->info.hash, gpuKernel->ptx);
+    return gpu;
+  }
+
+  /// One launch of the table on the group's device.
+  void launch(const torch::Device &device, const std::vector<NosTensor> &table,
+              const NosArgs &args) {
+    if (device.is_cpu()) {
+      processExecutor().run(kernel->fn, table.data(), int64_t(table.size()),
+                            args);
+      return;
+    }
+    CudaExecutor &gpu = gpuFor(device);
+    gpu.run(gpuKernel->info.hash, table.data(), int64_t(table.size()), args,
+            currentStream(device));
+  }
+
   /// Brings the state up to the groups and parameters torch holds now
   /// (add_param_group may have added some since the last step).
   void sync(std::vector<torch::optim::OptimizerParamGroup> &torchGroups) {
@@ -117,7 +181,9 @@ public:
       for (size_t i = groups[g].params.size(); i < params.size(); ++i) {
         checkParameter(params[i]);
         ParamState state;
-        state.slots = torch::zeros({slots, params[i].numel()}, torch::kFloat);
+        state.slots = torch::zeros(
+            {slots, params[i].numel()},
+            torch::dtype(torch::kFloat).device(params[i].device()));
         if (params[i].scalar_type() != torch::kFloat)
           state.master = params[i].detach().to(torch::kFloat).contiguous();
         state.rngBase = nextRngBase;
@@ -132,10 +198,16 @@ public:
     std::vector<NosTensor> table;
     std::vector<torch::Tensor> keepAlive;
     std::vector<size_t> bf16;
+    std::optional<torch::Device> device;
     for (size_t i = 0; i < group.params().size(); ++i) {
       torch::Tensor &p = group.params()[i];
       if (!p.grad().defined())
         continue;
+      if (device && *device != p.device())
+        throw std::invalid_argument("nos::Optimizer: a parameter group's "
+                                    "parameters must share one device; found " +
+                                    device->str() + " and " + p.device().str());
+      device = p.device();
       ParamState &ps = state.params[i];
       torch::Tensor grad = p.grad().to(torch::kFloat).contiguous();
       keepAlive.push_back(grad);
@@ -158,9 +230,8 @@ public:
                             kernel->info.schedules, &error);
     if (!error.empty())
       throw std::invalid_argument("nos::Optimizer: " + error);
+    launch(*device, table, args);
     ++state.step;
-    processExecutor().run(kernel->fn, table.data(), int64_t(table.size()),
-                          args);
     for (size_t i : bf16)
       group.params()[i].copy_(state.params[i].master);
   }

@@ -218,3 +218,33 @@ TEST_CASE("changing the learning rate does not recompile", "[optimizer]") {
   CHECK(p[0].item<float>() == Approx(0.25));
   CHECK(optimizer.kernelInfo().canonical == "g");
 }
+
+TEST_CASE("parameters on an unsupported device are refused", "[optimizer]") {
+  torch::Tensor onMeta = torch::zeros({4}, torch::Device("meta"));
+  CHECK_THROWS_WITH(Optimizer({onMeta}, "adam"),
+                    Catch::Contains("CPU or CUDA only"));
+}
+
+TEST_CASE("CUDA parameters follow the CPU run", "[optimizer][cuda]") {
+  if (!torch::cuda::is_available()) {
+    WARN("skipped: this LibTorch has no CUDA device");
+    return;
+  }
+  for (const char *rule : {"adam", "powersign", "drop(g, 0.5) * exp(noise)"}) {
+    INFO("rule: " << rule);
+    Data data = makeData();
+    auto onCpu = makeModel(7), onGpu = makeModel(7);
+    onGpu->to(torch::kCUDA);
+    Data gpuData{data.x.to(torch::kCUDA), data.y.to(torch::kCUDA)};
+    OptimizerOptions options(0.01);
+    options.seed(5);
+    Optimizer cpuOptimizer(onCpu->parameters(), rule, options);
+    Optimizer gpuOptimizer(onGpu->parameters(), rule, options);
+    train(onCpu, cpuOptimizer, data, 20);
+    train(onGpu, gpuOptimizer, gpuData, 20);
+    onGpu->to(torch::kCPU);
+    // The forward and backward passes differ between devices in rounding.
+    CHECK(maxDifference(onCpu, onGpu) < 1e-3);
+    CHECK(gpuOptimizer.stepCount() == 20);
+  }
+}
