@@ -8,6 +8,7 @@
 // (see EagerTorch.h).
 //
 //===----------------------------------------------------------------------===//
+#include "CudaBench.h"
 #include "EagerTorch.h"
 #include "HandKernels.h"
 #include "TrainBench.h"
@@ -437,7 +438,7 @@ int main(int argc, char **argv) {
   using namespace nos::bench;
   CLI::App app{"nos-bench: compiled update rules against memory bandwidth, "
                "hand-written C++ and LibTorch"};
-  app.require_subcommand(1);
+  app.require_subcommand(1, 1);
   Options o;
   CLI::App *cpu = app.add_subcommand("cpu", "Benchmark the CPU kernels");
   addCpuOptions(*cpu, o);
@@ -451,8 +452,26 @@ int main(int argc, char **argv) {
   trainCmd->add_option("--threads", t.threads, "Threads (0: all)");
   trainCmd->add_option("--reps", t.reps, "Timed steps (median)")
       ->check(CLI::Range(3, 10000));
+  CudaBenchOptions c;
+  CLI::App *cudaCmd = app.add_subcommand(
+      "cuda", "Benchmark the GPU kernels against a device-to-device copy");
+  cudaCmd->add_option("--rule", c.rule,
+                      "Comma-separated rules: adam, powersign, addsign, sgd, "
+                      "rmsprop or DSL strings without commas");
+  cudaCmd->add_option("--n", c.n, "Parameters in all")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 32));
+  cudaCmd->add_option("--tensors", c.tensors, "Equal tensors they form")
+      ->check(CLI::Range(1, 100000));
+  cudaCmd->add_option("--reps", c.reps, "Timed steps (median)")
+      ->check(CLI::Range(3, 10000));
+  cudaCmd->add_option("--device", c.device, "CUDA device")
+      ->check(CLI::Range(0, 64));
   CLI11_PARSE(app, argc, argv);
   try {
+    if (cudaCmd->parsed()) {
+      runCudaBench(c);
+      return 0;
+    }
     return trainCmd->parsed() ? runTrain(t) : runCpu(o);
   } catch (const std::exception &e) {
     std::cerr << "nos-bench: error: " << e.what() << "\n";
