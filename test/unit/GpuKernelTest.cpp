@@ -18,6 +18,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 
 using namespace nos;
 
@@ -37,9 +38,13 @@ CudaExecutor *gpuOrSkip() {
   static std::unique_ptr<CudaExecutor> gpu = [] {
     return cudaAvailable(&why) ? std::make_unique<CudaExecutor>() : nullptr;
   }();
-  if (!gpu)
-    WARN("no GPU, skipped: " << why);
-  return gpu.get();
+  if (gpu)
+    return gpu.get();
+  const char *require = std::getenv("NOS_REQUIRE_CUDA");
+  if (require && *require && std::string(require) != "0")
+    FAIL("NOS_REQUIRE_CUDA is set but CUDA is unavailable: " << why);
+  WARN("skipped without a GPU: " << why);
+  return nullptr;
 }
 
 std::shared_ptr<const GpuKernel> loadGpu(CudaExecutor &gpu, const Expr &rule) {
