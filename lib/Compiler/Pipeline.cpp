@@ -89,30 +89,39 @@ LogicalResult lowerToGpuKernel(ModuleOp module) {
   return pm.run(module);
 }
 
-/// convert-gpu-to-nvvm turns every math op into a libdevice call, and
-/// libdevice's __nv_sqrtf is sqrt.approx unless __CUDA_PREC_SQRT is set,
-/// which LLVM 19's NVVMReflect cannot do. llvm.sqrt is sqrt.rn, correctly
-/// rounded like the CPU's sqrtps, so CPU and GPU agree.
-static void useCorrectlyRoundedSqrt(ModuleOp module) {
+/// convert-gpu-to-nvvm turns math ops into libdevice calls. Those with an
+/// exact PTX instruction become LLVM intrinsics again, so the PTX needs no
+/// libdevice (nor a toolkit to build it): floor is cvt.rmi, fabs is abs.f32,
+/// and sqrt is sqrt.rn, where libdevice's __nv_sqrtf would be sqrt.approx
+/// (LLVM 19's NVVMReflect cannot set __CUDA_PREC_SQRT) and disagree with the
+/// CPU's correctly rounded sqrtps.
+template <typename Intrinsic>
+static void replaceCalls(ModuleOp module, StringRef callee) {
   SmallVector<LLVM::CallOp> calls;
   module.walk([&](LLVM::CallOp call) {
-    if (call.getCallee() == StringRef("__nv_sqrtf"))
+    if (call.getCallee() == callee)
       calls.push_back(call);
   });
   for (LLVM::CallOp call : calls) {
     OpBuilder b(call);
-    Value root = b.create<LLVM::SqrtOp>(call.getLoc(), call.getOperand(0));
-    call.getResult().replaceAllUsesWith(root);
+    Value result = b.create<Intrinsic>(call.getLoc(), call.getOperand(0));
+    call.getResult().replaceAllUsesWith(result);
     call.erase();
   }
   SmallVector<LLVM::LLVMFuncOp> unused;
   module.walk([&](LLVM::LLVMFuncOp decl) {
-    if (decl.isExternal() && decl.getName() == "__nv_sqrtf" &&
+    if (decl.isExternal() && decl.getName() == callee &&
         decl.symbolKnownUseEmpty(decl->getParentOp()))
       unused.push_back(decl);
   });
   for (LLVM::LLVMFuncOp decl : unused)
     decl.erase();
+}
+
+static void useExactInstructions(ModuleOp module) {
+  replaceCalls<LLVM::SqrtOp>(module, "__nv_sqrtf");
+  replaceCalls<LLVM::FFloorOp>(module, "__nv_floorf");
+  replaceCalls<LLVM::FAbsOp>(module, "__nv_fabsf");
 }
 
 LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
@@ -132,7 +141,7 @@ LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
   pm.addPass(createReconcileUnrealizedCastsPass());
   if (failed(pm.run(module)))
     return failure();
-  useCorrectlyRoundedSqrt(module);
+  useExactInstructions(module);
   return success();
 }
 
