@@ -128,6 +128,7 @@ nlohmann::ordered_json benchRule(CudaExecutor &gpu, Compiler &compiler,
   out["nos_gbps"] = moved / nosMs / 1e6;
   out["copy_gbps"] = copied / copyMs / 1e6;
   out["copy_ratio"] = (moved / nosMs) / (copied / copyMs);
+  out["vector_width"] = o.vectorWidth;
   out["compile_ms"] = kernel->compileMs;
   return out;
 }
@@ -137,6 +138,7 @@ void runCudaBench(const CudaBenchOptions &o) {
   CudaExecutor gpu(o.device);
   CompileOptions copts;
   copts.diskCache = false;
+  copts.gpuVectorWidth = o.vectorWidth;
   Compiler compiler(copts);
   std::vector<float> init(size_t(o.n));
   std::mt19937 rng(1);

@@ -21,6 +21,7 @@ struct CudaBenchOptions {
   int tensors = 64;
   int reps = 20;
   int device = 0;
+  unsigned vectorWidth = 1; // CompileOptions::gpuVectorWidth
 };
 
 /// Prints one JSON object per rule; throws on failure.

@@ -464,6 +464,10 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(1, 100000));
   cudaCmd->add_option("--reps", c.reps, "Timed steps (median)")
       ->check(CLI::Range(3, 10000));
+  cudaCmd
+      ->add_option("--vector-width", c.vectorWidth,
+                   "Adjacent elements per thread and iteration")
+      ->check(CLI::IsMember({1u, 2u, 4u}));
   cudaCmd->add_option("--device", c.device, "CUDA device")
       ->check(CLI::Range(0, 64));
   CLI11_PARSE(app, argc, argv);

@@ -60,6 +60,20 @@ KernelScalars scalarsFromParams(KernelBuilder &kb, gpu::GPUFuncOp func,
   return s;
 }
 
+/// The table holds generic pointers; saying they point to global memory
+/// lets NVPTX emit ld.global/st.global instead of generic accesses.
+TensorPointers toGlobal(OpBuilder &b, Location loc, TensorPointers p) {
+  auto global = LLVM::LLVMPointerType::get(b.getContext(), 1);
+  auto cast = [&](Value &ptr) {
+    ptr = b.create<LLVM::AddrSpaceCastOp>(loc, global, ptr);
+  };
+  cast(p.w);
+  cast(p.g);
+  for (Value &s : p.state)
+    cast(s);
+  return p;
+}
+
 struct ConvertNOSToGPUPass
     : mlir::nos::impl::ConvertNOSToGPUBase<ConvertNOSToGPUPass> {
   using Base::Base;
@@ -105,9 +119,27 @@ struct ConvertNOSToGPUPass
       Value end = kb.field(chunk, t.chunk, {2}, t.i64);
       Value entry = b.create<LLVM::GEPOp>(loc, t.ptr, t.tensor, table,
                                           ArrayRef<LLVM::GEPArg>{tensor});
-      TensorPointers ptrs = kb.loadPointers(entry, layout.numStateSlots());
+      TensorPointers ptrs =
+          toGlobal(b, loc, kb.loadPointers(entry, layout.numStateSlots()));
       scalars.rngBase = kb.field(entry, t.tensor, {4}, t.i64);
-      Value first = b.create<arith::AddIOp>(loc, begin, thread);
+      Value scalarBegin = begin;
+      if (vectorWidth > 1) {
+        // Each thread takes vectorWidth adjacent elements per iteration: as
+        // many independent loads per array in flight, which a streaming
+        // kernel needs to reach memory bandwidth.
+        Value lanes = kb.constant(vectorWidth);
+        Value span = b.create<arith::SubIOp>(loc, end, begin);
+        Value rest = b.create<arith::RemSIOp>(loc, span, lanes);
+        scalarBegin = b.create<arith::SubIOp>(loc, end, rest);
+        Value first = b.create<arith::AddIOp>(
+            loc, begin, b.create<arith::MulIOp>(loc, thread, lanes));
+        Value stride = b.create<arith::MulIOp>(loc, threads, lanes);
+        kb.loop(first, scalarBegin, stride, [&](Value i) {
+          ElementEmitter(b, loc, vectorWidth, scalars, layout)
+              .emit(rule, i, ptrs);
+        });
+      }
+      Value first = b.create<arith::AddIOp>(loc, scalarBegin, thread);
       kb.loop(first, end, threads, [&](Value i) {
         ElementEmitter(b, loc, 1, scalars, layout).emit(rule, i, ptrs);
       });

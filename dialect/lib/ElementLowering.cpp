@@ -60,14 +60,14 @@ Value ElementEmitter::intConstant(uint64_t value, unsigned bits) {
 }
 
 Value ElementEmitter::load(Value base, Value i) {
-  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  Type ptrType = base.getType(); // the GPU kernel's are in the global space
   Value ptr = b.create<LLVM::GEPOp>(loc, ptrType, b.getF32Type(), base,
                                     ArrayRef<LLVM::GEPArg>{i});
   return b.create<LLVM::LoadOp>(loc, floatType(), ptr, /*alignment=*/4);
 }
 
 void ElementEmitter::store(Value value, Value base, Value i) {
-  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  Type ptrType = base.getType();
   Value ptr = b.create<LLVM::GEPOp>(loc, ptrType, b.getF32Type(), base,
                                     ArrayRef<LLVM::GEPArg>{i});
   b.create<LLVM::StoreOp>(loc, value, ptr, /*alignment=*/4);

@@ -52,6 +52,9 @@ struct CompileOptions {
   /// the PTX in the driver.
   std::string gpuChip = "sm_90";
   std::string gpuFeatures = "+ptx80";
+  /// Adjacent elements each GPU thread updates per loop iteration (1, 2 or
+  /// 4): more independent loads in flight per thread.
+  unsigned gpuVectorWidth = 1;
   /// CUDA toolkit root (for libdevice); empty means $CUDA_HOME, $CUDA_PATH
   /// or /usr/local/cuda, whichever exists first.
   std::string cudaToolkit;

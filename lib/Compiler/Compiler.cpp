@@ -196,7 +196,7 @@ public:
       module.print(os);
       return true;
     };
-    if (failed(lowerToGpuKernel(module))) {
+    if (failed(lowerToGpuKernel(module, gpuTarget()))) {
       setError(error, diags.take());
       return false;
     }
@@ -220,6 +220,7 @@ public:
     target.chip = options.gpuChip;
     target.features = options.gpuFeatures;
     target.toolkitPath = options.cudaToolkit;
+    target.vectorWidth = options.gpuVectorWidth;
     return target;
   }
 
@@ -238,7 +239,8 @@ public:
   }
 
   std::string gpuTargetId() const {
-    return "nvptx64-nvidia-cuda:" + options.gpuChip + ":" + options.gpuFeatures;
+    return "nvptx64-nvidia-cuda:" + options.gpuChip + ":" +
+           options.gpuFeatures + ":w" + std::to_string(options.gpuVectorWidth);
   }
 
   /// Memory caches of one target: by spelling (skips MLIR entirely, ~1 us)

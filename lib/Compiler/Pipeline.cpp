@@ -77,9 +77,11 @@ LogicalResult lowerToKernel(ModuleOp module, unsigned width) {
   return pm.run(module);
 }
 
-LogicalResult lowerToGpuKernel(ModuleOp module) {
+LogicalResult lowerToGpuKernel(ModuleOp module, const GpuTarget &target) {
   PassManager pm(module.getContext());
-  pm.addPass(mlir::nos::createConvertNOSToGPU());
+  mlir::nos::ConvertNOSToGPUOptions options;
+  options.vectorWidth = target.vectorWidth;
+  pm.addPass(mlir::nos::createConvertNOSToGPU(options));
   // The same polynomial expansions as on the CPU, so both targets compute
   // exp/log/cos alike instead of libdevice's versions on one side.
   pm.addPass(mlir::nos::createNOSExpandMath());
@@ -133,6 +135,7 @@ LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
   pm.addPass(createGpuNVVMAttachTarget(attach));
   OpPassManager &gpuPm = pm.nest<gpu::GPUModuleOp>();
   gpuPm.addPass(createConvertSCFToCFPass());
+  gpuPm.addPass(createConvertVectorToLLVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;
   gpuPm.addPass(createConvertGpuOpsToNVVMOps(nvvm));

@@ -32,10 +32,13 @@ struct GpuTarget {
   std::string features = "+ptx80";
   /// CUDA toolkit root, for libdevice; empty links none.
   std::string toolkitPath;
+  /// Adjacent elements a thread updates per iteration.
+  unsigned vectorWidth = 1;
 };
 
 /// nos -> gpu.module with a gpu.func kernel in scf/arith/math, math expanded.
-mlir::LogicalResult lowerToGpuKernel(mlir::ModuleOp module);
+mlir::LogicalResult lowerToGpuKernel(mlir::ModuleOp module,
+                                     const GpuTarget &target);
 
 /// gpu.module -> NVVM and LLVM dialects, with the #nvvm.target attached.
 mlir::LogicalResult lowerToNVVM(mlir::ModuleOp module, const GpuTarget &target);

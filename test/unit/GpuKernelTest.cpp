@@ -153,39 +153,49 @@ TEST_CASE("one launch over many odd tensors equals the CPU JIT", "[gpu]") {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 300; ++i)
     sizes.push_back(int64_t(rng() % 5000));
+  CompileOptions wide;
+  wide.diskCache = false;
+  wide.gpuVectorWidth = 4;
+  Compiler wideCompiler(wide);
   for (const char *source :
        {"adam", "exp(sign(g) * sign(m)) * g",
         "drop(g, 0.3) * exp(noise) + anoise * m + 1e-4 * w",
-        "g / sqrt(ema(g2, 0.99)) + log(g) * cd"}) {
-    INFO("rule: " << source);
-    ParseResult parsed = parseRule(source);
-    REQUIRE(parsed);
-    auto gpuKernel = loadGpu(*gpu, *parsed.expr);
-    std::string error;
-    auto cpuKernel = gpuTestCompiler().compileCpu(*parsed.expr, &error);
-    REQUIRE(cpuKernel);
-    int slots = int(cpuKernel->info.stateSlots.size());
-    HostTable onCpu(sizes, slots, 3), onGpu(sizes, slots, 3);
-    Hyper hyper;
-    hyper.totalSteps = 100;
-    hyper.seed = 99;
-    CpuExecutor pool(2);
-    for (int64_t step = 1; step <= 3; ++step) {
-      NosArgs args = makeArgs(hyper, step, cpuKernel->info.schedules, &error);
-      REQUIRE(error.empty());
-      pool.run(cpuKernel->fn, onCpu.table.data(), int64_t(sizes.size()), args);
-      runOnHostArrays(*gpu, gpuKernel->info.hash, onGpu.table.data(),
-                      int64_t(sizes.size()), args, slots);
-    }
-    int64_t differ = 0, compared = 0;
-    for (size_t t = 0; t < sizes.size(); ++t)
-      for (int64_t i = 0; i < sizes[t]; ++i) {
-        compared += 1 + slots;
-        differ += !close(onCpu.w[t][i], onGpu.w[t][i]);
-        for (int k = 0; k < slots; ++k)
-          differ += !close(onCpu.state[t][k][i], onGpu.state[t][k][i]);
+        "g / sqrt(ema(g2, 0.99)) + log(g) * cd"})
+    for (unsigned width : {1u, 4u}) {
+      INFO("rule: " << source << ", " << width << " elements per thread");
+      ParseResult parsed = parseRule(source);
+      REQUIRE(parsed);
+      std::string error;
+      auto gpuKernel = (width == 1 ? gpuTestCompiler() : wideCompiler)
+                           .compileGpu(*parsed.expr, &error);
+      REQUIRE(gpuKernel);
+      std::string key = gpuKernel->info.hash + ":w" + std::to_string(width);
+      gpu->load(key, gpuKernel->ptx);
+      auto cpuKernel = gpuTestCompiler().compileCpu(*parsed.expr, &error);
+      REQUIRE(cpuKernel);
+      int slots = int(cpuKernel->info.stateSlots.size());
+      HostTable onCpu(sizes, slots, 3), onGpu(sizes, slots, 3);
+      Hyper hyper;
+      hyper.totalSteps = 100;
+      hyper.seed = 99;
+      CpuExecutor pool(2);
+      for (int64_t step = 1; step <= 3; ++step) {
+        NosArgs args = makeArgs(hyper, step, cpuKernel->info.schedules, &error);
+        REQUIRE(error.empty());
+        pool.run(cpuKernel->fn, onCpu.table.data(), int64_t(sizes.size()),
+                 args);
+        runOnHostArrays(*gpu, key, onGpu.table.data(), int64_t(sizes.size()),
+                        args, slots);
       }
-    CHECK(compared > 0);
-    CHECK(differ == 0);
-  }
+      int64_t differ = 0, compared = 0;
+      for (size_t t = 0; t < sizes.size(); ++t)
+        for (int64_t i = 0; i < sizes[t]; ++i) {
+          compared += 1 + slots;
+          differ += !close(onCpu.w[t][i], onGpu.w[t][i]);
+          for (int k = 0; k < slots; ++k)
+            differ += !close(onCpu.state[t][k][i], onGpu.state[t][k][i]);
+        }
+      CHECK(compared > 0);
+      CHECK(differ == 0);
+    }
 }

@@ -86,6 +86,30 @@ TEST_CASE("random rules' PTX assembles", "[ptx]") {
   }
 }
 
+TEST_CASE("PTX with 2 and 4 elements per thread assembles", "[ptx]") {
+  for (unsigned width : {2u, 4u}) {
+    CompileOptions options;
+    options.diskCache = false;
+    options.gpuVectorWidth = width;
+    Compiler compiler(options);
+    std::vector<std::string> rules;
+    for (const char *rule : nos::test::primitiveRules())
+      rules.push_back(rule);
+    for (const char *rule : nos::test::classicRules())
+      rules.push_back(rule);
+    for (const std::string &source : rules) {
+      INFO("width " << width << ", rule: " << source);
+      std::string error;
+      auto kernel = compiler.compileGpu(*parseRule(source).expr, &error);
+      INFO(error);
+      REQUIRE(kernel);
+      CHECK(kernel->ptx.find("__nv_") == std::string::npos);
+      if (!std::string(NOS_PTXAS_PATH).empty())
+        CHECK(assemble(kernel->ptx).empty());
+    }
+  }
+}
+
 TEST_CASE("the kernel takes every NosArgs field by value", "[ptx]") {
   std::string error;
   auto kernel = ptxCompiler().compileGpu(*parseRule("g").expr, &error);
@@ -120,6 +144,6 @@ TEST_CASE("GPU kernels are cached on disk under their own key", "[ptx]") {
   REQUIRE(again);
   CHECK(again->origin == "disk");
   CHECK(again->ptx == ptx);
-  CHECK(second.gpuTargetId() == "nvptx64-nvidia-cuda:sm_90:+ptx80");
+  CHECK(second.gpuTargetId() == "nvptx64-nvidia-cuda:sm_90:+ptx80:w1");
   fs::remove_all(dir);
 }

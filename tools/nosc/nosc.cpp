@@ -28,7 +28,7 @@ struct Options {
   bool check = false, info = false, noCache = false, gpu = false;
   int64_t steps = 0, checkN = 4099; // steps 0: all of g.npy / 3 checks
   int threads = 0, optLevel = 3, irOptLevel = 0;
-  unsigned vectorWidth = 0;
+  unsigned vectorWidth = 0, gpuVectorWidth = 1;
   Hyper hyper;
 };
 
@@ -192,6 +192,9 @@ void addOptions(CLI::App &app, Options &o) {
       ->check(CLI::Range(0, 3));
   app.add_option("--ir-opt", o.irOptLevel, "LLVM IR optimization level")
       ->check(CLI::Range(0, 3));
+  app.add_option("--gpu-vector-width", o.gpuVectorWidth,
+                 "Adjacent elements per GPU thread and iteration")
+      ->check(CLI::IsMember({1u, 2u, 4u}));
   app.add_option("--vector-width", o.vectorWidth,
                  "f32 lanes of the vector loop (0: host's widest)");
   app.add_flag("--no-cache", o.noCache, "Do not use the on-disk kernel cache");
@@ -212,6 +215,7 @@ int run(const Options &o) {
   copts.optLevel = o.optLevel;
   copts.irOptLevel = o.irOptLevel;
   copts.vectorWidth = o.vectorWidth;
+  copts.gpuVectorWidth = o.gpuVectorWidth;
   copts.cacheDir = o.cacheDir;
   copts.diskCache = !o.noCache;
   Compiler compiler(copts);

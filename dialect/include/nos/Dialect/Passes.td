@@ -48,7 +48,12 @@ def ConvertNOSToGPU : Pass<"convert-nos-to-gpu", "ModuleOp"> {
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
     "mlir::math::MathDialect", "mlir::scf::SCFDialect",
-    "mlir::gpu::GPUDialect", "mlir::LLVM::LLVMDialect"];
+    "mlir::gpu::GPUDialect", "mlir::vector::VectorDialect",
+    "mlir::LLVM::LLVMDialect"];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"1",
+           "adjacent elements per thread and iteration (1: one)">,
+  ];
 }
 
 def NOSExpandMath : Pass<"nos-expand-math", "ModuleOp"> {
