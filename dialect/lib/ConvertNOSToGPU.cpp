@@ -98,6 +98,8 @@ struct ConvertNOSToGPUPass
     auto func = b.create<gpu::GPUFuncOp>(
         loc, rule.getSymName(), b.getFunctionType(kernelParamTypes(t), {}));
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    func->setAttr("nvvm.maxntid",
+                  b.getDenseI32ArrayAttr({NOS_GPU_BLOCK, 1, 1}));
     KernelLayout layout = computeKernelLayout(rule);
     recordLayout(func, layout);
     b.setInsertionPointToStart(&func.getBody().front());

@@ -109,7 +109,7 @@ public:
   /// blocks of kBlockThreads: 4 x 512 = 2048 threads is all an sm_80/sm_90
   /// multiprocessor holds, so one wave fills the GPU, and as blocks stride
   /// over the chunks, more blocks would only add scheduling work.
-  static constexpr unsigned kBlockThreads = 512;
+  static constexpr unsigned kBlockThreads = NOS_GPU_BLOCK;
   static constexpr unsigned kBlocksPerMultiprocessor = 4;
   /// Uploaded tables kept for reuse by run().
   static constexpr size_t kTableCacheEntries = 16;

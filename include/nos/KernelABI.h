@@ -64,6 +64,10 @@ typedef struct NosChunk {
 } NosChunk;
 
 #define NOS_GPU_CHUNK 65536
+/* Threads per block of every launch; the kernel declares it as .maxntid so
+ * that ptxas keeps each thread within 65536 / 512 = 128 registers, and no
+ * rule, however large, can fail to launch for want of registers. */
+#define NOS_GPU_BLOCK 512
 #define NOS_GPU_PARAMS (3 + 13 + NOS_MAX_SCHEDULES + 3)
 
 #endif /* NOS_KERNELABI_H */
