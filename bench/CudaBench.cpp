@@ -42,28 +42,16 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-/// Device arrays of one benchmark, freed on scope exit.
-class DeviceArrays {
-public:
-  explicit DeviceArrays(CudaExecutor &gpu) : gpu(gpu) {}
-  ~DeviceArrays() {
-    for (void *p : owned)
-      gpu.free(p);
-  }
-  float *make(int64_t n, const std::vector<float> *init) {
-    void *p = gpu.alloc(size_t(n) * sizeof(float));
-    owned.push_back(p);
-    if (init)
-      gpu.copyToDevice(p, init->data(), size_t(n) * sizeof(float));
-    else
-      gpu.memset(p, 0, size_t(n) * sizeof(float));
-    return static_cast<float *>(p);
-  }
-
-private:
-  CudaExecutor &gpu;
-  std::vector<void *> owned;
-};
+/// A device array of n floats, filled with `init` or zeroed.
+DeviceBuffer deviceArray(CudaExecutor &gpu, int64_t n,
+                         const std::vector<float> *init) {
+  DeviceBuffer buffer(gpu, size_t(n) * sizeof(float));
+  if (init)
+    gpu.copyToDevice(buffer.get(), init->data(), size_t(n) * sizeof(float));
+  else
+    gpu.memset(buffer.get(), 0, size_t(n) * sizeof(float));
+  return buffer;
+}
 
 double medianMs(CudaExecutor &gpu, int reps, const std::function<void()> &f) {
   f(); // warm-up: module load, table upload, clocks
@@ -87,20 +75,20 @@ nlohmann::ordered_json benchRule(CudaExecutor &gpu, Compiler &compiler,
     throw std::runtime_error(error);
   gpu.load(kernel->info.hash, kernel->ptx);
   const int slots = int(kernel->info.stateSlots.size());
-  DeviceArrays arrays(gpu);
-  float *w = arrays.make(o.n, &init), *g = arrays.make(o.n, &init);
-  std::vector<float *> state;
+  DeviceBuffer w = deviceArray(gpu, o.n, &init),
+               g = deviceArray(gpu, o.n, &init);
+  std::vector<DeviceBuffer> state;
   for (int k = 0; k < slots; ++k)
-    state.push_back(arrays.make(o.n, nullptr));
+    state.push_back(deviceArray(gpu, o.n, nullptr));
   std::vector<NosTensor> table;
   const int64_t per = (o.n + o.tensors - 1) / o.tensors;
   for (int64_t begin = 0; begin < o.n; begin += per) {
     NosTensor t{};
     t.n = std::min(per, o.n - begin);
-    t.w = w + begin;
-    t.g = g + begin;
+    t.w = w.floats() + begin;
+    t.g = g.floats() + begin;
     for (int k = 0; k < slots; ++k)
-      t.state[k] = state[k] + begin;
+      t.state[k] = state[k].floats() + begin;
     t.rng_base = begin;
     table.push_back(t);
   }
@@ -113,10 +101,10 @@ nlohmann::ordered_json benchRule(CudaExecutor &gpu, Compiler &compiler,
   double nosMs = medianMs(gpu, o.reps, [&] {
     gpu.run(kernel->info.hash, table.data(), int64_t(table.size()), args);
   });
-  float *copy = arrays.make(o.n, nullptr);
+  DeviceBuffer copy = deviceArray(gpu, o.n, nullptr);
   const size_t bytes = size_t(o.n) * sizeof(float);
-  double copyMs =
-      medianMs(gpu, o.reps, [&] { gpu.copyDeviceToDevice(copy, g, bytes); });
+  double copyMs = medianMs(
+      gpu, o.reps, [&] { gpu.copyDeviceToDevice(copy.get(), g.get(), bytes); });
   double moved = double(bytes) * (2 + 2 * slots), copied = 2.0 * bytes;
   nlohmann::ordered_json out;
   out["rule"] = name;

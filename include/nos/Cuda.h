@@ -119,6 +119,31 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+/// Device memory owned by a scope, for checks, tests and benchmarks
+/// (training uses torch's allocator). Move-only.
+class DeviceBuffer {
+public:
+  DeviceBuffer(CudaExecutor &gpu, size_t bytes)
+      : gpu_(&gpu), p_(gpu.alloc(bytes)) {}
+  ~DeviceBuffer() {
+    if (gpu_)
+      gpu_->free(p_);
+  }
+  DeviceBuffer(DeviceBuffer &&other) noexcept : gpu_(other.gpu_), p_(other.p_) {
+    other.gpu_ = nullptr;
+  }
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(DeviceBuffer &&) = delete;
+
+  void *get() const { return p_; }
+  float *floats() const { return static_cast<float *>(p_); }
+
+private:
+  CudaExecutor *gpu_;
+  void *p_;
+};
+
 /// Runs the kernel under `key` once over a table of *host* arrays: copies
 /// each tensor's w, g and first `slots` state arrays to the device, launches,
 /// waits, and copies w and the state back. For checks and tests only.

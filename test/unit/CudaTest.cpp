@@ -9,6 +9,8 @@
 // GPU machine cannot skip them silently.
 //
 //===----------------------------------------------------------------------===//
+#include "TestSupport.h"
+
 #include "nos/Cuda.h"
 
 #include <catch2/catch.hpp>
@@ -149,27 +151,6 @@ DONE:
 )";
 }
 
-/// True when a GPU test can run; see the file comment.
-bool haveGpu() {
-  std::string why;
-  if (cudaAvailable(&why))
-    return true;
-  const char *require = std::getenv("NOS_REQUIRE_CUDA");
-  if (require && *require && std::string(require) != "0")
-    FAIL("NOS_REQUIRE_CUDA is set but CUDA is unavailable: " << why);
-  WARN("skipped without a GPU: " << why);
-  return false;
-}
-
-/// Device memory freed on scope exit.
-struct DeviceBuffer {
-  CudaExecutor &ex;
-  void *p;
-  DeviceBuffer(CudaExecutor &ex, size_t bytes) : ex(ex), p(ex.alloc(bytes)) {}
-  ~DeviceBuffer() { ex.free(p); }
-  float *f(size_t offset = 0) const { return static_cast<float *>(p) + offset; }
-};
-
 /// Empty if the chunks of tensors of `sizes` cover every element exactly once,
 /// in table and element order, none crossing a tensor or longer than `chunk`;
 /// else the first chunk that does not.
@@ -217,8 +198,8 @@ struct DeviceModel {
     size_t offset = 0;
     for (size_t t = 0; t < sizes.size(); ++t) {
       NosTensor x{};
-      x.w = dw.f(offset);
-      x.g = dg.f(offset);
+      x.w = dw.floats() + offset;
+      x.g = dg.floats() + offset;
       x.n = sizes[t];
       table.push_back(x);
       offsets.push_back(offset);
@@ -228,8 +209,8 @@ struct DeviceModel {
       w[i] = float(i % 97);
       g[i] = float(i % 5 + 1);
     }
-    ex.copyToDevice(dw.p, w.data(), w.size() * 4);
-    ex.copyToDevice(dg.p, g.data(), g.size() * 4);
+    ex.copyToDevice(dw.get(), w.data(), w.size() * 4);
+    ex.copyToDevice(dg.get(), g.data(), g.size() * 4);
   }
 };
 
@@ -346,7 +327,7 @@ TEST_CASE("The test kernels are valid PTX", "[cuda]") {
 }
 
 TEST_CASE("CudaExecutor describes its device", "[cuda]") {
-  if (!haveGpu())
+  if (!nos::test::haveGpu())
     return;
   CudaExecutor ex;
   CHECK(ex.device() == 0);
@@ -357,7 +338,7 @@ TEST_CASE("CudaExecutor describes its device", "[cuda]") {
 }
 
 TEST_CASE("CudaExecutor device memory round trip", "[cuda]") {
-  if (!haveGpu())
+  if (!nos::test::haveGpu())
     return;
   CudaExecutor ex;
   CHECK(ex.alloc(0) == nullptr);
@@ -367,21 +348,21 @@ TEST_CASE("CudaExecutor device memory round trip", "[cuda]") {
   for (size_t i = 0; i < n; ++i)
     host[i] = float(i) * 0.25f;
   DeviceBuffer a(ex, n * 4), b(ex, n * 4);
-  ex.copyToDevice(a.p, host.data(), n * 4);
-  ex.copyToHost(back.data(), a.p, n * 4);
+  ex.copyToDevice(a.get(), host.data(), n * 4);
+  ex.copyToHost(back.data(), a.get(), n * 4);
   CHECK(back == host);
 
-  float ms = ex.timeMs([&] { ex.copyDeviceToDevice(b.p, a.p, n * 4); });
+  float ms = ex.timeMs([&] { ex.copyDeviceToDevice(b.get(), a.get(), n * 4); });
   CHECK(ms >= 0);
   ex.synchronize();
   std::fill(back.begin(), back.end(), 0.0f);
-  ex.copyToHost(back.data(), b.p, n * 4);
+  ex.copyToHost(back.data(), b.get(), n * 4);
   CHECK(back == host);
 
-  ex.memset(a.p, 0xff, 8);
-  ex.memset(a.f(2), 0, 4);
+  ex.memset(a.get(), 0xff, 8);
+  ex.memset(a.floats() + 2, 0, 4);
   std::vector<uint32_t> bits(4);
-  ex.copyToHost(bits.data(), a.p, 16);
+  ex.copyToHost(bits.data(), a.get(), 16);
   CHECK(bits[0] == 0xffffffffu);
   CHECK(bits[1] == 0xffffffffu);
   CHECK(bits[2] == 0);
@@ -391,7 +372,7 @@ TEST_CASE("CudaExecutor device memory round trip", "[cuda]") {
 }
 
 TEST_CASE("CudaExecutor runs a kernel over every chunk", "[cuda]") {
-  if (!haveGpu())
+  if (!nos::test::haveGpu())
     return;
   CudaExecutor ex;
   NosArgs args = distinctArgs();
@@ -412,7 +393,7 @@ TEST_CASE("CudaExecutor runs a kernel over every chunk", "[cuda]") {
   ex.synchronize();
 
   std::vector<float> out(m.w.size());
-  ex.copyToHost(out.data(), m.dw.p, out.size() * 4);
+  ex.copyToHost(out.data(), m.dw.get(), out.size() * 4);
   int64_t wrong = 0, untouched = 0;
   for (size_t t = 0; t < m.sizes.size(); ++t)
     for (int64_t i = 0; i < m.sizes[t]; ++i) {
@@ -433,21 +414,21 @@ TEST_CASE("CudaExecutor runs a kernel over every chunk", "[cuda]") {
 }
 
 TEST_CASE("CudaExecutor passes every argument in ABI order", "[cuda]") {
-  if (!haveGpu())
+  if (!nos::test::haveGpu())
     return;
   CudaExecutor ex;
   ex.load("probe", probePtx());
   DeviceBuffer out(ex, kProbeBytes);
-  ex.memset(out.p, 0, kProbeBytes);
+  ex.memset(out.get(), 0, kProbeBytes);
   NosTensor t[2] = {};
-  t[0].w = out.f();
+  t[0].w = out.floats();
   t[0].n = 32;
   t[1].n = 2 * NOS_GPU_CHUNK + 1;
   NosArgs args = distinctArgs();
   ex.run("probe", t, 2, args);
   ex.synchronize();
   unsigned char got[kProbeBytes];
-  ex.copyToHost(got, out.p, kProbeBytes);
+  ex.copyToHost(got, out.get(), kProbeBytes);
   CHECK(std::memcmp(got, &args, sizeof(NosArgs)) == 0);
   int64_t nchunks = 0, end = 0;
   std::memcpy(&nchunks, got + sizeof(NosArgs), 8);
@@ -457,7 +438,7 @@ TEST_CASE("CudaExecutor passes every argument in ABI order", "[cuda]") {
 }
 
 TEST_CASE("CudaExecutor table cache survives eviction", "[cuda]") {
-  if (!haveGpu())
+  if (!nos::test::haveGpu())
     return;
   CudaExecutor ex;
   ex.load("sgd", sgdPtx());
@@ -468,7 +449,7 @@ TEST_CASE("CudaExecutor table cache survives eviction", "[cuda]") {
   DeviceModel m(ex, sizes);
   for (size_t i = 0; i < m.g.size(); ++i)
     m.g[i] = 1;
-  ex.copyToDevice(m.dg.p, m.g.data(), m.g.size() * 4);
+  ex.copyToDevice(m.dg.get(), m.g.data(), m.g.size() * 4);
   NosArgs args = distinctArgs();
   args.lr = 1;
   // Tables of 1, 2, ... tensors, twice: tensor t is in 2 * (tables - t).
@@ -477,7 +458,7 @@ TEST_CASE("CudaExecutor table cache survives eviction", "[cuda]") {
       ex.run("sgd", m.table.data(), count, args);
   ex.synchronize();
   std::vector<float> out(m.w.size());
-  ex.copyToHost(out.data(), m.dw.p, out.size() * 4);
+  ex.copyToHost(out.data(), m.dw.get(), out.size() * 4);
   int64_t wrong = 0;
   for (int t = 0; t < tables; ++t)
     for (int64_t i = 0; i < sizes[t]; ++i) {
@@ -488,7 +469,7 @@ TEST_CASE("CudaExecutor table cache survives eviction", "[cuda]") {
 }
 
 TEST_CASE("CudaExecutor rejects bad kernels with the driver's log", "[cuda]") {
-  if (!haveGpu())
+  if (!nos::test::haveGpu())
     return;
   CudaExecutor ex;
   try {

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RuleGen.h"
+#include "TestSupport.h"
 
 #include "nos/Check.h"
 #include "nos/Compiler.h"
@@ -18,38 +19,21 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdlib>
 
 using namespace nos;
 
 namespace {
-Compiler &gpuTestCompiler() {
-  static Compiler compiler([] {
-    CompileOptions options;
-    options.diskCache = false;
-    return options;
-  }());
-  return compiler;
-}
-
-/// The process's executor, or null (with a warning) without a GPU.
+/// The process's executor, or null when nos::test::haveGpu() says skip.
 CudaExecutor *gpuOrSkip() {
-  static std::string why;
-  static std::unique_ptr<CudaExecutor> gpu = [] {
-    return cudaAvailable(&why) ? std::make_unique<CudaExecutor>() : nullptr;
-  }();
-  if (gpu)
-    return gpu.get();
-  const char *require = std::getenv("NOS_REQUIRE_CUDA");
-  if (require && *require && std::string(require) != "0")
-    FAIL("NOS_REQUIRE_CUDA is set but CUDA is unavailable: " << why);
-  WARN("skipped without a GPU: " << why);
-  return nullptr;
+  if (!nos::test::haveGpu())
+    return nullptr;
+  static CudaExecutor gpu;
+  return &gpu;
 }
 
 std::shared_ptr<const GpuKernel> loadGpu(CudaExecutor &gpu, const Expr &rule) {
   std::string error;
-  auto kernel = gpuTestCompiler().compileGpu(rule, &error);
+  auto kernel = nos::test::uncachedCompiler().compileGpu(rule, &error);
   INFO(error);
   REQUIRE(kernel);
   gpu.load(kernel->info.hash, kernel->ptx);
@@ -166,12 +150,14 @@ TEST_CASE("one launch over many odd tensors equals the CPU JIT", "[gpu]") {
       ParseResult parsed = parseRule(source);
       REQUIRE(parsed);
       std::string error;
-      auto gpuKernel = (width == 1 ? gpuTestCompiler() : wideCompiler)
-                           .compileGpu(*parsed.expr, &error);
+      auto gpuKernel =
+          (width == 1 ? nos::test::uncachedCompiler() : wideCompiler)
+              .compileGpu(*parsed.expr, &error);
       REQUIRE(gpuKernel);
       std::string key = gpuKernel->info.hash + ":w" + std::to_string(width);
       gpu->load(key, gpuKernel->ptx);
-      auto cpuKernel = gpuTestCompiler().compileCpu(*parsed.expr, &error);
+      auto cpuKernel =
+          nos::test::uncachedCompiler().compileCpu(*parsed.expr, &error);
       REQUIRE(cpuKernel);
       int slots = int(cpuKernel->info.stateSlots.size());
       HostTable onCpu(sizes, slots, 3), onGpu(sizes, slots, 3);

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RuleGen.h"
+#include "TestSupport.h"
 
 #include "nos/Compiler.h"
 #include "nos/Frontend.h"
@@ -21,15 +22,6 @@
 using namespace nos;
 
 namespace {
-Compiler &ptxCompiler() {
-  static Compiler compiler([] {
-    CompileOptions options;
-    options.diskCache = false;
-    return options;
-  }());
-  return compiler;
-}
-
 /// ptxas's verdict on `ptx`: empty when it assembles, else its messages.
 std::string assemble(const std::string &ptx) {
   namespace fs = std::filesystem;
@@ -50,7 +42,7 @@ std::string assemble(const std::string &ptx) {
 
 void requireAssembles(const Expr &rule) {
   std::string error;
-  auto kernel = ptxCompiler().compileGpu(rule, &error);
+  auto kernel = nos::test::uncachedCompiler().compileGpu(rule, &error);
   INFO("rule: " << printRule(rule) << "\n" << error);
   REQUIRE(kernel);
   CHECK(kernel->ptx.find(".visible .entry nos_rule(") != std::string::npos);
@@ -112,7 +104,8 @@ TEST_CASE("PTX with 2 and 4 elements per thread assembles", "[ptx]") {
 
 TEST_CASE("the kernel takes every NosArgs field by value", "[ptx]") {
   std::string error;
-  auto kernel = ptxCompiler().compileGpu(*parseRule("g").expr, &error);
+  auto kernel =
+      nos::test::uncachedCompiler().compileGpu(*parseRule("g").expr, &error);
   REQUIRE(kernel);
   size_t params = 0;
   for (size_t at = kernel->ptx.find(".param ."); at != std::string::npos;
