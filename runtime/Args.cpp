@@ -15,19 +15,6 @@ namespace {
 
 bool isBeta(double b) { return b >= 0.0 && b < 1.0; } // false for NaN
 
-// Local rather than nos::spelling so the runtime links without the frontend.
-const char *scheduleName(Schedule s) {
-  switch (s) {
-  case Schedule::LD:
-    return "ld";
-  case Schedule::CD:
-    return "cd";
-  case Schedule::RD:
-    return "rd";
-  }
-  return "?";
-}
-
 /// Returns the first reason the inputs cannot give a valid NosArgs, or "".
 std::string validate(const Hyper &h, int64_t step,
                      const std::vector<ScheduleSpec> &schedules) {
@@ -38,7 +25,7 @@ std::string validate(const Hyper &h, int64_t step,
     os << "rule has " << schedules.size()
        << " decay schedules; kernels support at most " << NOS_MAX_SCHEDULES;
   else if (!schedules.empty() && h.totalSteps <= 0)
-    os << "rule uses a decay schedule (" << scheduleName(schedules[0].kind)
+    os << "rule uses a decay schedule (" << spelling(schedules[0].kind)
        << ") but total steps were not given";
   else if (!isBeta(h.beta1))
     os << "beta1 = " << h.beta1 << " is outside [0, 1)";

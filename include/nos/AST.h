@@ -57,7 +57,18 @@ ExprPtr makeEma(ExprPtr x, double beta, SourceLoc loc = {});
 double defaultScheduleN(Schedule s);
 /// Spelling of an operand / schedule / function in the infix language.
 const char *spelling(Operand op);
-const char *spelling(Schedule s);
+/// Inline so the runtime, which does not link the frontend, shares it.
+inline const char *spelling(Schedule s) {
+  switch (s) {
+  case Schedule::LD:
+    return "ld";
+  case Schedule::CD:
+    return "cd";
+  case Schedule::RD:
+    return "rd";
+  }
+  return "?";
+}
 const char *spelling(UnaryFn fn);
 const char *spelling(BinaryFn fn);
 

@@ -11,8 +11,6 @@
 
 namespace nos {
 
-static const char *scheduleName(Schedule s) { return spelling(s); }
-
 std::string encodePayload(const KernelInfo &info, const std::string &object) {
   std::ostringstream os;
   os.precision(17);
@@ -22,14 +20,14 @@ std::string encodePayload(const KernelInfo &info, const std::string &object) {
     os << " " << slot;
   os << "\n" << info.schedules.size();
   for (const ScheduleSpec &s : info.schedules)
-    os << " " << scheduleName(s.kind) << " " << s.n;
+    os << " " << spelling(s.kind) << " " << s.n;
   os << "\n" << int(info.usesRandom) << "\n" << object.size() << "\n";
   return os.str() + object;
 }
 
 static bool parseSchedule(const std::string &name, Schedule &out) {
   for (Schedule s : {Schedule::LD, Schedule::CD, Schedule::RD})
-    if (name == scheduleName(s)) {
+    if (name == spelling(s)) {
       out = s;
       return true;
     }

@@ -100,18 +100,6 @@ const char *spelling(Operand op) {
   return "?";
 }
 
-const char *spelling(Schedule s) {
-  switch (s) {
-  case Schedule::LD:
-    return "ld";
-  case Schedule::CD:
-    return "cd";
-  case Schedule::RD:
-    return "rd";
-  }
-  return "?";
-}
-
 const char *spelling(UnaryFn fn) {
   switch (fn) {
   case UnaryFn::Neg:
