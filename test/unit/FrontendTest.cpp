@@ -7,8 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nos/Frontend.h"
 #include "RuleGen.h"
+#include "TestSupport.h"
+
+#include "nos/Frontend.h"
 
 #include <catch2/catch.hpp>
 
@@ -18,12 +20,7 @@ using namespace nos;
 
 namespace {
 
-ExprPtr parse(const std::string &s) {
-  ParseResult r = parseRule(s);
-  INFO(s << " -> " << r.error.str());
-  REQUIRE(r);
-  return r.expr;
-}
+using nos::test::parse;
 
 std::string canonical(const std::string &s) { return printRule(*parse(s)); }
 

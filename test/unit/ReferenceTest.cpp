@@ -9,10 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nos/Reference.h"
 #include "RuleGen.h"
+#include "TestSupport.h"
+
 #include "nos/Frontend.h"
 #include "nos/Philox.h"
+#include "nos/Reference.h"
 
 #include <catch2/catch.hpp>
 
@@ -22,12 +24,7 @@ using namespace nos;
 
 namespace {
 
-ExprPtr parse(const std::string &s) {
-  ParseResult r = parseRule(s);
-  INFO(s << " -> " << r.error.str());
-  REQUIRE(r);
-  return r.expr;
-}
+using nos::test::parse;
 
 /// A rule applied to one parameter tensor of n elements.
 struct Run {

@@ -5,7 +5,8 @@
 // must never read kernels from, or leave them in, the user's disk cache.
 // And one rule for GPU tests on machines without a GPU: Catch2 2 has no
 // SKIP, so they pass with a warning, unless NOS_REQUIRE_CUDA=1 makes them
-// fail, so that a GPU machine cannot pass them by skipping.
+// fail, so that a GPU machine cannot pass them by skipping. Plus the
+// checked parse the frontend and reference tests use.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_TEST_UNIT_TESTSUPPORT_H
@@ -13,6 +14,7 @@
 
 #include "nos/Compiler.h"
 #include "nos/Cuda.h"
+#include "nos/Frontend.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,6 +22,14 @@
 #include <string>
 
 namespace nos::test {
+
+/// The parsed rule; fails the test, showing the error, if it does not parse.
+inline ExprPtr parse(const std::string &s) {
+  ParseResult r = parseRule(s);
+  INFO(s << " -> " << r.error.str());
+  REQUIRE(r);
+  return r.expr;
+}
 
 /// A compiler with default options and no disk cache.
 inline Compiler &uncachedCompiler() {
