@@ -191,24 +191,25 @@ public:
   bool codegenGpu(ModuleOp module, std::string &ptx, std::string *error,
                   Stage stopAt = Stage::Ptx, std::string *text = nullptr) {
     DiagnosticCollector diags(*context);
+    GpuTarget target = gpuTarget();
     auto print = [&] {
       llvm::raw_string_ostream os(*text);
       module.print(os);
       return true;
     };
-    if (failed(lowerToGpuKernel(module, gpuTarget()))) {
+    if (failed(lowerToGpuKernel(module, target))) {
       setError(error, diags.take());
       return false;
     }
     if (stopAt == Stage::GpuLowered)
       return print();
-    if (failed(lowerToNVVM(module, gpuTarget()))) {
+    if (failed(lowerToNVVM(module, target))) {
       setError(error, diags.take());
       return false;
     }
     if (stopAt == Stage::Nvvm)
       return print();
-    if (failed(serializeToPtx(module, gpuTarget(), ptx))) {
+    if (failed(serializeToPtx(module, target, ptx))) {
       setError(error, "PTX generation failed: " + diags.take());
       return false;
     }

@@ -97,33 +97,40 @@ LogicalResult lowerToGpuKernel(ModuleOp module, const GpuTarget &target) {
 /// and sqrt is sqrt.rn, where libdevice's __nv_sqrtf would be sqrt.approx
 /// (LLVM 19's NVVMReflect cannot set __CUDA_PREC_SQRT) and disagree with the
 /// CPU's correctly rounded sqrtps.
-template <typename Intrinsic>
-static void replaceCalls(ModuleOp module, StringRef callee) {
+static Value exactInstruction(OpBuilder &b, Location loc, StringRef callee,
+                              Value x) {
+  if (callee == "__nv_sqrtf")
+    return b.create<LLVM::SqrtOp>(loc, x);
+  if (callee == "__nv_floorf")
+    return b.create<LLVM::FFloorOp>(loc, x);
+  if (callee == "__nv_fabsf")
+    return b.create<LLVM::FAbsOp>(loc, x);
+  return nullptr;
+}
+
+static void useExactInstructions(ModuleOp module) {
   SmallVector<LLVM::CallOp> calls;
-  module.walk([&](LLVM::CallOp call) {
-    if (call.getCallee() == callee)
-      calls.push_back(call);
-  });
+  module.walk([&](LLVM::CallOp call) { calls.push_back(call); });
   for (LLVM::CallOp call : calls) {
+    std::optional<StringRef> callee = call.getCallee();
+    if (!callee || call.getNumOperands() != 1)
+      continue;
     OpBuilder b(call);
-    Value result = b.create<Intrinsic>(call.getLoc(), call.getOperand(0));
-    call.getResult().replaceAllUsesWith(result);
-    call.erase();
+    if (Value exact =
+            exactInstruction(b, call.getLoc(), *callee, call.getOperand(0))) {
+      call.getResult().replaceAllUsesWith(exact);
+      call.erase();
+    }
   }
+  // Their declarations, now unused, would otherwise print as .extern.
   SmallVector<LLVM::LLVMFuncOp> unused;
   module.walk([&](LLVM::LLVMFuncOp decl) {
-    if (decl.isExternal() && decl.getName() == callee &&
+    if (decl.isExternal() && decl.getName().starts_with("__nv_") &&
         decl.symbolKnownUseEmpty(decl->getParentOp()))
       unused.push_back(decl);
   });
   for (LLVM::LLVMFuncOp decl : unused)
     decl.erase();
-}
-
-static void useExactInstructions(ModuleOp module) {
-  replaceCalls<LLVM::SqrtOp>(module, "__nv_sqrtf");
-  replaceCalls<LLVM::FFloorOp>(module, "__nv_floorf");
-  replaceCalls<LLVM::FAbsOp>(module, "__nv_fabsf");
 }
 
 LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
