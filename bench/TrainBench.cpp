@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "TrainBench.h"
 
-#include "nos/Optimizer.h"
+#include "nos/torch/Optimizer.h"
 
 #include <algorithm>
 #include <chrono>

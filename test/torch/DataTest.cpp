@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nos/Data.h"
-#include "nos/Models.h"
+#include "nos/train/Data.h"
+#include "nos/train/Models.h"
 
 #include <catch2/catch.hpp>
 #include <torch/torch.h>

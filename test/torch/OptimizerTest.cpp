@@ -6,7 +6,7 @@
 // never stopped, bit for bit.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Optimizer.h"
+#include "nos/torch/Optimizer.h"
 
 #include <catch2/catch.hpp>
 

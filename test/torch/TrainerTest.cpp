@@ -5,8 +5,8 @@
 // lr selection of the comparison table.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Trainer.h"
-#include "nos/Report.h"
+#include "nos/train/Trainer.h"
+#include "nos/train/Report.h"
 
 #include <catch2/catch.hpp>
 

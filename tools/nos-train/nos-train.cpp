@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
-#include "nos/Report.h"
-#include "nos/Trainer.h"
+#include "nos/train/Report.h"
+#include "nos/train/Trainer.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

@@ -7,7 +7,7 @@
 // rounded back into the parameter after each step.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Optimizer.h"
+#include "nos/torch/Optimizer.h"
 
 #include "nos/Builtins.h"
 #include "nos/Cuda.h"

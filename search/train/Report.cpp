@@ -5,7 +5,7 @@
 // one grid). Files are written whole or not at all.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Report.h"
+#include "nos/train/Report.h"
 
 #include "nos/AtomicFile.h"
 

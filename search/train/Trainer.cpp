@@ -7,11 +7,11 @@
 // spend its budget on hopeless candidates.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Trainer.h"
+#include "nos/train/Trainer.h"
 
-#include "nos/Data.h"
-#include "nos/Models.h"
-#include "nos/Optimizer.h"
+#include "nos/train/Data.h"
+#include "nos/train/Models.h"
+#include "nos/torch/Optimizer.h"
 
 #include <chrono>
 #include <cmath>

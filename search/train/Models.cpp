@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nos/Models.h"
+#include "nos/train/Models.h"
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>

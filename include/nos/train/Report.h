@@ -8,7 +8,7 @@
 #ifndef NOS_REPORT_H
 #define NOS_REPORT_H
 
-#include "nos/Trainer.h"
+#include "nos/train/Trainer.h"
 
 #include <string>
 #include <vector>
