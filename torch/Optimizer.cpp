@@ -48,15 +48,15 @@ void OptimizerOptions::serialize(
 }
 
 namespace {
-/// One compiler and one thread pool per process: contexts, JIT and threads
-/// are expensive, and the memory cache is shared by every optimizer.
-Compiler &processCompiler() {
-  static Compiler compiler;
-  return compiler;
-}
-CpuExecutor &processExecutor() {
-  static CpuExecutor executor;
-  return executor;
+/// One pool per calling thread, as wide as torch's intra-op setting on that
+/// thread: search workers that run torch single-threaded update on their own
+/// thread instead of queueing behind one shared pool.
+CpuExecutor &threadExecutor() {
+  thread_local std::unique_ptr<CpuExecutor> executor;
+  int threads = std::max(1, at::get_num_threads());
+  if (!executor || executor->threads() != threads)
+    executor = std::make_unique<CpuExecutor>(threads);
+  return *executor;
 }
 /// One GPU executor per CUDA device, made on first use.
 CudaExecutor &processGpu(int device) {
@@ -136,7 +136,7 @@ public:
       throw std::invalid_argument("nos::Optimizer: bad rule '" + rule +
                                   "': " + parsed.error.str());
     std::string error;
-    kernel = processCompiler().compileCpu(*parsed.expr, &error);
+    kernel = Compiler::shared().compileCpu(*parsed.expr, &error);
     if (!kernel)
       throw std::invalid_argument("nos::Optimizer: cannot compile '" + rule +
                                   "': " + error);
@@ -146,7 +146,7 @@ public:
   CudaExecutor &gpuFor(const torch::Device &device) {
     if (!gpuKernel) {
       std::string error;
-      gpuKernel = processCompiler().compileGpu(
+      gpuKernel = Compiler::shared().compileGpu(
           *parseRule(kernel->info.canonical).expr, &error);
       if (!gpuKernel)
         throw std::invalid_argument("nos::Optimizer: cannot compile the GPU "
@@ -162,8 +162,8 @@ public:
   void launch(const torch::Device &device, const std::vector<NosTensor> &table,
               const NosArgs &args) {
     if (device.is_cpu()) {
-      processExecutor().run(kernel->fn, table.data(), int64_t(table.size()),
-                            args);
+      threadExecutor().run(kernel->fn, table.data(), int64_t(table.size()),
+                           args);
       return;
     }
     CudaExecutor &gpu = gpuFor(device);

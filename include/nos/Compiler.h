@@ -89,6 +89,9 @@ class Compiler {
 public:
   explicit Compiler(CompileOptions options = {});
   ~Compiler();
+  /// The process's compiler for training code (nos::Optimizer, the search):
+  /// contexts and the JIT are expensive, and its memory cache is shared.
+  static Compiler &shared();
   Compiler(const Compiler &) = delete;
   Compiler &operator=(const Compiler &) = delete;
 

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nos {
 
@@ -44,6 +45,15 @@ ParseResult parseRule(std::string_view source);
 /// The last unit is the update. Example (PowerSign):
 ///   "sign(g) sign(m) x x mul ; o1 g exp x mul"
 ParseResult parseTokens(std::string_view tokens);
+
+/// The vocabulary of each position of a token-form unit, in a fixed order
+/// (the search controller's softmax order): operands without the `oK`
+/// outputs, unary functions with "x" first, binary functions. parseTokens
+/// accepts exactly these, so a sampler that draws from them cannot produce
+/// a rule the parser rejects.
+const std::vector<std::string> &tokenOperands();
+const std::vector<std::string> &tokenUnaries();
+const std::vector<std::string> &tokenBinaries();
 
 /// Prints a rule in the canonical infix form: minimal parentheses, literals
 /// in shortest round-trip form; parseRule(printRule(e)) is structurally equal

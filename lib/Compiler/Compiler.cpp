@@ -375,6 +375,11 @@ Compiler::Compiler(CompileOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 Compiler::~Compiler() = default;
 
+Compiler &Compiler::shared() {
+  static Compiler compiler;
+  return compiler;
+}
+
 bool Compiler::canonicalize(const Expr &rule, KernelInfo &info,
                             std::string *error) {
   std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -267,4 +267,38 @@ ParseResult parseTokens(std::string_view tokens) {
   return TokenParser(tokens).run();
 }
 
+const std::vector<std::string> &tokenOperands() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const char *name :
+         {"g",       "g2",   "g3",      "m",     "v",     "gamma", "sign(g)",
+          "sign(m)", "1",    "2",       "noise", "1e-4w", "1e-3w", "1e-2w",
+          "1e-1w",   "adam", "rmsprop", "ld",    "cd",    "rd",    "anoise"})
+      if (leafOperand(name, {})) // the parser's own table decides
+        out.push_back(name);
+    return out;
+  }();
+  return names;
+}
+
+const std::vector<std::string> &tokenUnaries() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out{"x"};
+    for (const UnaryToken &u : kUnaryTokens)
+      out.push_back(u.name);
+    return out;
+  }();
+  return names;
+}
+
+const std::vector<std::string> &tokenBinaries() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto &entry : kBinaryTokens)
+      out.push_back(entry.first);
+    return out;
+  }();
+  return names;
+}
+
 } // namespace nos

@@ -1,20 +1,23 @@
 //===- Trainer.cpp - Child training: one rule, one lr, one seed -----------===//
 //
 // Deterministic by construction: the model's initialisation, the batch order
-// and the optimizer's random streams all derive from the run's seed, and
-// torch is kept to the calling thread's intra-op pool. A run stops early as
+// and the optimizer's random streams all derive from the run's seed. A run
+// stops early as
 // "diverged" when its loss goes NaN/Inf or explodes, so a search does not
-// spend its budget on hopeless candidates.
+// spend its budget on hopeless candidates. Runs may train on several threads
+// at once: only model initialisation touches torch's global generator, and
+// it does so under a lock.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/train/Trainer.h"
 
+#include "nos/torch/Optimizer.h"
 #include "nos/train/Data.h"
 #include "nos/train/Models.h"
-#include "nos/torch/Optimizer.h"
 
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 
 namespace nos::train {
@@ -58,6 +61,9 @@ public:
   }
 
   torch::nn::Sequential makeModel(uint64_t seed) const {
+    // Models draw their initial weights from torch's global generator.
+    static std::mutex globalGenerator;
+    std::lock_guard<std::mutex> lock(globalGenerator);
     torch::manual_seed(seed);
     const torch::Tensor &x = split.train.inputs;
     int64_t classes = split.train.classes;
@@ -103,6 +109,32 @@ bool exploded(double loss, double first, double factor) {
   return !std::isfinite(loss) || (first > 0 && loss > factor * first);
 }
 } // namespace
+
+void setTorchThreads(int threads) { at::set_num_threads(std::max(1, threads)); }
+
+HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec) {
+  data::Objective problem = data::quadratic(spec.dim, spec.seed);
+  HurdleResult result;
+  for (double lr : spec.lrs) {
+    torch::Tensor x = problem.init.clone().set_requires_grad(true);
+    double initial = problem.loss(x).item<double>(), last = initial;
+    Optimizer optimizer(std::vector<torch::Tensor>{x}, rule,
+                        OptimizerOptions(lr).total_steps(spec.steps));
+    for (int64_t step = 0; step < spec.steps && std::isfinite(last); ++step) {
+      optimizer.zero_grad();
+      torch::Tensor loss = problem.loss(x);
+      loss.backward();
+      optimizer.step();
+      last = loss.item<double>();
+    }
+    last = problem.loss(x).item<double>();
+    double ratio = last / initial;
+    if (std::isfinite(ratio) && ratio < result.ratio)
+      result.ratio = ratio, result.lr = lr;
+  }
+  result.passed = result.ratio < spec.target;
+  return result;
+}
 
 Task::Task(const TaskSpec &spec) : impl_(std::make_unique<Impl>(spec)) {}
 Task::~Task() = default;

@@ -9,6 +9,7 @@
 #ifndef NOS_TRAINER_H
 #define NOS_TRAINER_H
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,31 @@ struct RunResult {
   double seconds = 0;
   std::vector<CurvePoint> curve;
 };
+
+/// The cheap problem a search candidate must make progress on before child
+/// training: `steps` full-batch steps on data::quadratic(dim, seed), an
+/// ill-conditioned quadratic, at each lr; passed when, at some lr, the final
+/// loss is finite and below `target` times the initial loss.
+struct HurdleSpec {
+  int64_t dim = 32;
+  int64_t steps = 200;
+  double target = 0.5;
+  uint64_t seed = 0;
+  std::vector<double> lrs = {0.001, 0.01, 0.1, 1};
+};
+
+struct HurdleResult {
+  bool passed = false;
+  double ratio = INFINITY; // best final / initial loss over the lrs
+  double lr = 0;           // where it was reached
+};
+
+/// Throws std::invalid_argument for a bad rule.
+HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec);
+
+/// Sets torch's intra-op threads for the calling thread (and the width of
+/// nos::Optimizer's update pool on it); search workers run with 1 each.
+void setTorchThreads(int threads);
 
 /// A loaded task: data read once, models made fresh for every run.
 class Task {

@@ -1,0 +1,126 @@
+//===- Pipeline.h - From sampled tokens to a reward -------------*- C++ -*-===//
+//
+// The stages a candidate goes through, each cheap one before the costly
+// ones: tokens -> rule -> canonical form and hash (the compiler's) ->
+// behavioural fingerprint on fixed probe gradients (AutoML-Zero's
+// functional-equivalence cache) -> screening of degenerate rules -> compile
+// -> hurdle (a quadratic it must make progress on) -> child training over
+// the lr grid -> reward = best validation accuracy. Looking up earlier
+// scores is the caller's part (Search.cpp), between the cheap stages. Every
+// stage's outcome and time land in the Candidate, which Store.h keeps.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_PIPELINE_H
+#define NOS_SEARCH_PIPELINE_H
+
+#include "nos/AST.h"
+#include "nos/train/Trainer.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nos::search {
+
+/// Outcomes, as stored in candidates.status.
+namespace status {
+inline constexpr const char *Scored = "scored";
+inline constexpr const char *Duplicate = "duplicate";   // same canonical form
+inline constexpr const char *Equivalent = "equivalent"; // same fingerprint
+inline constexpr const char *Screened = "screened";
+inline constexpr const char *HurdleFailed = "hurdle-failed";
+inline constexpr const char *Diverged = "diverged"; // at every lr
+inline constexpr const char *Failed = "failed";     // compile or run error
+} // namespace status
+
+/// Fixed probe problem of the fingerprint and the screen.
+struct ProbeSpec {
+  int64_t elements = 64;
+  int64_t steps = 8;
+  uint64_t seed = 1;
+};
+
+struct Probe {
+  /// 16 hex digits over the updates rounded to 4 significant digits.
+  std::string fingerprint;
+  /// Why the rule is degenerate, or empty.
+  std::string screened;
+  /// The update of every element at every probe step.
+  std::vector<double> updates;
+};
+
+/// Runs `rule` on the probe gradients in the reference interpreter (f32
+/// rounding on, as the kernels compute) and screens it: NaN/Inf updates,
+/// all-zero or constant updates, or updates that do not change when the
+/// gradients do.
+Probe probeRule(const Expr &rule, const ProbeSpec &spec = {});
+
+/// What a candidate is scored on.
+struct ProxySpec {
+  /// "train": child training on `task`. "toy": no training; the reward is
+  /// the share of the rule's probe updates within 1% of those of
+  /// `toyTarget`, a reward whose best answer is known (for tests).
+  std::string kind = "train";
+  train::TaskSpec task;
+  std::vector<double> lrs = {0.001, 0.01, 0.1, 1};
+  int64_t epochs = 1;
+  int64_t batchSize = 128;
+  int64_t evalsPerEpoch = 2;
+  /// The child seed: every candidate sees the same initial weights and
+  /// batch order (common random numbers).
+  uint64_t seed = 0;
+  bool hurdle = true;
+  train::HurdleSpec hurdleSpec;
+  std::string toyTarget = "exp(sign(g) * sign(m)) * g";
+};
+
+struct Candidate {
+  int64_t id = 0;     // store row, 0 until stored
+  int64_t batch = 0;  // -1 for the reference rules
+  int slot = 0;       // position in the batch
+  std::string origin; // the strategy, or "reference:NAME"
+  std::string tokens; // empty for reference rules
+  std::string rule, canonical, hash, fingerprint;
+  std::string status, detail;
+  std::vector<double> accuracies; // per lr of the grid
+  double bestLr = 0, reward = 0;
+  int64_t sourceId = 0; // whose score a duplicate or equivalent reuses
+  double compileMs = 0, trainSeconds = 0;
+  std::map<std::string, double> stageMs;
+  int worker = -1;
+  double time = 0; // seconds since the run began, when it was settled
+
+  ExprPtr expr;                // not stored
+  std::vector<double> updates; // not stored: the probe's
+  bool settled() const { return !status.empty(); }
+};
+
+class Pipeline {
+public:
+  /// Loads the task's data; throws std::runtime_error naming the problem.
+  explicit Pipeline(ProxySpec spec, ProbeSpec probe = {});
+  ~Pipeline();
+
+  /// Parse (tokens, else the rule or built-in name) and canonicalize. Sets
+  /// status Failed on error.
+  void canonicalize(Candidate &c) const;
+  /// Fingerprint and screen; sets status Screened for a degenerate rule.
+  void probe(Candidate &c) const;
+  /// Compile, hurdle, child training, reward; safe to call from several
+  /// threads at once.
+  void evaluate(Candidate &c) const;
+
+  const ProxySpec &spec() const { return spec_; }
+  std::string describe() const;
+
+private:
+  ProxySpec spec_;
+  ProbeSpec probeSpec_;
+  std::unique_ptr<train::Task> task_;
+  std::vector<double> toyTarget_;
+};
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_PIPELINE_H

@@ -1,0 +1,43 @@
+//===- Reporter.h - What a running search tells its user --------*- C++ -*-===//
+//
+// On a terminal, one status line rewritten in place (candidates, rate, the
+// share deduplicated and screened, the best rule, time left); otherwise one
+// plain line per settled candidate, after Optuna's "Trial N finished with
+// value ...", so logs of background runs can be read and grepped.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_REPORTER_H
+#define NOS_SEARCH_REPORTER_H
+
+#include "nos/search/Pipeline.h"
+
+#include <chrono>
+#include <map>
+#include <string>
+
+namespace nos::search {
+
+class Reporter {
+public:
+  explicit Reporter(bool quiet);
+  /// A candidate stored by an earlier session: counted, not printed.
+  void remember(const Candidate &c);
+  /// A candidate settled now.
+  void settled(const Candidate &c, double elapsed, double targetSeconds);
+  void batchDone(int64_t batch, const std::string &strategy);
+  void finish(const std::string &dir, bool interrupted);
+
+private:
+  void count(const Candidate &c);
+  void statusLine(double elapsed, double targetSeconds);
+
+  bool quiet_, terminal_;
+  std::chrono::steady_clock::time_point start_;
+  std::map<std::string, int64_t> byStatus_;
+  int64_t total_ = 0, session_ = 0;
+  Candidate best_;
+};
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_REPORTER_H

@@ -1,0 +1,67 @@
+//===- Search.h - The search loop: propose, evaluate, learn, store -*- C++ -*-//
+//
+// nos-search's engine. Synchronous batches: the strategy proposes a batch,
+// the cheap pipeline stages and the lookups of earlier scores run on the
+// calling thread, the rest on worker threads, every settled candidate is
+// stored at once, and the strategy learns from the whole batch (duplicates
+// and equivalents earn the reward they reuse) before its state is saved. So
+// the sequence of candidates depends only on the settings and the seed, not
+// on the number of workers or on interruptions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_SEARCH_H
+#define NOS_SEARCH_SEARCH_H
+
+#include "nos/search/Pipeline.h"
+#include "nos/search/Strategy.h"
+
+#include <string>
+#include <vector>
+
+namespace nos::search {
+
+struct SearchSettings {
+  StrategyOptions strategy;
+  int units = 2;
+  int batchSize = 8;
+  ProxySpec proxy;
+  ProbeSpec probe;
+  /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
+  /// same pipeline first (batch -1), for the report and for dedup.
+  bool references = true;
+
+  std::string toJson() const;
+  /// Throws std::runtime_error for a malformed or incomplete object.
+  static SearchSettings fromJson(const std::string &text);
+};
+
+/// What a session may spend; 0 means no limit of that kind. Resuming adds
+/// to what the run has already spent.
+struct Budget {
+  int64_t candidates = 0;
+  double minutes = 0;
+};
+
+struct RunOptions {
+  int workers = 0; // 0: one per core
+  /// Torch intra-op threads per worker; 0: cores / workers.
+  int torchThreads = 0;
+  /// Status line on a terminal, else a log line per candidate (stderr).
+  bool quiet = false;
+};
+
+/// Starts a run in `dir` (which must not hold one). Returns the process exit
+/// code; errors are printed with their reason.
+int startSearch(const std::string &dir, const SearchSettings &settings,
+                const Budget &budget, const RunOptions &options);
+/// Continues the run in `dir` with its stored settings. A budget of zero
+/// continues the one it was given; a finished run needs a new one.
+int resumeSearch(const std::string &dir, const Budget &budget,
+                 const RunOptions &options);
+
+/// The reference rules, by built-in name.
+const std::vector<std::string> &referenceRules();
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_SEARCH_H

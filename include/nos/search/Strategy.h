@@ -1,0 +1,90 @@
+//===- Strategy.h - How the search proposes rules ---------------*- C++ -*-===//
+//
+// Four strategies over the same token space: the paper's LSTM controller
+// trained with PPO or with REINFORCE, uniform random sampling, and
+// regularized (aging) evolution. They share one protocol: propose a batch,
+// learn from its rewards, and save or restore everything that decides the
+// next proposal (weights, optimizer moments, baseline, population, random
+// state) as bytes, so a resumed run proposes exactly what the killed one
+// would have. No torch types here; the controller's live in Controller.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_STRATEGY_H
+#define NOS_SEARCH_STRATEGY_H
+
+#include "nos/search/Space.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nos::search {
+
+/// Every setting of every strategy; each is a nos-search flag.
+struct StrategyOptions {
+  std::string name = "ppo"; // ppo, reinforce, random, evolution
+  uint64_t seed = 0;
+  // Controller (ppo, reinforce).
+  int hidden = 150;
+  int layers = 1;
+  int embedding = 32;
+  double initScale = 0.08;
+  double learningRate = 0.005;
+  double entropyWeight = 0.01;
+  double baselineDecay = 0.9;
+  bool normalizeAdvantages = true;
+  double clip = 0.2; // ppo
+  int ppoEpochs = 4; // ppo
+  // Evolution.
+  int population = 24;
+  int tournament = 6;
+  double unitMutation = 0.25; // else one token
+};
+
+class Strategy {
+public:
+  virtual ~Strategy();
+  /// `count` rules, deterministic given the seed and what was learnt.
+  virtual std::vector<Actions> propose(int count) = 0;
+  /// Rewards of the rules of the last proposal, in order.
+  virtual void learn(const std::vector<Actions> &batch,
+                     const std::vector<double> &rewards) = 0;
+  virtual std::string saveState() const = 0;
+  /// Throws std::runtime_error when the bytes are not this strategy's state.
+  virtual void loadState(const std::string &bytes) = 0;
+  /// One line for the log, e.g. "baseline 0.71 entropy 12.3".
+  virtual std::string describe() const { return {}; }
+};
+
+/// Throws std::invalid_argument for an unknown name or a bad setting.
+std::unique_ptr<Strategy> makeStrategy(const StrategyOptions &options,
+                                       const Space &space);
+/// Names makeStrategy knows.
+const std::vector<std::string> &strategyNames();
+
+/// A seeded generator whose state serialises; the draws are derived from
+/// the 64-bit outputs by fixed formulas, not by library distributions, so a
+/// sequence is the same with every standard library.
+class Rng {
+public:
+  explicit Rng(uint64_t seed = 0);
+  uint64_t next();
+  double uniform();         // [0, 1)
+  size_t below(size_t n);   // [0, n), n > 0
+  std::string save() const; // text
+  bool load(const std::string &text);
+
+private:
+  uint64_t s_[4];
+};
+
+/// Uniform over the space.
+Actions sampleUniform(const Space &space, Rng &rng);
+
+std::unique_ptr<Strategy> makeController(const StrategyOptions &options,
+                                         const Space &space);
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_STRATEGY_H

@@ -1,0 +1,281 @@
+//===- Controller.cpp - The LSTM controller, trained by PPO or REINFORCE --===//
+//
+// Bello et al.'s controller: an LSTM emits the token form one softmax at a
+// time, each sampled token embedded and fed back as the next input. Every
+// softmax is masked to the position's valid tokens, so every sample parses.
+// Sampling draws from the search's own Rng rather than torch's generator,
+// which keeps proposals deterministic and resumable; weights start uniform
+// in +-initScale from the same Rng. The reward baseline is an exponential
+// moving average; PPO takes several clipped-surrogate epochs over a batch,
+// REINFORCE one plain policy-gradient step.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Strategy.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace nos::search {
+
+namespace {
+
+struct PolicyImpl : torch::nn::Module {
+  PolicyImpl(int vocabulary, const StrategyOptions &o)
+      : embed(register_module(
+            "embed", torch::nn::Embedding(vocabulary + 1, o.embedding))),
+        head(register_module("head", torch::nn::Linear(o.hidden, vocabulary))),
+        hidden(o.hidden) {
+    for (int k = 0; k < o.layers; ++k)
+      cells.push_back(register_module(
+          "cell" + std::to_string(k),
+          torch::nn::LSTMCell(k == 0 ? o.embedding : o.hidden, o.hidden)));
+  }
+
+  /// One position for a batch: the next logits, updating (h, c) per layer.
+  torch::Tensor
+  stepLogits(const torch::Tensor &input,
+             std::vector<std::tuple<torch::Tensor, torch::Tensor>> &state) {
+    torch::Tensor x = embed->forward(input);
+    for (size_t k = 0; k < cells.size(); ++k) {
+      state[k] = cells[k]->forward(x, state[k]);
+      x = std::get<0>(state[k]);
+    }
+    return head->forward(x);
+  }
+
+  std::vector<std::tuple<torch::Tensor, torch::Tensor>> zeroState(int64_t n) {
+    std::vector<std::tuple<torch::Tensor, torch::Tensor>> s;
+    for (size_t k = 0; k < cells.size(); ++k)
+      s.push_back({torch::zeros({n, hidden}), torch::zeros({n, hidden})});
+    return s;
+  }
+
+  torch::nn::Embedding embed;
+  torch::nn::Linear head;
+  std::vector<torch::nn::LSTMCell> cells;
+  int64_t hidden;
+};
+TORCH_MODULE(Policy);
+
+class Controller : public Strategy {
+public:
+  Controller(const StrategyOptions &o, const Space &space)
+      : o_(o), space_(space), rng_(o.seed),
+        policy_(int(space.vocabulary().size()), o) {
+    if (o.hidden < 1 || o.layers < 1 || o.embedding < 1 || o.ppoEpochs < 1 ||
+        !(o.learningRate > 0) || !(o.clip > 0) || !(o.baselineDecay >= 0) ||
+        !(o.baselineDecay < 1))
+      throw std::invalid_argument("bad controller setting (hidden, layers, "
+                                  "embedding, epochs >= 1; lr, clip > 0; "
+                                  "0 <= baseline decay < 1)");
+    initialise();
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        policy_->parameters(), torch::optim::AdamOptions(o.learningRate));
+    for (int pos = 0; pos < space.length(); ++pos) {
+      std::vector<float> m(space.vocabulary().size(), -INFINITY);
+      for (int id : space.valid(pos))
+        m[id] = 0;
+      masks_.push_back(torch::tensor(m));
+    }
+  }
+
+  std::vector<Actions> propose(int count) override {
+    torch::NoGradGuard noGrad;
+    std::vector<Actions> out;
+    for (int i = 0; i < count; ++i)
+      out.push_back(sampleOne());
+    return out;
+  }
+
+  void learn(const std::vector<Actions> &batch,
+             const std::vector<double> &rewards) override {
+    if (batch.empty())
+      return;
+    torch::Tensor advantages = advantagesOf(rewards);
+    torch::Tensor actions = actionTensor(batch);
+    torch::Tensor old;
+    {
+      torch::NoGradGuard noGrad;
+      old = logProbs(actions).first.sum(1);
+    }
+    int epochs = o_.name == "ppo" ? o_.ppoEpochs : 1;
+    for (int e = 0; e < epochs; ++e) {
+      auto [logp, entropy] = logProbs(actions);
+      torch::Tensor total = logp.sum(1);
+      torch::Tensor objective;
+      if (o_.name == "ppo") {
+        torch::Tensor ratio = torch::exp(total - old);
+        objective = torch::min(ratio * advantages,
+                               torch::clamp(ratio, 1 - o_.clip, 1 + o_.clip) *
+                                   advantages);
+      } else {
+        objective = total * advantages;
+      }
+      entropy_ = entropy.sum(1).mean().item<double>();
+      torch::Tensor loss =
+          -objective.mean() - o_.entropyWeight * entropy.sum(1).mean();
+      optimizer_->zero_grad();
+      loss.backward();
+      optimizer_->step();
+    }
+    ++updates_;
+  }
+
+  std::string saveState() const override {
+    std::ostringstream weights;
+    torch::serialize::OutputArchive archive;
+    policy_->save(archive);
+    torch::serialize::OutputArchive moments;
+    optimizer_->save(moments);
+    archive.write("adam", moments);
+    archive.save_to(weights);
+    nlohmann::json head{{"strategy", o_.name},
+                        {"rng", rng_.save()},
+                        {"baseline", baseline_},
+                        {"has_baseline", hasBaseline_},
+                        {"updates", updates_}};
+    std::string text = head.dump();
+    return std::to_string(text.size()) + "\n" + text + weights.str();
+  }
+
+  void loadState(const std::string &bytes) override {
+    size_t newline = bytes.find('\n');
+    size_t length = newline == std::string::npos
+                        ? 0
+                        : std::strtoull(bytes.c_str(), nullptr, 10);
+    if (newline == std::string::npos || newline + 1 + length > bytes.size())
+      throw std::runtime_error("the stored controller state is damaged");
+    nlohmann::json head = nlohmann::json::parse(
+        bytes.substr(newline + 1, length), nullptr, false);
+    if (head.is_discarded() || head.value("strategy", "") != o_.name)
+      throw std::runtime_error("the stored state is not a " + o_.name +
+                               " controller's");
+    std::istringstream weights(bytes.substr(newline + 1 + length));
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(weights);
+      policy_->load(archive);
+      torch::serialize::InputArchive moments;
+      archive.read("adam", moments);
+      optimizer_->load(moments);
+    } catch (const c10::Error &e) {
+      throw std::runtime_error(std::string("the stored controller weights "
+                                           "cannot be read: ") +
+                               e.what_without_backtrace());
+    }
+    if (!rng_.load(head.value("rng", "")))
+      throw std::runtime_error("the stored controller state is damaged");
+    baseline_ = head.value("baseline", 0.0);
+    hasBaseline_ = head.value("has_baseline", false);
+    updates_ = head.value("updates", 0);
+  }
+
+  std::string describe() const override {
+    char line[96];
+    std::snprintf(line, sizeof line, "updates %d, baseline %.4f, entropy %.2f",
+                  updates_, baseline_, entropy_);
+    return line;
+  }
+
+private:
+  void initialise() {
+    torch::NoGradGuard noGrad;
+    for (torch::Tensor &p : policy_->parameters()) {
+      std::vector<float> values(size_t(p.numel()));
+      for (float &v : values)
+        v = float((2 * rng_.uniform() - 1) * o_.initScale);
+      p.copy_(torch::tensor(values).view(p.sizes()));
+    }
+  }
+
+  Actions sampleOne() {
+    auto state = policy_->zeroState(1);
+    int64_t start = int64_t(space_.vocabulary().size());
+    torch::Tensor input = torch::full({1}, start, torch::kLong);
+    Actions out;
+    for (int pos = 0; pos < space_.length(); ++pos) {
+      torch::Tensor logits = policy_->stepLogits(input, state)[0] + masks_[pos];
+      torch::Tensor p = torch::softmax(logits.to(torch::kDouble), 0);
+      const double *probs = p.data_ptr<double>();
+      double u = rng_.uniform(), sum = 0;
+      int choice = space_.valid(pos).back();
+      for (int id : space_.valid(pos)) {
+        sum += probs[id];
+        if (u < sum) {
+          choice = id;
+          break;
+        }
+      }
+      out.push_back(choice);
+      input = torch::full({1}, int64_t(choice), torch::kLong);
+    }
+    return out;
+  }
+
+  torch::Tensor actionTensor(const std::vector<Actions> &batch) const {
+    std::vector<int64_t> flat;
+    for (const Actions &a : batch)
+      flat.insert(flat.end(), a.begin(), a.end());
+    return torch::tensor(flat).view({int64_t(batch.size()), space_.length()});
+  }
+
+  /// Teacher-forced log-probabilities of the taken actions and the entropy
+  /// of each masked softmax, both [batch, positions].
+  std::pair<torch::Tensor, torch::Tensor> logProbs(const torch::Tensor &a) {
+    int64_t n = a.size(0);
+    auto state = policy_->zeroState(n);
+    torch::Tensor input =
+        torch::full({n}, int64_t(space_.vocabulary().size()), torch::kLong);
+    std::vector<torch::Tensor> logps, entropies;
+    for (int pos = 0; pos < space_.length(); ++pos) {
+      torch::Tensor logits = policy_->stepLogits(input, state) + masks_[pos];
+      torch::Tensor logp = torch::log_softmax(logits, 1);
+      torch::Tensor p = logp.exp();
+      // Masked entries have p = 0 and logp = -inf; their term is 0.
+      entropies.push_back(-(p * logp.masked_fill(p == 0, 0)).sum(1));
+      torch::Tensor taken = a.select(1, pos);
+      logps.push_back(logp.gather(1, taken.unsqueeze(1)).squeeze(1));
+      input = taken;
+    }
+    return {torch::stack(logps, 1), torch::stack(entropies, 1)};
+  }
+
+  torch::Tensor advantagesOf(const std::vector<double> &rewards) {
+    double mean = 0;
+    for (double r : rewards)
+      mean += r / double(rewards.size());
+    if (!hasBaseline_)
+      baseline_ = mean, hasBaseline_ = true;
+    std::vector<double> a;
+    for (double r : rewards)
+      a.push_back(r - baseline_);
+    baseline_ = o_.baselineDecay * baseline_ + (1 - o_.baselineDecay) * mean;
+    torch::Tensor t = torch::tensor(a, torch::kFloat);
+    if (o_.normalizeAdvantages && rewards.size() > 1)
+      t = t / (t.std() + 1e-8);
+    return t;
+  }
+
+  StrategyOptions o_;
+  const Space &space_;
+  Rng rng_;
+  Policy policy_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::vector<torch::Tensor> masks_;
+  double baseline_ = 0, entropy_ = 0;
+  bool hasBaseline_ = false;
+  int updates_ = 0;
+};
+
+} // namespace
+
+std::unique_ptr<Strategy> makeController(const StrategyOptions &options,
+                                         const Space &space) {
+  return std::make_unique<Controller>(options, space);
+}
+
+} // namespace nos::search

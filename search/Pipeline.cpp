@@ -1,0 +1,259 @@
+//===- Pipeline.cpp - From sampled tokens to a reward ---------------------===//
+//
+// A candidate that fails never stops the run: each stage turns errors into a
+// status with a reason, and the reward of anything not scored is 0. The
+// probe gradients mix scales from 1e-3 to 10 and persistent signs with
+// fresh noise, so that momentum-, sign- and magnitude-based rules each leave
+// a distinct trace; the screen reruns them on other gradients to catch rules
+// that ignore the gradient.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Pipeline.h"
+
+#include "nos/Builtins.h"
+#include "nos/Compiler.h"
+#include "nos/Frontend.h"
+#include "nos/Reference.h"
+#include "nos/search/Strategy.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace nos::search {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start)
+      .count();
+}
+
+/// Standard normal from two uniforms (Box-Muller).
+double normal(Rng &rng) {
+  double u = 1 - rng.uniform(), v = rng.uniform();
+  return std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v);
+}
+
+/// [steps][elements] gradients: element i has scale 10^(-3 + 4 (i % 8) / 7)
+/// and a persistent mean of either sign, plus fresh noise every step.
+std::vector<std::vector<double>> probeGradients(const ProbeSpec &s,
+                                                uint64_t seed) {
+  Rng rng(seed);
+  std::vector<double> scale(s.elements), mean(s.elements);
+  for (int64_t i = 0; i < s.elements; ++i) {
+    scale[i] = std::pow(10.0, -3 + 4.0 * double(i % 8) / 7);
+    mean[i] = (rng.uniform() < 0.5 ? -1 : 1) * rng.uniform();
+  }
+  std::vector<std::vector<double>> g(s.steps, std::vector<double>(s.elements));
+  for (auto &step : g)
+    for (int64_t i = 0; i < s.elements; ++i)
+      step[i] = scale[i] * (mean[i] + 0.5 * normal(rng));
+  return g;
+}
+
+/// Every update of a run of the probe, or false when the rule cannot run.
+bool runProbe(const Expr &rule, const ProbeSpec &s, uint64_t gradientSeed,
+              std::vector<double> &updates) {
+  Reference ref(std::make_shared<Expr>(rule));
+  ref.setRoundToFloat(true);
+  Hyper hyper;
+  hyper.lr = 0.01;
+  hyper.totalSteps = 2 * s.steps;
+  hyper.seed = s.seed;
+  Rng rng(s.seed);
+  std::vector<double> w(s.elements);
+  for (double &x : w)
+    x = normal(rng);
+  std::vector<std::vector<double>> state(ref.layout().stateSlots.size(),
+                                         std::vector<double>(s.elements, 0.0));
+  std::vector<double *> slots;
+  for (auto &array : state)
+    slots.push_back(array.data());
+  std::vector<RefValue> step;
+  auto g = probeGradients(s, gradientSeed);
+  for (int64_t t = 1; t <= s.steps; ++t) {
+    if (!ref.step(w.data(), g[t - 1].data(), slots, s.elements, 0, t, hyper,
+                  &step))
+      return false;
+    for (const RefValue &u : step)
+      updates.push_back(u.value);
+  }
+  return true;
+}
+
+std::string hashUpdates(const std::vector<double> &updates) {
+  uint64_t h = 0xcbf29ce484222325ull; // FNV-1a over the rounded text
+  char text[32];
+  for (double u : updates) {
+    int n = std::snprintf(text, sizeof text, "%.3e;", u == 0 ? 0.0 : u);
+    for (int k = 0; k < n; ++k)
+      h = (h ^ uint8_t(text[k])) * 0x100000001b3ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return hex;
+}
+
+/// The share of probe updates within 1% of the target's: 1 only for rules
+/// that update like the target, with partial credit for partial agreement.
+double agreement(const std::vector<double> &u, const std::vector<double> &t) {
+  if (u.size() != t.size() || t.empty())
+    return 0;
+  size_t close = 0;
+  for (size_t i = 0; i < t.size(); ++i)
+    close += std::abs(u[i] - t[i]) <= 0.01 * std::abs(t[i]);
+  return double(close) / double(t.size());
+}
+} // namespace
+
+Probe probeRule(const Expr &rule, const ProbeSpec &spec) {
+  Probe p;
+  std::vector<double> other;
+  if (!runProbe(rule, spec, spec.seed, p.updates) ||
+      !runProbe(rule, spec, spec.seed + 1, other)) {
+    p.screened = "cannot run on the probe (a schedule without total steps?)";
+    return p;
+  }
+  bool finite = true, zero = true, constant = true;
+  for (double u : p.updates) {
+    finite = finite && std::isfinite(u);
+    zero = zero && u == 0;
+    constant = constant && u == p.updates[0];
+  }
+  if (!finite)
+    p.screened = "NaN or Inf update on the probe gradients";
+  else if (zero)
+    p.screened = "zero update";
+  else if (constant)
+    p.screened = "constant update";
+  else if (other == p.updates)
+    p.screened = "update does not depend on the gradient";
+  p.fingerprint = hashUpdates(p.updates);
+  return p;
+}
+
+Pipeline::Pipeline(ProxySpec spec, ProbeSpec probe)
+    : spec_(std::move(spec)), probeSpec_(probe) {
+  if (spec_.kind == "toy") {
+    ParseResult target = parseRuleOrBuiltin(spec_.toyTarget);
+    if (!target)
+      throw std::runtime_error("bad toy target: " + target.error.str());
+    toyTarget_ = probeRule(*target.expr, probeSpec_).updates;
+  } else if (spec_.kind == "train") {
+    if (spec_.lrs.empty())
+      throw std::runtime_error("the lr grid is empty");
+    task_ = std::make_unique<train::Task>(spec_.task);
+  } else {
+    throw std::runtime_error("unknown proxy kind '" + spec_.kind +
+                             "'; expected train or toy");
+  }
+}
+
+Pipeline::~Pipeline() = default;
+
+std::string Pipeline::describe() const {
+  if (!task_)
+    return "toy: agreement with the probe updates of " + spec_.toyTarget;
+  std::string lrs;
+  for (double lr : spec_.lrs)
+    lrs += (lrs.empty() ? "" : ",") + std::to_string(lr).substr(0, 6);
+  return task_->describe() + ", " + std::to_string(spec_.epochs) +
+         " epoch(s), lrs " + lrs;
+}
+
+void Pipeline::canonicalize(Candidate &c) const {
+  auto start = Clock::now();
+  ParseResult parsed =
+      c.tokens.empty() ? parseRuleOrBuiltin(c.rule) : parseTokens(c.tokens);
+  c.stageMs["parse"] = msSince(start);
+  if (!parsed) {
+    c.status = status::Failed;
+    c.detail = "parse: " + parsed.error.str();
+    return;
+  }
+  c.expr = parsed.expr;
+  c.rule = printRule(*c.expr);
+  start = Clock::now();
+  KernelInfo info;
+  std::string error;
+  if (!Compiler::shared().canonicalize(*c.expr, info, &error)) {
+    c.status = status::Failed;
+    c.detail = "canonicalize: " + error;
+  }
+  c.canonical = info.canonical;
+  c.hash = info.hash;
+  c.stageMs["canonical"] = msSince(start);
+}
+
+void Pipeline::probe(Candidate &c) const {
+  auto start = Clock::now();
+  Probe p = probeRule(*c.expr, probeSpec_);
+  c.fingerprint = p.fingerprint;
+  c.updates = std::move(p.updates);
+  c.stageMs["probe"] = msSince(start);
+  if (!p.screened.empty())
+    c.status = status::Screened, c.detail = p.screened, c.reward = 0;
+}
+
+void Pipeline::evaluate(Candidate &c) const {
+  if (spec_.kind == "toy") {
+    c.reward = agreement(c.updates, toyTarget_);
+    c.status = status::Scored;
+    return;
+  }
+  auto start = Clock::now();
+  std::string error;
+  auto kernel = Compiler::shared().compileCpu(*c.expr, &error);
+  c.compileMs = msSince(start);
+  c.stageMs["compile"] = c.compileMs;
+  if (!kernel) {
+    c.status = status::Failed, c.detail = "compile: " + error;
+    return;
+  }
+  try {
+    if (spec_.hurdle) {
+      start = Clock::now();
+      train::HurdleResult h = train::runHurdle(c.canonical, spec_.hurdleSpec);
+      c.stageMs["hurdle"] = msSince(start);
+      if (!h.passed) {
+        char why[96];
+        std::snprintf(why, sizeof why,
+                      "quadratic loss ratio %.3g after %lld steps (needs < "
+                      "%g)",
+                      h.ratio, (long long)spec_.hurdleSpec.steps,
+                      spec_.hurdleSpec.target);
+        c.status = status::HurdleFailed, c.detail = why;
+        return;
+      }
+    }
+    start = Clock::now();
+    int diverged = 0;
+    for (double lr : spec_.lrs) {
+      train::TrainConfig config;
+      config.rule = c.canonical;
+      config.lr = lr;
+      config.epochs = spec_.epochs;
+      config.batchSize = spec_.batchSize;
+      config.seed = spec_.seed;
+      config.evalsPerEpoch = spec_.evalsPerEpoch;
+      train::RunResult r = task_->run(config);
+      bool ok = r.status == "ok";
+      diverged += !ok;
+      c.accuracies.push_back(ok ? r.bestValidationAccuracy : 0);
+      if (ok && r.bestValidationAccuracy > c.reward)
+        c.reward = r.bestValidationAccuracy, c.bestLr = lr;
+    }
+    c.trainSeconds = msSince(start) / 1000;
+    c.stageMs["train"] = c.trainSeconds * 1000;
+    c.status =
+        diverged == int(spec_.lrs.size()) ? status::Diverged : status::Scored;
+  } catch (const std::exception &e) {
+    c.status = status::Failed, c.detail = std::string("train: ") + e.what();
+    c.reward = 0;
+  }
+}
+
+} // namespace nos::search

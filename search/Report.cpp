@@ -1,0 +1,218 @@
+//===- Report.cpp - nos-search report: tables and plots of runs -----------===//
+//
+// Built only from what the databases hold, so a report can be made while a
+// run goes on or long after it. The top table lists distinct canonical rules
+// (a duplicate is not a second finding).
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Report.h"
+
+#include "nos/AtomicFile.h"
+#include "nos/search/Search.h"
+#include "nos/search/Store.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace nos::search {
+
+namespace {
+struct Run {
+  std::string dir;
+  SearchSettings settings;
+  Progress progress;
+  std::vector<Candidate> all;
+};
+
+std::string escape(const std::string &text) {
+  std::string out;
+  for (char c : text)
+    out += c == '<'   ? "&lt;"
+           : c == '>' ? "&gt;"
+           : c == '&' ? "&amp;"
+                      : std::string(1, c);
+  return out;
+}
+
+void printRun(const Run &r, int top) {
+  std::vector<const Candidate *> search, refs;
+  for (const Candidate &c : r.all)
+    (c.batch < 0 ? refs : search).push_back(&c);
+  fmt::print("run {}: {}, seed {}, {} units, batch {}; {} candidates in "
+             "{:.1f} min\n",
+             r.dir, r.settings.strategy.name, r.settings.strategy.seed,
+             r.settings.units, r.settings.batchSize, search.size(),
+             r.progress.elapsedSeconds / 60);
+  std::map<std::string, int> counts;
+  std::map<std::string, std::pair<double, int>> stages;
+  for (const Candidate *c : search) {
+    ++counts[c->status];
+    for (auto [stage, ms] : c->stageMs)
+      stages[stage].first += ms, stages[stage].second += 1;
+  }
+  fmt::print("  status:");
+  for (auto [status, n] : counts)
+    fmt::print(" {} {} ({:.0f}%)", status, n,
+               100.0 * n / double(std::max<size_t>(1, search.size())));
+  fmt::print("\n  time per stage (total s / mean ms):");
+  for (auto [stage, t] : stages)
+    fmt::print(" {} {:.1f}/{:.2f}", stage, t.first / 1000, t.first / t.second);
+  fmt::print("\n");
+  std::vector<const Candidate *> best;
+  std::set<std::string> seen;
+  std::vector<const Candidate *> sorted = search;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](auto *a, auto *b) { return a->reward > b->reward; });
+  for (const Candidate *c : sorted)
+    if (c->status == status::Scored && seen.insert(c->canonical).second &&
+        int(best.size()) < top)
+      best.push_back(c);
+  fmt::print("  {:>4}  {:>7}  {:>6}  {:>5}  {}\n", "rank", "reward", "lr",
+             "seeds", "rule (canonical)");
+  for (size_t k = 0; k < best.size(); ++k)
+    fmt::print("  {:>4}  {:>7.4f}  {:>6g}  {:>5}  {}\n", k + 1, best[k]->reward,
+               best[k]->bestLr, 1, best[k]->canonical);
+  if (!refs.empty()) {
+    fmt::print("  references (same pipeline):\n");
+    for (const Candidate *c : refs)
+      fmt::print("  {:>10}  {:>7.4f}  {:>6g}  {}\n",
+                 c->origin.substr(c->origin.find(':') + 1), c->reward,
+                 c->bestLr, c->canonical);
+  }
+}
+
+/// A plot area: data ranges mapped onto a rectangle of the SVG.
+struct Panel {
+  double x0, y0, w, h;   // pixels
+  double xmax, ylo, yhi; // data
+  double px(double x) const { return x0 + w * x / std::max(xmax, 1e-9); }
+  double py(double y) const {
+    return y0 + h * (1 - (y - ylo) / std::max(yhi - ylo, 1e-9));
+  }
+  std::string axes(const std::string &xlabel, const std::string &ylabel) const {
+    std::string s = fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
+        "stroke=\"black\"/>\n",
+        x0, y0, w, h);
+    for (int i = 0; i <= 4; ++i) {
+      double y = ylo + (yhi - ylo) * i / 4, x = xmax * i / 4;
+      s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">"
+                       "{:.3f}</text>\n",
+                       x0 - 6, py(y) + 4, y);
+      s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">"
+                       "{:.4g}</text>\n",
+                       px(x), y0 + h + 16, x);
+    }
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}"
+                     "</text>\n",
+                     x0 + w / 2, y0 + h + 34, xlabel);
+    s += fmt::format("<text x=\"{0}\" y=\"{1}\" transform=\"rotate(-90 {0} "
+                     "{1})\" text-anchor=\"middle\">{2}</text>\n",
+                     x0 - 48, y0 + h / 2, ylabel);
+    return s;
+  }
+  std::string line(const std::vector<std::pair<double, double>> &pts,
+                   const char *color, const char *extra = "") const {
+    std::string points;
+    for (auto [x, y] : pts)
+      points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
+    return fmt::format("<polyline fill=\"none\" stroke=\"{}\" "
+                       "stroke-width=\"2\" {} points=\"{}\"/>\n",
+                       color, extra, points);
+  }
+};
+
+const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                               "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+
+std::string plot(const std::vector<Run> &runs) {
+  const double W = 900, H = 820, left = 80, right = 230;
+  double maxN = 1, maxT = 1e-3, lo = 1, hi = 0;
+  for (const Run &r : runs)
+    for (const Candidate &c : r.all)
+      if (c.batch >= 0) {
+        maxN = std::max(maxN, double(c.id)), maxT = std::max(maxT, c.time / 60);
+        lo = std::min(lo, c.reward), hi = std::max(hi, c.reward);
+      }
+  if (hi <= lo)
+    lo = 0, hi = 1;
+  Panel top{left, 50, W - left - right, 300, maxN, lo, hi};
+  Panel bottom{left, 450, W - left - right, 300, maxT, lo, hi};
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "
+      "height=\"100%\" fill=\"white\"/>\n",
+      W, H);
+  svg += fmt::format("<text x=\"{}\" y=\"30\" font-size=\"15\">Reward of "
+                     "every candidate, best so far (line) and batch mean "
+                     "(dashed)</text>\n<text x=\"{}\" y=\"430\" "
+                     "font-size=\"15\">Best reward so far against time"
+                     "</text>\n",
+                     left, left);
+  svg += top.axes("candidate (store id)", "reward");
+  svg += bottom.axes("minutes of search", "best reward so far");
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const char *color = kColors[k % 8];
+    std::vector<std::pair<double, double>> best, bestT, mean;
+    std::map<int64_t, std::pair<double, int>> batches;
+    double b = -1;
+    std::string dots;
+    for (const Candidate &c : runs[k].all) {
+      if (c.batch < 0)
+        continue;
+      dots += fmt::format("<circle class=\"candidate\" cx=\"{:.1f}\" "
+                          "cy=\"{:.1f}\" r=\"2\" fill=\"{}\" "
+                          "fill-opacity=\"0.4\"/>\n",
+                          top.px(double(c.id)), top.py(c.reward), color);
+      b = std::max(b, c.reward);
+      best.push_back({double(c.id), b});
+      bestT.push_back({c.time / 60, b});
+      batches[c.batch].first += c.reward, batches[c.batch].second += 1;
+      if (batches[c.batch].second == 1)
+        mean.push_back({double(c.id), 0});
+    }
+    size_t i = 0;
+    for (auto &[batch, sum] : batches)
+      mean[i++].second = sum.first / sum.second;
+    svg += dots + top.line(best, color, "class=\"best\"") +
+           top.line(mean, color, "stroke-dasharray=\"4 3\" class=\"mean\"") +
+           bottom.line(bestT, color, "class=\"best-time\"");
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} ({}, seed "
+                       "{})</text>\n",
+                       W - right + 12, 60 + 18 * k, color, escape(runs[k].dir),
+                       runs[k].settings.strategy.name,
+                       runs[k].settings.strategy.seed);
+  }
+  return svg + "</svg>\n";
+}
+} // namespace
+
+int report(const std::vector<std::string> &dirs, const ReportOptions &options) {
+  std::vector<Run> runs;
+  try {
+    for (const std::string &dir : dirs) {
+      std::unique_ptr<Store> store = Store::open(dir, /*readOnly=*/true);
+      runs.push_back({dir, SearchSettings::fromJson(store->settingsJson()),
+                      store->progress(), store->all()});
+    }
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "nos-search: error: {}\n", e.what());
+    return 1;
+  }
+  for (const Run &r : runs)
+    printRun(r, options.top);
+  std::string path =
+      options.svgPath.empty() ? dirs[0] + "/report.svg" : options.svgPath;
+  std::string why = writeFileAtomically(path, {plot(runs)});
+  if (!why.empty()) {
+    fmt::print(stderr, "nos-search: error: {}: {}\n", path, why);
+    return 1;
+  }
+  fmt::print("plot: {}\n", path);
+  return 0;
+}
+
+} // namespace nos::search

@@ -1,0 +1,358 @@
+//===- Search.cpp - The search loop: propose, evaluate, learn, store ------===//
+//
+// One Engine per session. A batch is settled slot by slot: stored rows of a
+// resumed batch are taken as they are; for new ones the cheap stages and
+// the score lookups run here, in slot order, so which candidate counts as
+// the original of a duplicate never depends on thread timing; the costly
+// evaluations go to the workers. The budget is checked before each
+// evaluation starts, so a session ends with at most the candidates in
+// flight finishing late, and an unfinished batch is simply re-proposed by
+// the next session.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Search.h"
+
+#include "nos/search/Reporter.h"
+#include "nos/search/Store.h"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+namespace nos::search {
+
+const std::vector<std::string> &referenceRules() {
+  static const std::vector<std::string> names = {
+      "sgd", "momentum", "adam", "rmsprop", "powersign", "addsign"};
+  return names;
+}
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> interrupted{false};
+extern "C" void onSignal(int) { interrupted = true; }
+
+class Engine {
+public:
+  Engine(Store &store, const Pipeline &pipeline, SearchSettings settings,
+         RunOptions options)
+      : store_(store), settings_(std::move(settings)), options_(options),
+        pipeline_(pipeline), space_(settings_.units),
+        strategy_(makeStrategy(settings_.strategy, space_)),
+        progress_(store.progress()), start_(Clock::now()),
+        reporter_(options.quiet) {
+    if (!progress_.strategyState.empty())
+      strategy_->loadState(progress_.strategyState);
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    workers_ = options.workers > 0 ? options.workers : int(cores);
+    torchThreads_ = options.torchThreads > 0
+                        ? options.torchThreads
+                        : std::max(1, int(cores) / workers_);
+    train::setTorchThreads(1); // the controller: small, deterministic
+    for (const Candidate &c : store.all())
+      reporter_.remember(c);
+  }
+
+  int run() {
+    fmt::print(stderr,
+               "nos-search: {} in {}, {} worker(s) x {} torch "
+               "thread(s); proxy: {}\n",
+               settings_.strategy.name, store_.dir(), workers_, torchThreads_,
+               pipeline_.describe());
+    if (settings_.references && !settleReferences())
+      return finish();
+    while (!outOfBudget()) {
+      int64_t batch = progress_.nextBatch;
+      std::vector<Actions> proposals = strategy_->propose(settings_.batchSize);
+      std::vector<Candidate> settled;
+      if (!settleBatch(batch, proposals, settled))
+        break;
+      std::vector<double> rewards;
+      for (const Candidate &c : settled)
+        rewards.push_back(c.reward);
+      strategy_->learn(proposals, rewards);
+      progress_.nextBatch = batch + 1;
+      progress_.strategyState = strategy_->saveState();
+      saveProgress();
+      reporter_.batchDone(batch, strategy_->describe());
+    }
+    return finish();
+  }
+
+  void setBudget(const Budget &b, bool resuming) {
+    int64_t done = store_.searchCount();
+    if (b.candidates > 0)
+      progress_.targetCandidates = (resuming ? done : 0) + b.candidates;
+    if (b.minutes > 0)
+      progress_.targetSeconds =
+          (resuming ? progress_.elapsedSeconds : 0) + 60 * b.minutes;
+    saveProgress();
+  }
+
+  /// Why the stored budget is spent, or "".
+  std::string spent() const {
+    if (progress_.targetCandidates > 0 &&
+        store_.searchCount() >= progress_.targetCandidates)
+      return fmt::format("its budget of {} candidates",
+                         progress_.targetCandidates);
+    if (progress_.targetSeconds > 0 &&
+        progress_.elapsedSeconds >= progress_.targetSeconds)
+      return fmt::format("its budget of {:.1f} minutes",
+                         progress_.targetSeconds / 60);
+    return {};
+  }
+
+private:
+  double elapsed() const {
+    return progress_.elapsedSeconds +
+           std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+  /// Time, signal or a candidate budget fully stored.
+  bool outOfBudget() const {
+    return interrupted ||
+           (progress_.targetSeconds > 0 &&
+            elapsed() >= progress_.targetSeconds) ||
+           (progress_.targetCandidates > 0 &&
+            store_.searchCount() >= progress_.targetCandidates);
+  }
+
+  void saveProgress() {
+    Progress p = progress_;
+    p.elapsedSeconds = elapsed();
+    store_.saveProgress(p);
+  }
+
+  int finish() {
+    saveProgress();
+    reporter_.finish(store_.dir(), interrupted);
+    return interrupted ? 130 : 0;
+  }
+
+  bool settleReferences() {
+    std::vector<Candidate> batch;
+    for (size_t k = 0; k < referenceRules().size(); ++k) {
+      Candidate c;
+      c.batch = -1, c.slot = int(k);
+      c.origin = "reference:" + referenceRules()[k];
+      c.rule = referenceRules()[k];
+      batch.push_back(c);
+    }
+    std::vector<Candidate> settled;
+    return settle(-1, batch, settled);
+  }
+
+  bool settleBatch(int64_t batch, const std::vector<Actions> &proposals,
+                   std::vector<Candidate> &settled) {
+    std::vector<Candidate> slots;
+    for (size_t k = 0; k < proposals.size(); ++k) {
+      Candidate c;
+      c.batch = batch, c.slot = int(k), c.origin = settings_.strategy.name;
+      c.tokens = space_.tokens(proposals[k]);
+      slots.push_back(c);
+    }
+    return settle(batch, slots, settled);
+  }
+
+  /// Settles every slot (true), or as many as the budget allows (false).
+  bool settle(int64_t batch, std::vector<Candidate> &slots,
+              std::vector<Candidate> &settled) {
+    std::map<int, Candidate> stored;
+    for (Candidate &c : store_.batch(batch))
+      stored[c.slot] = c;
+    std::vector<size_t> work;
+    std::map<size_t, size_t> sameAs; // slot -> earlier slot of this batch
+    std::map<std::string, size_t> canonicalSlot, fingerprintSlot;
+    // New slots admitted so far count against the candidate budget before
+    // they are stored.
+    int64_t base = store_.searchCount(), admitted = 0;
+    for (size_t k = 0; k < slots.size(); ++k) {
+      Candidate &c = slots[k];
+      if (auto it = stored.find(c.slot); it != stored.end()) {
+        if (it->second.tokens != c.tokens || it->second.origin != c.origin)
+          throw std::runtime_error(fmt::format(
+              "batch {} slot {} is stored as '{}' but was proposed as '{}': "
+              "the run is not reproducible with this build",
+              batch, c.slot, it->second.tokens, c.tokens));
+        c = it->second;
+        continue;
+      }
+      if (outOfBudget() || (batch >= 0 && progress_.targetCandidates > 0 &&
+                            base + admitted >= progress_.targetCandidates))
+        return false;
+      ++admitted;
+      prepare(c, k, canonicalSlot, fingerprintSlot, sameAs, work);
+      if (c.settled() && !sameAs.count(k))
+        commit(c);
+    }
+    if (!evaluate(slots, work))
+      return false;
+    for (auto [k, original] : sameAs) {
+      Candidate &c = slots[k];
+      const Candidate &o = slots[original];
+      c.reward = o.reward, c.bestLr = o.bestLr, c.sourceId = o.id;
+      c.accuracies = o.accuracies;
+      commit(c);
+    }
+    settled = slots;
+    return true;
+  }
+
+  void prepare(Candidate &c, size_t k,
+               std::map<std::string, size_t> &canonicalSlot,
+               std::map<std::string, size_t> &fingerprintSlot,
+               std::map<size_t, size_t> &sameAs, std::vector<size_t> &work) {
+    pipeline_.canonicalize(c);
+    if (c.settled())
+      return;
+    if (reuse(c, store_.findCanonical(c.canonical), status::Duplicate))
+      return;
+    if (auto it = canonicalSlot.find(c.canonical); it != canonicalSlot.end()) {
+      c.status = status::Duplicate, sameAs[k] = it->second;
+      return;
+    }
+    canonicalSlot[c.canonical] = k;
+    pipeline_.probe(c);
+    if (c.settled())
+      return;
+    if (reuse(c, store_.findFingerprint(c.fingerprint), status::Equivalent))
+      return;
+    if (auto it = fingerprintSlot.find(c.fingerprint);
+        it != fingerprintSlot.end()) {
+      c.status = status::Equivalent, sameAs[k] = it->second;
+      return;
+    }
+    fingerprintSlot[c.fingerprint] = k;
+    work.push_back(k);
+  }
+
+  static bool reuse(Candidate &c, const std::optional<Candidate> &earlier,
+                    const char *why) {
+    if (!earlier)
+      return false;
+    c.status = why;
+    c.reward = earlier->reward, c.bestLr = earlier->bestLr;
+    c.accuracies = earlier->accuracies, c.sourceId = earlier->id;
+    c.detail = "same " +
+               std::string(why == status::Duplicate ? "canonical form"
+                                                    : "probe updates") +
+               " as candidate " + std::to_string(earlier->id);
+    return true;
+  }
+
+  void commit(Candidate &c) {
+    c.time = elapsed();
+    store_.insert(c);
+    reporter_.settled(c, elapsed(), progress_.targetSeconds);
+  }
+
+  /// Runs the queued slots on the workers; false if the budget ran out
+  /// before every one had started.
+  bool evaluate(std::vector<Candidate> &slots,
+                const std::vector<size_t> &work) {
+    std::atomic<size_t> next{0};
+    std::atomic<bool> stopped{false};
+    std::mutex commitLock;
+    auto worker = [&](int id) {
+      train::setTorchThreads(torchThreads_);
+      for (;;) {
+        size_t i = next++;
+        if (i >= work.size())
+          return;
+        if (outOfBudgetNow()) {
+          stopped = true;
+          return;
+        }
+        Candidate &c = slots[work[i]];
+        c.worker = id;
+        pipeline_.evaluate(c);
+        std::lock_guard<std::mutex> lock(commitLock);
+        commit(c);
+      }
+    };
+    int n = std::min<int>(workers_, int(work.size()));
+    std::vector<std::thread> threads;
+    for (int id = 1; id < n; ++id)
+      threads.emplace_back(worker, id);
+    if (n > 0)
+      worker(0);
+    for (std::thread &t : threads)
+      t.join();
+    train::setTorchThreads(1);
+    return !stopped;
+  }
+
+  bool outOfBudgetNow() const {
+    return interrupted || (progress_.targetSeconds > 0 &&
+                           elapsed() >= progress_.targetSeconds);
+  }
+
+  Store &store_;
+  SearchSettings settings_;
+  RunOptions options_;
+  const Pipeline &pipeline_;
+  Space space_;
+  std::unique_ptr<Strategy> strategy_;
+  Progress progress_;
+  Clock::time_point start_;
+  Reporter reporter_;
+  int workers_ = 1, torchThreads_ = 1;
+};
+
+int fail(const std::string &message) {
+  fmt::print(stderr, "nos-search: error: {}\n", message);
+  return 1;
+}
+
+void installHandlers() {
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+}
+} // namespace
+
+int startSearch(const std::string &dir, const SearchSettings &settings,
+                const Budget &budget, const RunOptions &options) {
+  try {
+    // Everything that can reject the settings runs before the folder exists.
+    Space space(settings.units);
+    makeStrategy(settings.strategy, space);
+    if (settings.batchSize < 1)
+      throw std::invalid_argument("the batch size must be at least 1");
+    Pipeline pipeline(settings.proxy, settings.probe); // loads the data
+    std::unique_ptr<Store> store = Store::create(dir, settings.toJson());
+    Engine engine(*store, pipeline, settings, options);
+    engine.setBudget(budget, false);
+    installHandlers();
+    return engine.run();
+  } catch (const std::exception &e) {
+    return fail(e.what());
+  }
+}
+
+int resumeSearch(const std::string &dir, const Budget &budget,
+                 const RunOptions &options) {
+  try {
+    std::unique_ptr<Store> store = Store::open(dir);
+    SearchSettings settings = SearchSettings::fromJson(store->settingsJson());
+    Pipeline pipeline(settings.proxy, settings.probe);
+    Engine engine(*store, pipeline, settings, options);
+    std::string spent = engine.spent();
+    if (!spent.empty() && budget.candidates <= 0 && budget.minutes <= 0)
+      return fail("the run in '" + dir + "' is finished (it spent " + spent +
+                  "); give --candidates N or --minutes M to extend it");
+    if (budget.candidates > 0 || budget.minutes > 0)
+      engine.setBudget(budget, true);
+    installHandlers();
+    return engine.run();
+  } catch (const std::exception &e) {
+    return fail(e.what());
+  }
+}
+
+} // namespace nos::search

@@ -1,0 +1,298 @@
+//===- Store.cpp - One SQLite database per search run ---------------------===//
+//
+// synchronous=NORMAL in WAL mode is durable against a killed process (what
+// resume promises); only a power cut may take the last commits. Every check
+// of open() runs before anything is written, so a database that fails one
+// is left as it was.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Store.h"
+
+#include "nos/Compiler.h"
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace nos::search {
+
+namespace {
+const char *const kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE candidates(
+  id INTEGER PRIMARY KEY,
+  batch INTEGER NOT NULL, slot INTEGER NOT NULL, origin TEXT NOT NULL,
+  tokens TEXT NOT NULL, rule TEXT NOT NULL, canonical TEXT NOT NULL,
+  hash TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL, detail TEXT NOT NULL,
+  accuracies TEXT NOT NULL, best_lr REAL NOT NULL, reward REAL NOT NULL,
+  source_id INTEGER, compile_ms REAL NOT NULL, train_s REAL NOT NULL,
+  stage_ms TEXT NOT NULL, worker INTEGER NOT NULL, time REAL NOT NULL,
+  UNIQUE(batch, slot));
+CREATE INDEX candidates_canonical ON candidates(canonical);
+CREATE INDEX candidates_fingerprint ON candidates(fingerprint);
+CREATE TABLE progress(id INTEGER PRIMARY KEY CHECK (id = 1),
+  next_batch INTEGER NOT NULL, state BLOB NOT NULL, elapsed REAL NOT NULL,
+  target_candidates INTEGER NOT NULL, target_seconds REAL NOT NULL);
+)sql";
+
+const char *const kColumns =
+    "id, batch, slot, origin, tokens, rule, canonical, hash, fingerprint, "
+    "status, detail, accuracies, best_lr, reward, source_id, compile_ms, "
+    "train_s, stage_ms, worker, time";
+
+/// A prepared statement that finalizes itself.
+class Statement {
+public:
+  Statement(sqlite3 *db, const std::string &sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sqlite3_errmsg(db));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement &bind(int i, const std::string &text) {
+    sqlite3_bind_text(stmt_, i, text.data(), int(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement &blob(int i, const std::string &bytes) {
+    sqlite3_bind_blob(stmt_, i, bytes.data(), int(bytes.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement &bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Statement &bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  /// True while there is a row; throws on error.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW)
+      return true;
+    if (rc == SQLITE_DONE)
+      return false;
+    throw std::runtime_error(sqlite3_errmsg(db_));
+  }
+  std::string text(int col) const {
+    const unsigned char *t = sqlite3_column_text(stmt_, col);
+    return t ? reinterpret_cast<const char *>(t) : "";
+  }
+  std::string bytes(int col) const {
+    const void *b = sqlite3_column_blob(stmt_, col);
+    return b ? std::string(static_cast<const char *>(b),
+                           size_t(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+private:
+  sqlite3 *db_;
+  sqlite3_stmt *stmt_ = nullptr;
+};
+
+void exec(sqlite3 *db, const char *sql) {
+  char *message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string why = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    throw std::runtime_error(why);
+  }
+}
+
+std::string databasePath(const std::string &dir) { return dir + "/search.db"; }
+
+Candidate readRow(const Statement &s) {
+  Candidate c;
+  c.id = s.integer(0), c.batch = s.integer(1), c.slot = int(s.integer(2));
+  c.origin = s.text(3), c.tokens = s.text(4), c.rule = s.text(5);
+  c.canonical = s.text(6), c.hash = s.text(7), c.fingerprint = s.text(8);
+  c.status = s.text(9), c.detail = s.text(10);
+  c.accuracies = nlohmann::json::parse(s.text(11)).get<std::vector<double>>();
+  c.bestLr = s.real(12), c.reward = s.real(13), c.sourceId = s.integer(14);
+  c.compileMs = s.real(15), c.trainSeconds = s.real(16);
+  c.stageMs =
+      nlohmann::json::parse(s.text(17)).get<std::map<std::string, double>>();
+  c.worker = int(s.integer(18)), c.time = s.real(19);
+  return c;
+}
+
+sqlite3 *openDatabase(const std::string &path, int flags) {
+  sqlite3 *db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error(path + ": " + why);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
+} // namespace
+
+std::unique_ptr<Store> Store::create(const std::string &dir,
+                                     const std::string &settingsJson) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    throw std::runtime_error("cannot create the run folder '" + dir +
+                             "': " + ec.message());
+  std::string path = databasePath(dir);
+  if (std::filesystem::exists(path))
+    throw std::runtime_error("'" + dir +
+                             "' already holds a search run; "
+                             "continue it with 'nos-search resume " +
+                             dir + "'");
+  sqlite3 *db = openDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::unique_ptr<Store> store(new Store(dir, db));
+  try {
+    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    exec(db, "BEGIN");
+    exec(db, kSchema);
+    for (auto [key, value] : {std::pair<std::string, std::string>{
+                                  "format", std::to_string(kStoreFormat)},
+                              {"compiler", compilerVersion()},
+                              {"settings", settingsJson}})
+      Statement(db, "INSERT INTO meta VALUES (?, ?)")
+          .bind(1, key)
+          .bind(2, value)
+          .step();
+    Statement(db, "INSERT INTO progress VALUES (1, 0, x'', 0, 0, 0)").step();
+    exec(db, "COMMIT");
+  } catch (const std::exception &e) {
+    store.reset();
+    std::filesystem::remove(path, ec);
+    throw std::runtime_error("cannot create " + path + ": " + e.what());
+  }
+  return store;
+}
+
+std::unique_ptr<Store> Store::open(const std::string &dir, bool readOnly) {
+  std::string path = databasePath(dir);
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error("no search run in '" + dir + "' (" + path +
+                             " does not exist)");
+  sqlite3 *db = openDatabase(path, readOnly ? SQLITE_OPEN_READONLY
+                                            : SQLITE_OPEN_READWRITE);
+  std::unique_ptr<Store> store(new Store(dir, db));
+  std::string format;
+  try {
+    Statement check(db, "PRAGMA quick_check");
+    if (!check.step() || check.text(0) != "ok")
+      throw std::runtime_error("integrity check failed: " + check.text(0));
+    Statement meta(db, "SELECT value FROM meta WHERE key = 'format'");
+    if (meta.step())
+      format = meta.text(0);
+    Statement(db,
+              std::string("SELECT ") + kColumns + " FROM candidates LIMIT 0")
+        .step();
+    Statement(db, "SELECT next_batch FROM progress").step();
+  } catch (const std::exception &e) {
+    throw std::runtime_error(path +
+                             " is not a readable nos-search "
+                             "database: " +
+                             e.what());
+  }
+  if (format != std::to_string(kStoreFormat))
+    throw std::runtime_error(path + " was written in store format '" + format +
+                             "'; this nos-search reads format " +
+                             std::to_string(kStoreFormat));
+  if (!readOnly)
+    exec(db, "PRAGMA synchronous=NORMAL;");
+  return store;
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+std::string Store::settingsJson() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT value FROM meta WHERE key = 'settings'");
+  return s.step() ? s.text(0) : "{}";
+}
+
+Progress Store::progress() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT next_batch, state, elapsed, target_candidates, "
+                   "target_seconds FROM progress WHERE id = 1");
+  Progress p;
+  if (s.step())
+    p = {s.integer(0), s.bytes(1), s.real(2), s.integer(3), s.real(4)};
+  return p;
+}
+
+void Store::saveProgress(const Progress &p) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement(db_, "UPDATE progress SET next_batch = ?, state = ?, elapsed = ?, "
+                 "target_candidates = ?, target_seconds = ? WHERE id = 1")
+      .bind(1, p.nextBatch)
+      .blob(2, p.strategyState)
+      .bind(3, p.elapsedSeconds)
+      .bind(4, p.targetCandidates)
+      .bind(5, p.targetSeconds)
+      .step();
+}
+
+void Store::insert(Candidate &c) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "INSERT INTO candidates (batch, slot, origin, tokens, "
+                   "rule, canonical, hash, fingerprint, status, detail, "
+                   "accuracies, best_lr, reward, source_id, compile_ms, "
+                   "train_s, stage_ms, worker, time) VALUES (?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, c.batch).bind(2, int64_t(c.slot)).bind(3, c.origin);
+  s.bind(4, c.tokens).bind(5, c.rule).bind(6, c.canonical).bind(7, c.hash);
+  s.bind(8, c.fingerprint).bind(9, c.status).bind(10, c.detail);
+  s.bind(11, nlohmann::json(c.accuracies).dump()).bind(12, c.bestLr);
+  s.bind(13, c.reward).bind(14, c.sourceId).bind(15, c.compileMs);
+  s.bind(16, c.trainSeconds).bind(17, nlohmann::json(c.stageMs).dump());
+  s.bind(18, int64_t(c.worker)).bind(19, c.time);
+  s.step();
+  c.id = sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<Candidate>
+Store::query(const std::string &where,
+             const std::vector<std::string> &args) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_,
+              std::string("SELECT ") + kColumns + " FROM candidates " + where);
+  for (size_t i = 0; i < args.size(); ++i)
+    s.bind(int(i + 1), args[i]);
+  std::vector<Candidate> out;
+  while (s.step())
+    out.push_back(readRow(s));
+  return out;
+}
+
+std::optional<Candidate>
+Store::findCanonical(const std::string &canonical) const {
+  auto rows = query("WHERE canonical = ? AND status NOT IN ('duplicate', "
+                    "'equivalent') ORDER BY id LIMIT 1",
+                    {canonical});
+  return rows.empty() ? std::nullopt : std::optional(rows[0]);
+}
+
+std::optional<Candidate> Store::findFingerprint(const std::string &fp) const {
+  auto rows = query("WHERE fingerprint = ? AND status NOT IN ('duplicate', "
+                    "'equivalent', 'screened', 'failed') ORDER BY id LIMIT 1",
+                    {fp});
+  return rows.empty() ? std::nullopt : std::optional(rows[0]);
+}
+
+std::vector<Candidate> Store::batch(int64_t batch) const {
+  return query("WHERE batch = ? ORDER BY slot", {std::to_string(batch)});
+}
+
+std::vector<Candidate> Store::all() const { return query("ORDER BY id", {}); }
+
+int64_t Store::searchCount() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT count(*) FROM candidates WHERE batch >= 0");
+  return s.step() ? s.integer(0) : 0;
+}
+
+} // namespace nos::search

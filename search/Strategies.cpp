@@ -1,0 +1,219 @@
+//===- Strategies.cpp - Random sampling and regularized evolution ---------===//
+//
+// The two baselines a learned controller has to beat, over the controller's
+// own token space. Evolution is Real et al.'s aging variant (AAAI 2019): a
+// tournament picks the parent, a child differs from it in one token or one
+// whole unit, and the oldest member (not the worst) leaves the population,
+// which keeps lucky evaluations from ruling forever.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Strategy.h"
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <sstream>
+#include <stdexcept>
+
+namespace nos::search {
+
+Strategy::~Strategy() = default;
+
+namespace {
+uint64_t splitmix(uint64_t &x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+} // namespace
+
+Rng::Rng(uint64_t seed) {
+  for (uint64_t &s : s_)
+    s = splitmix(seed);
+}
+
+uint64_t Rng::next() { // xoshiro256**
+  uint64_t result = rotl(s_[1] * 5, 7) * 9, t = s_[1] << 17;
+  s_[2] ^= s_[0], s_[3] ^= s_[1], s_[1] ^= s_[2], s_[0] ^= s_[3];
+  s_[2] ^= t, s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return double(next() >> 11) * 0x1.0p-53; }
+
+size_t Rng::below(size_t n) { return size_t(uniform() * double(n)) % n; }
+
+std::string Rng::save() const {
+  std::ostringstream out;
+  out << s_[0] << ' ' << s_[1] << ' ' << s_[2] << ' ' << s_[3];
+  return out.str();
+}
+
+bool Rng::load(const std::string &text) {
+  std::istringstream in(text);
+  uint64_t s[4];
+  if (!(in >> s[0] >> s[1] >> s[2] >> s[3]))
+    return false;
+  std::copy(s, s + 4, s_);
+  return true;
+}
+
+Actions sampleUniform(const Space &space, Rng &rng) {
+  Actions out(space.length());
+  for (int pos = 0; pos < space.length(); ++pos)
+    out[pos] = space.valid(pos)[rng.below(space.valid(pos).size())];
+  return out;
+}
+
+namespace {
+nlohmann::json parseState(const std::string &bytes, const char *kind) {
+  nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
+  if (j.is_discarded() || j.value("strategy", "") != kind)
+    throw std::runtime_error(std::string("the stored state is not a ") + kind +
+                             " strategy's");
+  return j;
+}
+
+class RandomStrategy : public Strategy {
+public:
+  RandomStrategy(const StrategyOptions &o, const Space &space)
+      : space_(space), rng_(o.seed) {}
+
+  std::vector<Actions> propose(int count) override {
+    std::vector<Actions> out;
+    for (int i = 0; i < count; ++i)
+      out.push_back(sampleUniform(space_, rng_));
+    return out;
+  }
+  void learn(const std::vector<Actions> &,
+             const std::vector<double> &) override {}
+  std::string saveState() const override {
+    return nlohmann::json{{"strategy", "random"}, {"rng", rng_.save()}}.dump();
+  }
+  void loadState(const std::string &bytes) override {
+    if (!rng_.load(parseState(bytes, "random").value("rng", "")))
+      throw std::runtime_error("the stored random state is damaged");
+  }
+
+private:
+  const Space &space_;
+  Rng rng_;
+};
+
+class EvolutionStrategy : public Strategy {
+public:
+  EvolutionStrategy(const StrategyOptions &o, const Space &space)
+      : o_(o), space_(space), rng_(o.seed) {
+    if (o.population < 2 || o.tournament < 1 || o.tournament > o.population)
+      throw std::invalid_argument("evolution needs population >= 2 and "
+                                  "1 <= tournament <= population");
+  }
+
+  std::vector<Actions> propose(int count) override {
+    std::vector<Actions> out;
+    for (int i = 0; i < count; ++i)
+      out.push_back(int(population_.size()) < o_.population
+                        ? sampleUniform(space_, rng_)
+                        : mutate(population_[tournament()].first));
+    return out;
+  }
+
+  void learn(const std::vector<Actions> &batch,
+             const std::vector<double> &rewards) override {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      population_.push_back({batch[i], rewards[i]});
+      if (int(population_.size()) > o_.population)
+        population_.pop_front(); // aging: the oldest goes
+    }
+  }
+
+  std::string saveState() const override {
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto &[actions, reward] : population_)
+      members.push_back({{"actions", actions}, {"reward", reward}});
+    return nlohmann::json{{"strategy", "evolution"},
+                          {"rng", rng_.save()},
+                          {"population", members}}
+        .dump();
+  }
+
+  void loadState(const std::string &bytes) override {
+    nlohmann::json j = parseState(bytes, "evolution");
+    std::deque<std::pair<Actions, double>> population;
+    for (const nlohmann::json &m : j.at("population")) {
+      Actions a = m.at("actions").get<Actions>();
+      if (!space_.contains(a))
+        throw std::runtime_error("a stored evolution member is not in the "
+                                 "search space");
+      population.push_back({a, m.at("reward").get<double>()});
+    }
+    if (!rng_.load(j.value("rng", "")))
+      throw std::runtime_error("the stored evolution state is damaged");
+    population_ = std::move(population);
+  }
+
+  std::string describe() const override {
+    double best = 0;
+    for (const auto &member : population_)
+      best = std::max(best, member.second);
+    return "population " + std::to_string(population_.size()) + ", best " +
+           std::to_string(best).substr(0, 6);
+  }
+
+private:
+  /// Index of the best of `tournament` members drawn with replacement.
+  size_t tournament() {
+    size_t best = rng_.below(population_.size());
+    for (int k = 1; k < o_.tournament; ++k) {
+      size_t i = rng_.below(population_.size());
+      if (population_[i].second > population_[best].second)
+        best = i;
+    }
+    return best;
+  }
+
+  Actions mutate(Actions a) {
+    if (rng_.uniform() < o_.unitMutation) {
+      int unit = int(rng_.below(size_t(space_.units())));
+      for (int k = 0; k < Space::kUnitLength; ++k) {
+        int pos = unit * Space::kUnitLength + k;
+        a[pos] = space_.valid(pos)[rng_.below(space_.valid(pos).size())];
+      }
+      return a;
+    }
+    int pos = int(rng_.below(size_t(space_.length())));
+    const std::vector<int> &ok = space_.valid(pos);
+    int choice = ok[rng_.below(ok.size() - 1)]; // one of the others
+    a[pos] = choice == a[pos] ? ok.back() : choice;
+    return a;
+  }
+
+  StrategyOptions o_;
+  const Space &space_;
+  Rng rng_;
+  std::deque<std::pair<Actions, double>> population_;
+};
+} // namespace
+
+const std::vector<std::string> &strategyNames() {
+  static const std::vector<std::string> names = {"ppo", "reinforce", "random",
+                                                 "evolution"};
+  return names;
+}
+
+std::unique_ptr<Strategy> makeStrategy(const StrategyOptions &options,
+                                       const Space &space) {
+  if (options.name == "random")
+    return std::make_unique<RandomStrategy>(options, space);
+  if (options.name == "evolution")
+    return std::make_unique<EvolutionStrategy>(options, space);
+  if (options.name == "ppo" || options.name == "reinforce")
+    return makeController(options, space);
+  throw std::invalid_argument("unknown strategy '" + options.name +
+                              "'; expected ppo, reinforce, random or "
+                              "evolution");
+}
+
+} // namespace nos::search

@@ -1,0 +1,139 @@
+//===- nos-search.cpp - Search for update rules with compiled candidates --===//
+//
+//   nos-search run DIR [--strategy S] [--minutes M | --candidates N] ...
+//   nos-search resume DIR [--minutes M | --candidates N]
+//   nos-search report DIR... [-o FILE.svg] [--top K]
+//
+// Every setting of a run is a flag of `run` and is stored in DIR/search.db;
+// `resume` takes only a budget, so a resumed run is the same run.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Report.h"
+#include "nos/search/Search.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+using namespace nos::search;
+
+namespace {
+void addBudget(CLI::App &app, Budget &b) {
+  auto *m = app.add_option("--minutes", b.minutes, "Wall-time budget")
+                ->check(CLI::PositiveNumber);
+  auto *n = app.add_option("--candidates", b.candidates,
+                           "Candidate budget (proposed rules, all statuses)")
+                ->check(CLI::PositiveNumber);
+  m->excludes(n);
+}
+
+void addRunOptions(CLI::App &app, RunOptions &o) {
+  app.add_option("--workers", o.workers,
+                 "Worker threads evaluating candidates (0: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--torch-threads", o.torchThreads,
+                 "Torch threads per worker (0: cores / workers)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--quiet", o.quiet, "No per-candidate output");
+}
+
+void addSettings(CLI::App &app, SearchSettings &s) {
+  StrategyOptions &o = s.strategy;
+  app.add_option("--strategy", o.name, "ppo, reinforce, random or evolution")
+      ->check(CLI::IsMember(strategyNames()));
+  app.add_option("--seed", o.seed, "Seed of the strategy");
+  app.add_option("--units", s.units, "Units of 5 tokens per rule")
+      ->check(CLI::Range(Space::kMinUnits, Space::kMaxUnits));
+  app.add_option("--batch", s.batchSize, "Candidates per controller update")
+      ->check(CLI::Range(1, 4096));
+  app.add_flag("!--no-references", s.references,
+               "Do not score the six reference rules first");
+  app.add_option("--controller-hidden", o.hidden, "LSTM units")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--controller-layers", o.layers, "LSTM layers")
+      ->check(CLI::Range(1, 8));
+  app.add_option("--controller-embedding", o.embedding, "Token embedding size")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--controller-init", o.initScale,
+                 "Initial weights uniform in +-this");
+  app.add_option("--controller-lr", o.learningRate, "Adam lr of the controller")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--entropy-weight", o.entropyWeight, "Entropy bonus");
+  app.add_option("--baseline-decay", o.baselineDecay,
+                 "EMA decay of the reward baseline")
+      ->check(CLI::Range(0.0, 0.9999));
+  app.add_flag("!--no-normalize-advantages", o.normalizeAdvantages,
+               "Use raw reward - baseline as the advantage");
+  app.add_option("--ppo-clip", o.clip, "PPO ratio clip")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--ppo-epochs", o.ppoEpochs, "PPO epochs per batch")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--population", o.population, "Evolution population")
+      ->check(CLI::Range(2, 100000));
+  app.add_option("--tournament", o.tournament, "Evolution tournament size")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--unit-mutation", o.unitMutation,
+                 "Share of mutations that redraw a whole unit")
+      ->check(CLI::Range(0.0, 1.0));
+  ProxySpec &p = s.proxy;
+  app.add_option("--task", p.kind, "train (child training) or toy")
+      ->check(CLI::IsMember({"train", "toy"}));
+  app.add_option("--dataset", p.task.dataset,
+                 "fashion-mnist, cifar10 or logistic");
+  app.add_option("--data-dir", p.task.dataDir, "Folder of the dataset files");
+  app.add_option("--model", p.task.model, "mlp or convnet");
+  app.add_option("--train-size", p.task.trainSize,
+                 "Training examples of the proxy (0: all)");
+  app.add_option("--validation-size", p.task.validationSize,
+                 "Validation examples of the proxy");
+  app.add_option("--lrs", p.lrs, "The proxy's lr grid")->delimiter(',');
+  app.add_option("--epochs", p.epochs, "Child training epochs")
+      ->check(CLI::Range(int64_t(1), int64_t(1000)));
+  app.add_option("--child-batch", p.batchSize, "Child training batch size")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--child-seed", p.seed, "Seed of every child run");
+  app.add_flag("!--no-hurdle", p.hurdle, "Skip the quadratic hurdle");
+  app.add_option("--hurdle-steps", p.hurdleSpec.steps, "Steps of the hurdle")
+      ->check(CLI::Range(int64_t(1), int64_t(100000)));
+  app.add_option("--toy-target", p.toyTarget, "Target rule of --task toy");
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"nos-search: search for optimizer update rules"};
+  app.require_subcommand(1);
+  std::string dir;
+  SearchSettings settings;
+  settings.proxy.task.trainSize = 6000;
+  settings.proxy.task.validationSize = 2000;
+  Budget budget;
+  RunOptions options;
+  CLI::App *run = app.add_subcommand("run", "Start a search in a new folder");
+  run->add_option("DIR", dir, "Run folder (created)")->required();
+  addSettings(*run, settings);
+  addBudget(*run, budget);
+  addRunOptions(*run, options);
+  CLI::App *resume = app.add_subcommand("resume", "Continue a stored search");
+  resume->add_option("DIR", dir, "Run folder")->required();
+  addBudget(*resume, budget);
+  addRunOptions(*resume, options);
+  std::vector<std::string> dirs;
+  ReportOptions reportOptions;
+  CLI::App *rep = app.add_subcommand("report", "Tables and plots of runs");
+  rep->add_option("DIR", dirs, "Run folders")->required();
+  rep->add_option("-o,--output", reportOptions.svgPath,
+                  "SVG path (default DIR/report.svg)");
+  rep->add_option("--top", reportOptions.top, "Rows of the top table")
+      ->check(CLI::Range(1, 10000));
+  CLI11_PARSE(app, argc, argv);
+  if (*run) {
+    if (budget.candidates <= 0 && budget.minutes <= 0) {
+      fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "
+                         "--candidates N\n");
+      return 1;
+    }
+    return startSearch(dir, settings, budget, options);
+  }
+  if (*resume)
+    return resumeSearch(dir, budget, options);
+  return report(dirs, reportOptions);
+}
