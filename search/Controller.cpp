@@ -64,14 +64,8 @@ TORCH_MODULE(Policy);
 class Controller : public Strategy {
 public:
   Controller(const StrategyOptions &o, const Space &space)
-      : o_(o), space_(space), rng_(o.seed),
+      : o_(checked(o)), space_(space), rng_(o.seed),
         policy_(int(space.vocabulary().size()), o) {
-    if (o.hidden < 1 || o.layers < 1 || o.embedding < 1 || o.ppoEpochs < 1 ||
-        !(o.learningRate > 0) || !(o.clip > 0) || !(o.baselineDecay >= 0) ||
-        !(o.baselineDecay < 1))
-      throw std::invalid_argument("bad controller setting (hidden, layers, "
-                                  "embedding, epochs >= 1; lr, clip > 0; "
-                                  "0 <= baseline decay < 1)");
     initialise();
     optimizer_ = std::make_unique<torch::optim::Adam>(
         policy_->parameters(), torch::optim::AdamOptions(o.learningRate));
@@ -133,11 +127,9 @@ public:
     optimizer_->save(moments);
     archive.write("adam", moments);
     archive.save_to(weights);
-    nlohmann::json head{{"strategy", o_.name},
-                        {"rng", rng_.save()},
-                        {"baseline", baseline_},
-                        {"has_baseline", hasBaseline_},
-                        {"updates", updates_}};
+    nlohmann::json head{{"strategy", o_.name},   {"rng", rng_.save()},
+                        {"baseline", baseline_}, {"has_baseline", hasBaseline_},
+                        {"updates", updates_},   {"entropy", entropy_}};
     std::string text = head.dump();
     return std::to_string(text.size()) + "\n" + text + weights.str();
   }
@@ -172,6 +164,7 @@ public:
     baseline_ = head.value("baseline", 0.0);
     hasBaseline_ = head.value("has_baseline", false);
     updates_ = head.value("updates", 0);
+    entropy_ = head.value("entropy", 0.0);
   }
 
   std::string describe() const override {
@@ -182,6 +175,16 @@ public:
   }
 
 private:
+  static const StrategyOptions &checked(const StrategyOptions &o) {
+    if (o.hidden < 1 || o.layers < 1 || o.embedding < 1 || o.ppoEpochs < 1 ||
+        !(o.learningRate > 0) || !(o.clip > 0) || !(o.baselineDecay >= 0) ||
+        !(o.baselineDecay < 1) || !(o.initScale > 0))
+      throw std::invalid_argument("bad controller setting (hidden, layers, "
+                                  "embedding, epochs >= 1; lr, clip, init "
+                                  "scale > 0; 0 <= baseline decay < 1)");
+    return o;
+  }
+
   void initialise() {
     torch::NoGradGuard noGrad;
     for (torch::Tensor &p : policy_->parameters()) {

@@ -97,15 +97,19 @@ std::string hashUpdates(const std::vector<double> &updates) {
   return hex;
 }
 
-/// The share of probe updates within 1% of the target's: 1 only for rules
-/// that update like the target, with partial credit for partial agreement.
+/// Mean over the probe updates of min(|u|, |t|) / max(|u|, |t|) where u
+/// and t have the same sign, else 0: 1 exactly for rules that update like
+/// the target, partial credit for the right direction at the wrong size.
 double agreement(const std::vector<double> &u, const std::vector<double> &t) {
   if (u.size() != t.size() || t.empty())
     return 0;
-  size_t close = 0;
-  for (size_t i = 0; i < t.size(); ++i)
-    close += std::abs(u[i] - t[i]) <= 0.01 * std::abs(t[i]);
-  return double(close) / double(t.size());
+  double sum = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    double a = std::abs(u[i]), b = std::abs(t[i]);
+    if ((u[i] > 0) == (t[i] > 0) && a > 0 && b > 0)
+      sum += std::min(a, b) / std::max(a, b);
+  }
+  return sum / double(t.size());
 }
 } // namespace
 

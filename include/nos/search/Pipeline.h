@@ -59,8 +59,9 @@ Probe probeRule(const Expr &rule, const ProbeSpec &spec = {});
 /// What a candidate is scored on.
 struct ProxySpec {
   /// "train": child training on `task`. "toy": no training; the reward is
-  /// the share of the rule's probe updates within 1% of those of
-  /// `toyTarget`, a reward whose best answer is known (for tests).
+  /// the agreement of the rule's probe updates with those of `toyTarget`
+  /// (mean ratio of magnitudes where the signs agree): a reward whose best
+  /// answer, 1, is known (for tests).
   std::string kind = "train";
   train::TaskSpec task;
   std::vector<double> lrs = {0.001, 0.01, 0.1, 1};

@@ -30,7 +30,7 @@ struct StrategyOptions {
   int layers = 1;
   int embedding = 32;
   double initScale = 0.08;
-  double learningRate = 0.005;
+  double learningRate = 0.002;
   double entropyWeight = 0.01;
   double baselineDecay = 0.9;
   bool normalizeAdvantages = true;

@@ -1,0 +1,136 @@
+//===- PipelineTest.cpp - Dedup, fingerprints, screening, hurdle ----------===//
+//
+// Each check uses rules whose right outcome is known by construction: two
+// spellings of one rule, two different formulas that compute equal updates,
+// and one rule for each kind of degenerate update.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Pipeline.h"
+#include "nos/Builtins.h"
+
+#include <catch2/catch.hpp>
+
+using namespace nos;
+using namespace nos::search;
+
+namespace {
+ProxySpec toy() {
+  ProxySpec p;
+  p.kind = "toy";
+  return p;
+}
+
+Candidate prepared(const Pipeline &pipeline, const std::string &rule) {
+  Candidate c;
+  c.rule = rule;
+  pipeline.canonicalize(c);
+  REQUIRE_FALSE(c.settled());
+  pipeline.probe(c);
+  return c;
+}
+
+std::string screenedWhy(const std::string &rule) {
+  ParseResult parsed = parseRuleOrBuiltin(rule);
+  REQUIRE(parsed);
+  return probeRule(*parsed.expr).screened;
+}
+} // namespace
+
+TEST_CASE("two spellings of a rule share a canonical form", "[search]") {
+  Pipeline pipeline(toy());
+  Candidate a = prepared(pipeline, "sign(m) * sign(g) * g");
+  Candidate b = prepared(pipeline, "g * sign(g) * sign(m)");
+  Candidate c = prepared(pipeline, "g * sign(m)");
+  CHECK(a.canonical == b.canonical);
+  CHECK(a.hash == b.hash);
+  CHECK(a.canonical != c.canonical);
+  CHECK(a.fingerprint == b.fingerprint);
+}
+
+TEST_CASE("different formulas with equal updates share a fingerprint",
+          "[search]") {
+  Pipeline pipeline(toy());
+  Candidate sum = prepared(pipeline, "g + g");
+  Candidate twice = prepared(pipeline, "2 * g");
+  Candidate thrice = prepared(pipeline, "3 * g");
+  REQUIRE(sum.canonical != twice.canonical);
+  CHECK(sum.fingerprint == twice.fingerprint);
+  CHECK(sum.fingerprint != thrice.fingerprint);
+  // sign(g)^2 is 1 wherever the probe's gradients are (never exactly 0).
+  Candidate g = prepared(pipeline, "g");
+  Candidate signs = prepared(pipeline, "g * sign(g) * sign(g)");
+  CHECK(g.canonical != signs.canonical);
+  CHECK(g.fingerprint == signs.fingerprint);
+  CHECK(g.fingerprint != sum.fingerprint);
+}
+
+TEST_CASE("each kind of degenerate rule is screened", "[search]") {
+  CHECK(screenedWhy("exp(g3)") == "NaN or Inf update on the probe gradients");
+  CHECK(screenedWhy("g - g") == "zero update");
+  CHECK(screenedWhy("2") == "constant update");
+  CHECK(screenedWhy("sign(cd) * 3") == "constant update");
+  CHECK(screenedWhy("cd * 3") == "update does not depend on the gradient");
+  CHECK(screenedWhy("noise") == "update does not depend on the gradient");
+  CHECK(screenedWhy("0.01 * w") == "update does not depend on the gradient");
+  for (const char *fine : {"g", "adam", "powersign", "addsign", "rmsprop",
+                           "g * noise", "sign(g) * ld"})
+    CHECK(screenedWhy(fine).empty());
+}
+
+TEST_CASE("the probe is deterministic", "[search]") {
+  ParseResult rule = parseRule("drop(g, 0.3) + noise * m");
+  Probe a = probeRule(*rule.expr), b = probeRule(*rule.expr);
+  CHECK(a.fingerprint == b.fingerprint);
+  CHECK(a.updates == b.updates);
+  ProbeSpec other;
+  other.seed = 2;
+  CHECK(probeRule(*rule.expr, other).fingerprint != a.fingerprint);
+}
+
+TEST_CASE("the toy reward knows its answer", "[search]") {
+  Pipeline pipeline(toy());
+  auto reward = [&](const std::string &rule) {
+    Candidate c = prepared(pipeline, rule);
+    pipeline.evaluate(c);
+    CHECK(c.status == status::Scored);
+    return c.reward;
+  };
+  CHECK(reward("exp(sign(g) * sign(m)) * g") == 1.0);
+  CHECK(reward("g * exp(sign(m) * sign(g))") == 1.0);
+  double plain = reward("g");
+  CHECK(plain > 0.2);
+  CHECK(plain < 0.8);
+  CHECK(reward("-g") == 0.0);
+}
+
+TEST_CASE("the hurdle passes descent and fails ascent", "[search]") {
+  train::HurdleSpec spec;
+  CHECK(train::runHurdle("g", spec).passed);
+  CHECK(train::runHurdle("adam", spec).passed);
+  train::HurdleResult up = train::runHurdle("-g", spec);
+  CHECK_FALSE(up.passed);
+  CHECK(up.ratio > 1);
+  CHECK_FALSE(train::runHurdle("g2 - 1", spec).passed);
+}
+
+TEST_CASE("child training scores a rule over the lr grid", "[search]") {
+  ProxySpec p;
+  p.task.dataset = "logistic";
+  p.task.trainSize = 600;
+  p.task.validationSize = 200;
+  p.lrs = {0.01, 1};
+  Pipeline pipeline(p);
+  Candidate good = prepared(pipeline, "g");
+  pipeline.evaluate(good);
+  CHECK(good.status == status::Scored);
+  REQUIRE(good.accuracies.size() == 2);
+  CHECK(good.reward == std::max(good.accuracies[0], good.accuracies[1]));
+  CHECK(good.reward > 0.7);
+  CHECK(good.stageMs.count("compile"));
+  CHECK(good.stageMs.count("hurdle"));
+  CHECK(good.stageMs.count("train"));
+  Candidate bad = prepared(pipeline, "-g");
+  pipeline.evaluate(bad);
+  CHECK(bad.status == status::HurdleFailed);
+  CHECK(bad.reward == 0);
+}

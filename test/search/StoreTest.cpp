@@ -1,0 +1,110 @@
+//===- StoreTest.cpp - The run database and the settings it keeps ---------===//
+//
+// Round trips, the lookups dedup relies on, and every kind of bad folder:
+// an existing run, a missing one, a corrupted file, another format, a path
+// that cannot be created.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Store.h"
+#include "nos/search/Search.h"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+using namespace nos::search;
+namespace fs = std::filesystem;
+
+namespace {
+std::string freshDir(const std::string &name) {
+  fs::path dir = fs::temp_directory_path() /
+                 ("nos-store-test-" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+Candidate row(int64_t batch, int slot, const std::string &canonical,
+              const char *status, double reward) {
+  Candidate c;
+  c.batch = batch, c.slot = slot, c.origin = "ppo", c.tokens = "g g x x add";
+  c.rule = canonical, c.canonical = canonical, c.hash = "00ff";
+  c.fingerprint = "fp-" + canonical, c.status = status, c.reward = reward;
+  c.accuracies = {0.5, reward}, c.bestLr = 0.1;
+  c.stageMs = {{"train", 12.5}};
+  return c;
+}
+} // namespace
+
+TEST_CASE("the store keeps candidates, progress and settings", "[search]") {
+  std::string dir = freshDir("roundtrip");
+  SearchSettings settings;
+  settings.strategy.name = "evolution";
+  settings.proxy.lrs = {0.5};
+  auto store = Store::create(dir + "/nested/run", settings.toJson());
+  Candidate a = row(0, 0, "g", status::Scored, 0.8);
+  Candidate b = row(0, 1, "g", status::Duplicate, 0.8);
+  Candidate r = row(-1, 0, "adam", status::Scored, 0.9);
+  store->insert(a), store->insert(b), store->insert(r);
+  CHECK(a.id > 0);
+  CHECK(b.id == a.id + 1);
+  CHECK(store->searchCount() == 2);
+  CHECK(store->findCanonical("g")->id == a.id);
+  CHECK_FALSE(store->findCanonical("m"));
+  CHECK(store->findFingerprint("fp-g")->id == a.id);
+  Candidate dup = row(0, 1, "g", status::Scored, 0.1);
+  CHECK_THROWS(store->insert(dup)); // (batch, slot) is unique
+  Progress p{3, std::string("state\0with nul", 14), 12.5, 100, 0};
+  store->saveProgress(p);
+  store.reset();
+
+  auto again = Store::open(dir + "/nested/run");
+  std::vector<Candidate> batch = again->batch(0);
+  REQUIRE(batch.size() == 2);
+  CHECK(batch[1].status == status::Duplicate);
+  CHECK(batch[0].accuracies == std::vector<double>{0.5, 0.8});
+  CHECK(batch[0].stageMs.at("train") == 12.5);
+  Progress q = again->progress();
+  CHECK(q.nextBatch == 3);
+  CHECK(q.strategyState == p.strategyState);
+  CHECK(q.targetCandidates == 100);
+  SearchSettings back = SearchSettings::fromJson(again->settingsJson());
+  CHECK(back.strategy.name == "evolution");
+  CHECK(back.proxy.lrs == std::vector<double>{0.5});
+  CHECK(back.toJson() == settings.toJson());
+}
+
+TEST_CASE("bad run folders get clear errors and stay as they were",
+          "[search]") {
+  std::string dir = freshDir("bad");
+  Store::create(dir + "/run", SearchSettings().toJson());
+  CHECK_THROWS_WITH(Store::create(dir + "/run", "{}"),
+                    Catch::Contains("already holds a search run"));
+  CHECK_THROWS_WITH(Store::open(dir + "/none"),
+                    Catch::Contains("no search run in"));
+
+  fs::create_directories(dir + "/junk");
+  std::ofstream(dir + "/junk/search.db") << std::string(8192, 'x');
+  CHECK_THROWS_WITH(Store::open(dir + "/junk"),
+                    Catch::Contains("not a readable nos-search database"));
+  std::ifstream in(dir + "/junk/search.db");
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) ==
+        std::string(8192, 'x'));
+
+  Store::create(dir + "/old", SearchSettings().toJson());
+  sqlite3 *db = nullptr;
+  REQUIRE(sqlite3_open((dir + "/old/search.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_exec(db, "UPDATE meta SET value = '0' WHERE key = 'format'", nullptr,
+               nullptr, nullptr);
+  sqlite3_close(db);
+  CHECK_THROWS_WITH(Store::open(dir + "/old"),
+                    Catch::Contains("store format '0'"));
+
+  std::ofstream(dir + "/file") << "not a folder";
+  CHECK_THROWS_WITH(Store::create(dir + "/file/run", "{}"),
+                    Catch::Contains("cannot create the run folder"));
+  CHECK_THROWS_WITH(SearchSettings::fromJson("{\"units\": 2}"),
+                    Catch::Contains("stored settings are damaged"));
+}
