@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""search_db.py - checks of a nos-search run folder for the lit tests.
+
+  search_db.py DIR count        counts and id ranges of the candidates table
+  search_db.py DIR svg FILE     parses the report SVG and counts its marks
+  search_db.py DIR same DIR2    checks both runs stored the same candidates
+  search_db.py DIR snapshot F   writes the stored rows to F (JSON)
+  search_db.py DIR kept F       checks every row of snapshot F is unchanged
+                                and that no canonical form was trained twice
+"""
+import json
+import sqlite3
+import sys
+import xml.etree.ElementTree as ET
+
+
+def rows(folder):
+    db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    return [dict(r) for r in db.execute("SELECT * FROM candidates ORDER BY id")]
+
+
+def main():
+    folder, what = sys.argv[1], sys.argv[2]
+    all_rows = rows(folder)
+    search = [r for r in all_rows if r["batch"] >= 0]
+    if what == "count":
+        ids = [r["id"] for r in all_rows]
+        slots = {(r["batch"], r["slot"]) for r in all_rows}
+        print(f"candidates {len(search)} references {len(all_rows) - len(search)}"
+              f" ids {min(ids)}..{max(ids)} distinct-batch-slots {len(slots)}")
+    elif what == "svg":
+        ns = {"s": "http://www.w3.org/2000/svg"}
+        root = ET.parse(sys.argv[3]).getroot()
+        points = root.findall(".//s:circle[@class='candidate']", ns)
+        marks = [c for c in ("best", "mean", "best-time")
+                 if root.findall(f".//s:polyline[@class='{c}']", ns)]
+        assert len(points) == len(search), (len(points), len(search))
+        print(f"svg ok: {len(points)} candidate points, " +
+              ", ".join(m + " line" for m in marks))
+    elif what == "same":
+        # Store ids follow the order candidates finished, which depends on
+        # the workers; what was proposed and earned does not.
+        key = lambda r: (r["batch"], r["slot"], r["tokens"], r["canonical"],
+                         r["status"], r["reward"])
+        mine = sorted(key(r) for r in all_rows)
+        other = sorted(key(r) for r in rows(sys.argv[3]))
+        for a, b in zip(mine, other):
+            assert a == b, f"the runs differ: {a} vs {b}"
+        assert len(mine) == len(other), "the runs differ in length"
+        print(f"same {len(all_rows)} rows")
+    elif what == "snapshot":
+        json.dump(all_rows, open(sys.argv[3], "w"))
+        print(f"snapshot {len(search)} candidates")
+    elif what == "kept":
+        before = json.load(open(sys.argv[3]))
+        now = {r["id"]: r for r in all_rows}
+        for r in before:
+            assert now.get(r["id"]) == r, f"row {r['id']} changed or was lost"
+        trained = [r["canonical"] for r in search if r["status"] in
+                   ("scored", "diverged", "hurdle-failed")]
+        assert len(trained) == len(set(trained)), "a rule was trained twice"
+        ids = sorted(now)
+        assert ids == list(range(1, len(ids) + 1)), "ids are not contiguous"
+        print(f"kept {len(before)} rows; now {len(search)} candidates, "
+              f"none trained twice")
+
+
+main()
