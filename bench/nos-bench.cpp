@@ -11,6 +11,7 @@
 #include "CudaBench.h"
 #include "EagerTorch.h"
 #include "HandKernels.h"
+#include "JitMemoryBench.h"
 #include "TrainBench.h"
 
 #include "nos/Compiler.h"
@@ -470,8 +471,22 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({1u, 2u, 4u}));
   cudaCmd->add_option("--device", c.device, "CUDA device")
       ->check(CLI::Range(0, 64));
+  JitMemoryOptions j;
+  CLI::App *jitCmd = app.add_subcommand(
+      "jit", "Resident memory per compiled kernel over many distinct rules");
+  jitCmd->add_option("--kernels", j.kernels, "Distinct rules to compile")
+      ->check(CLI::Range(1, 10000000));
+  jitCmd
+      ->add_option("--cache-kernels", j.cacheKernels,
+                   "Memory cache limit (0: unbounded; default: the "
+                   "compiler's)")
+      ->check(CLI::Range(0, 10000000));
   CLI11_PARSE(app, argc, argv);
   try {
+    if (jitCmd->parsed()) {
+      runJitMemoryBench(j);
+      return 0;
+    }
     if (cudaCmd->parsed()) {
       runCudaBench(c);
       return 0;

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# run.sh - install what is missing, build, and run the main job.
+# run.sh - install what is missing, build, and run the main job: a search.
 #
-# Until the search lands, the main job compiles the paper's PowerSign and
-# AddSign with nosc and checks the JIT kernels against the reference
-# interpreter on random data, then trains them against SGD and Adam on a
-# Fashion-MNIST subset with nos-train.
+# The main job is a short PPO search (the paper's controller) on the
+# default proxy, a Fashion-MNIST MLP trained for one epoch on 6,000 images
+# over a four-point lr grid, after scoring the six reference rules through
+# the same pipeline; then the report: top rules against the references, and
+# the plot. NOS_MAIN_MINUTES sets the budget (default 4, about 5 minutes in
+# all with the build cached); each run gets a fresh folder under out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh nosc nos-train
-for rule in 'exp(sign(g) * sign(m)) * g' '(1 + sign(g) * sign(m)) * g'; do
-  echo "== nosc '$rule' --check"
-  build/bin/nosc "$rule" --check --steps 3 --check-n 1000003
-done
-echo "== nos-train on Fashion-MNIST (10000 training images, 1 epoch)"
-build/bin/nos-train --compare sgd,adam,powersign,addsign --lrs 0.01,0.1 \
-  --seeds 1 --train-size 10000 --validation-size 2000 --out out/main-job
+bash scripts/build.sh nos-search
+dir=out/main-job-$(date +%Y%m%d-%H%M%S)
+echo "== nos-search run $dir --minutes ${NOS_MAIN_MINUTES:-4}"
+build/bin/nos-search run "$dir" --strategy ppo --minutes "${NOS_MAIN_MINUTES:-4}"
+echo "== nos-search report $dir"
+build/bin/nos-search report "$dir" --top 8
+echo "== resume with: build/bin/nos-search resume $dir --minutes M"

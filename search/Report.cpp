@@ -103,7 +103,7 @@ struct Panel {
                        "{:.3f}</text>\n",
                        x0 - 6, py(y) + 4, y);
       s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">"
-                       "{:.4g}</text>\n",
+                       "{:.3g}</text>\n",
                        px(x), y0 + h + 16, x);
     }
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}"
@@ -154,6 +154,18 @@ std::string plot(const std::vector<Run> &runs) {
                      left, left);
   svg += top.axes("candidate (store id)", "reward");
   svg += bottom.axes("minutes of search", "best reward so far");
+  // The reference rules of the first run, scored by the same pipeline.
+  for (const Candidate &c : runs[0].all)
+    if (c.batch < 0 && c.reward > lo) {
+      std::string name = c.origin.substr(c.origin.find(':') + 1);
+      svg += fmt::format("<line class=\"reference\" x1=\"{0}\" y1=\"{1:.1f}\" "
+                         "x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#999\" "
+                         "stroke-dasharray=\"2 4\"/>\n<text x=\"{3}\" "
+                         "y=\"{4:.1f}\" fill=\"#777\" font-size=\"10\">{5} "
+                         "{6:.4f}</text>\n",
+                         left, top.py(c.reward), left + top.w, W - right + 12,
+                         200 + 13 * c.slot, name, c.reward);
+    }
   for (size_t k = 0; k < runs.size(); ++k) {
     const char *color = kColors[k % 8];
     std::vector<std::pair<double, double>> best, bestT, mean;

@@ -48,6 +48,12 @@ struct CompileOptions {
   bool diskCache = true;
   /// Keep compiled kernels in memory (off only to measure cold compiles).
   bool memoryCache = true;
+  /// Kernels the memory cache holds per target, least recently used out
+  /// first; 0 means no limit. A kernel out of the cache and out of every
+  /// caller's hands is unloaded from the JIT, so a search that compiles
+  /// hundreds of thousands of rules runs in bounded memory (an evicted rule
+  /// comes back from the disk cache in about a millisecond).
+  size_t memoryCacheKernels = 256;
   /// NVPTX target of compileGpu: LLVM 19 knows up to sm_90; newer GPUs JIT
   /// the PTX in the driver.
   std::string gpuChip = "sm_90";
@@ -100,7 +106,8 @@ public:
   bool canonicalize(const Expr &rule, KernelInfo &info, std::string *error);
 
   /// Compiles (or finds in the memory or disk cache) the CPU kernel of a
-  /// rule. The result lives as long as the Compiler. Null on failure.
+  /// rule. Its code stays loaded while the result (or the memory cache)
+  /// holds it, and at most as long as the Compiler. Null on failure.
   std::shared_ptr<const CpuKernel> compileCpu(const Expr &rule,
                                               std::string *error);
 
@@ -121,6 +128,9 @@ public:
   /// disk entries found invalid and recompiled.
   struct Stats {
     unsigned compiled = 0, diskHits = 0, memoryHits = 0, diskRejected = 0;
+    /// Kernels dropped from the memory cache; CPU kernels whose code is
+    /// loaded in the JIT now.
+    unsigned evicted = 0, loadedCpuKernels = 0;
   };
   Stats stats() const;
 

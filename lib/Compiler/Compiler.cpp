@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <list>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -245,37 +246,99 @@ public:
   }
 
   /// Memory caches of one target: by spelling (skips MLIR entirely, ~1 us)
-  /// and by canonical form (different spellings of one rule share a kernel).
+  /// and by canonical form (different spellings of one rule share a
+  /// kernel), the latter least-recently-used first out.
   template <typename K> struct Cache {
-    std::map<std::string, std::shared_ptr<const K>> byCanonical;
-    std::unordered_map<std::string, std::shared_ptr<const K>> bySpelling;
+    struct Entry {
+      std::shared_ptr<const K> kernel;
+      std::list<std::string>::iterator age;
+    };
+    std::map<std::string, Entry> byCanonical;
+    std::list<std::string> lru; // most recently used first
+    std::unordered_map<std::string, std::string> bySpelling; // -> canonical
+
+    std::shared_ptr<const K> find(const std::string &canonical) {
+      auto it = byCanonical.find(canonical);
+      if (it == byCanonical.end())
+        return nullptr;
+      lru.splice(lru.begin(), lru, it->second.age);
+      return it->second.kernel;
+    }
+    /// Adds a kernel; returns how many old ones it pushed out.
+    unsigned add(const std::string &canonical, std::shared_ptr<const K> k,
+                 size_t limit) {
+      lru.push_front(canonical);
+      byCanonical[canonical] = {std::move(k), lru.begin()};
+      unsigned evicted = 0;
+      for (; limit > 0 && byCanonical.size() > limit; ++evicted) {
+        byCanonical.erase(lru.back());
+        lru.pop_back();
+      }
+      if (limit > 0 && bySpelling.size() > 4 * limit)
+        bySpelling.clear(); // stale spellings only cost a canonicalization
+      return evicted;
+    }
   };
 
+  /// Libraries of CPU kernels nobody holds any more. A kernel's deleter may
+  /// run on any thread, also inside compileCached, so it only leaves the
+  /// name here; compileCached unloads them under its lock.
+  struct Graveyard {
+    std::mutex mutex;
+    std::vector<std::string> libraries;
+  };
+  /// Deleter of every kernel: CPU kernels send their library to the
+  /// graveyard.
+  struct Retire {
+    std::shared_ptr<Graveyard> graveyard;
+    std::string library; // set once the kernel is loaded
+    template <typename K> void operator()(K *kernel) const {
+      if (!library.empty()) {
+        std::lock_guard<std::mutex> lock(graveyard->mutex);
+        graveyard->libraries.push_back(library);
+      }
+      delete kernel;
+    }
+  };
+
+  void buryDead() {
+    std::vector<std::string> dead;
+    {
+      std::lock_guard<std::mutex> lock(graveyard->mutex);
+      dead.swap(graveyard->libraries);
+    }
+    for (const std::string &library : dead)
+      jit->unload(library);
+  }
+
   /// The cache walk both targets share. `build` turns a canonical module
-  /// into the kernel's code (object file or PTX); `finish` makes it callable.
+  /// into the kernel's code (object file or PTX); `finish` makes it callable
+  /// and names the JIT library it was loaded into, if any.
   template <typename K, typename Build, typename Finish>
   std::shared_ptr<const K>
   compileCached(const Expr &rule, std::string *error, Cache<K> &cache,
                 const std::string &target, Build build, Finish finish) {
     std::lock_guard<std::mutex> lock(mutex);
+    buryDead();
     std::string spelling = printRule(rule);
     if (auto it = cache.bySpelling.find(spelling);
         it != cache.bySpelling.end()) {
-      ++stats.memoryHits;
-      return it->second;
+      if (auto kernel = cache.find(it->second)) {
+        ++stats.memoryHits;
+        return kernel;
+      }
+      cache.bySpelling.erase(it); // its kernel was evicted
     }
     auto start = std::chrono::steady_clock::now();
     KernelInfo info;
     OwningOpRef<ModuleOp> module = canonical(rule, info, error, false);
     if (!module)
       return nullptr;
-    std::shared_ptr<const K> found;
-    if (auto it = cache.byCanonical.find(info.canonical);
-        it != cache.byCanonical.end()) {
+    std::shared_ptr<const K> found = cache.find(info.canonical);
+    if (found) {
       ++stats.memoryHits;
-      found = it->second;
     } else {
-      auto kernel = std::make_shared<K>();
+      std::shared_ptr<K> kernel(new K, Retire{graveyard, {}});
       kernel->info = info;
       std::string code;
       std::string key = diskKey(info, target);
@@ -289,17 +352,20 @@ public:
         kernel->origin = "compiled";
         ++stats.compiled;
       }
-      if (!finish(*kernel, std::move(code), error))
+      std::string library;
+      if (!finish(*kernel, std::move(code), library, error))
         return nullptr;
+      std::get_deleter<Retire>(kernel)->library = library;
       kernel->compileMs = std::chrono::duration<double, std::milli>(
                               std::chrono::steady_clock::now() - start)
                               .count();
       found = kernel;
       if (options.memoryCache)
-        cache.byCanonical[info.canonical] = found;
+        stats.evicted +=
+            cache.add(info.canonical, found, options.memoryCacheKernels);
     }
     if (options.memoryCache)
-      cache.bySpelling[spelling] = found;
+      cache.bySpelling[spelling] = info.canonical;
     return found;
   }
 
@@ -308,11 +374,12 @@ public:
     auto build = [&](ModuleOp module, std::string &object, std::string *err) {
       return codegen(module, object, err);
     };
-    auto finish = [&](CpuKernel &kernel, std::string object, std::string *err) {
+    auto finish = [&](CpuKernel &kernel, std::string object,
+                      std::string &library, std::string *err) {
       if (!ensureTarget(err))
         return false;
       std::string message;
-      uint64_t address = jit->load(object, "nos_rule", message);
+      uint64_t address = jit->load(object, "nos_rule", library, message);
       if (!address) {
         setError(err, "cannot load the kernel: " + message);
         return false;
@@ -328,7 +395,8 @@ public:
     auto build = [&](ModuleOp module, std::string &ptx, std::string *err) {
       return codegenGpu(module, ptx, err);
     };
-    auto finish = [](GpuKernel &kernel, std::string ptx, std::string *) {
+    auto finish = [](GpuKernel &kernel, std::string ptx, std::string &,
+                     std::string *) {
       kernel.ptx = std::move(ptx);
       return true;
     };
@@ -369,6 +437,7 @@ public:
   Cache<GpuKernel> gpuCache;
   Stats stats;
   std::mutex mutex;
+  std::shared_ptr<Graveyard> graveyard = std::make_shared<Graveyard>();
 };
 
 Compiler::Compiler(CompileOptions options)
@@ -433,6 +502,12 @@ std::string Compiler::targetId() const { return impl_->targetId(); }
 
 std::string Compiler::gpuTargetId() const { return impl_->gpuTargetId(); }
 
-Compiler::Stats Compiler::stats() const { return impl_->stats; }
+Compiler::Stats Compiler::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->buryDead();
+  Stats s = impl_->stats;
+  s.loadedCpuKernels = impl_->jit ? unsigned(impl_->jit->loaded()) : 0;
+  return s;
+}
 
 } // namespace nos

@@ -62,8 +62,8 @@ std::unique_ptr<Jit> Jit::create(std::string &error) {
 }
 
 uint64_t Jit::load(const std::string &object, StringRef symbol,
-                   std::string &error) {
-  std::string name = "nos_kernel_" + std::to_string(nextLibrary++);
+                   std::string &name, std::string &error) {
+  name = "nos_kernel_" + std::to_string(nextLibrary++);
   Expected<orc::JITDylib &> library = jit->createJITDylib(name);
   if (!library) {
     error = toString(library.takeError());
@@ -80,12 +80,24 @@ uint64_t Jit::load(const std::string &object, StringRef symbol,
     error = toString(std::move(err));
     return 0;
   }
+  ++loaded_;
   Expected<orc::ExecutorAddr> address = jit->lookup(*library, symbol);
   if (!address) {
     error = toString(address.takeError());
+    unload(name);
     return 0;
   }
   return address->getValue();
+}
+
+void Jit::unload(const std::string &name) {
+  orc::JITDylib *library = jit->getJITDylibByName(name);
+  if (!library)
+    return;
+  --loaded_;
+  // Nothing can be done about a failed removal but to keep going: the
+  // library's memory stays allocated, as it did before unloading existed.
+  consumeError(jit->getExecutionSession().removeJITDylib(*library));
 }
 
 } // namespace nos

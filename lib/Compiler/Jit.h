@@ -23,13 +23,19 @@ public:
   hostTargetMachine(int optLevel, std::string &error);
   static std::unique_ptr<Jit> create(std::string &error);
 
-  /// Loads an object file and returns the address of `symbol`, or 0.
+  /// Loads an object file into a new library and returns the address of
+  /// `symbol`, or 0; `library` receives the library's name for unload().
   uint64_t load(const std::string &object, llvm::StringRef symbol,
-                std::string &error);
+                std::string &library, std::string &error);
+  /// Frees a library's code and memory; its addresses become invalid.
+  void unload(const std::string &library);
+  /// Libraries loaded and not unloaded.
+  size_t loaded() const { return loaded_; }
 
 private:
   std::unique_ptr<llvm::orc::LLJIT> jit;
   unsigned nextLibrary = 0;
+  size_t loaded_ = 0;
 };
 
 } // namespace nos

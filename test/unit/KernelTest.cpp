@@ -148,3 +148,37 @@ TEST_CASE("the check catches a kernel that disagrees", "[kernel]") {
   CHECK(result.mismatches > 0);
   CHECK(result.firstMismatch.find("step 1") != std::string::npos);
 }
+
+TEST_CASE("the memory cache is bounded and unloads what nobody holds",
+          "[kernel]") {
+  CompileOptions options;
+  options.diskCache = false;
+  options.memoryCacheKernels = 8;
+  Compiler compiler(options);
+  std::string error;
+  auto compile = [&](const std::string &source) {
+    auto kernel = compiler.compileCpu(*parseRule(source).expr, &error);
+    INFO(error);
+    REQUIRE(kernel);
+    return kernel;
+  };
+  auto held = compile("g * 1000"); // kept by the test while others come
+  for (int k = 1; k <= 40; ++k)
+    compile("g * " + std::to_string(k));
+  Compiler::Stats s = compiler.stats();
+  CHECK(s.compiled == 41);
+  CHECK(s.evicted == 33);
+  // The 8 cached ones plus the held one, long evicted, stay loaded.
+  CHECK(s.loadedCpuKernels == 9);
+  CheckResult result = checkKernel(*held, CheckOptions());
+  CHECK(result.ok); // still callable after eviction
+  held.reset();
+  CHECK(compiler.stats().loadedCpuKernels == 8);
+  // An evicted rule is compiled again, and works.
+  auto again = compile("g * 1");
+  CHECK(compiler.stats().compiled == 42);
+  CHECK(checkKernel(*again, CheckOptions()).ok);
+  // A cached one is found by another spelling without compiling.
+  compile("40 * g");
+  CHECK(compiler.stats().compiled == 42);
+}
