@@ -10,6 +10,7 @@
 #include "nos/AtomicFile.h"
 #include "nos/search/Search.h"
 #include "nos/search/Store.h"
+#include "nos/train/Report.h"
 
 #include <fmt/core.h>
 
@@ -26,16 +27,6 @@ struct Run {
   Progress progress;
   std::vector<Candidate> all;
 };
-
-std::string escape(const std::string &text) {
-  std::string out;
-  for (char c : text)
-    out += c == '<'   ? "&lt;"
-           : c == '>' ? "&gt;"
-           : c == '&' ? "&amp;"
-                      : std::string(1, c);
-  return out;
-}
 
 void printRun(const Run &r, int top) {
   std::vector<const Candidate *> search, refs;
@@ -164,7 +155,7 @@ std::string plot(const std::vector<Run> &runs) {
                          "y=\"{4:.1f}\" fill=\"#777\" font-size=\"10\">{5} "
                          "{6:.4f}</text>\n",
                          left, top.py(c.reward), left + top.w, W - right + 12,
-                         200 + 13 * c.slot, name, c.reward);
+                         200.0 + 13 * c.slot, name, c.reward);
     }
   for (size_t k = 0; k < runs.size(); ++k) {
     const char *color = kColors[k % 8];
@@ -192,11 +183,11 @@ std::string plot(const std::vector<Run> &runs) {
     svg += dots + top.line(best, color, "class=\"best\"") +
            top.line(mean, color, "stroke-dasharray=\"4 3\" class=\"mean\"") +
            bottom.line(bestT, color, "class=\"best-time\"");
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} ({}, seed "
-                       "{})</text>\n",
-                       W - right + 12, 60 + 18 * k, color, escape(runs[k].dir),
-                       runs[k].settings.strategy.name,
-                       runs[k].settings.strategy.seed);
+    svg += fmt::format(
+        "<text x=\"{}\" y=\"{}\" fill=\"{}\">{} ({}, seed "
+        "{})</text>\n",
+        W - right + 12, 60 + 18 * k, color, report::escapeXml(runs[k].dir),
+        runs[k].settings.strategy.name, runs[k].settings.strategy.seed);
   }
   return svg + "</svg>\n";
 }

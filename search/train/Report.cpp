@@ -18,6 +18,16 @@
 
 namespace nos::report {
 
+std::string escapeXml(const std::string &text) {
+  std::string out;
+  for (char c : text)
+    out += c == '<'   ? "&lt;"
+           : c == '>' ? "&gt;"
+           : c == '&' ? "&amp;"
+                      : std::string(1, c);
+  return out;
+}
+
 namespace {
 struct Stats {
   double mean = 0, stddev = 0;
@@ -136,15 +146,6 @@ std::vector<std::pair<double, double>> meanCurve(const std::vector<Run> &runs,
   return out;
 }
 
-std::string escape(const std::string &text) {
-  std::string out;
-  for (char c : text)
-    out += c == '<'   ? "&lt;"
-           : c == '>' ? "&gt;"
-           : c == '&' ? "&amp;"
-                      : std::string(1, c);
-  return out;
-}
 } // namespace
 
 bool writeSvg(const std::string &path, const std::vector<Run> &runs,
@@ -173,7 +174,7 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "
       "height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"24\" "
       "font-size=\"14\">{}</text>\n",
-      W, H, left, escape(title));
+      W, H, left, escapeXml(title));
   svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" "
                      "stroke=\"black\"/><line x1=\"{0}\" y1=\"{3}\" "
                      "x2=\"{0}\" y2=\"{1}\" stroke=\"black\"/>\n",
@@ -200,7 +201,7 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
     svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} (lr {:g})"
                        "</text>\n",
                        W - right + 10, top + 16 * (k + 1), color,
-                       escape(summaries[k].rule), summaries[k].lr);
+                       escapeXml(summaries[k].rule), summaries[k].lr);
   }
   return writeAtomically(path, svg + "</svg>\n", error);
 }

@@ -26,6 +26,24 @@ double tokenReward(const Space &space, const Actions &a) {
   return double(same) / double(a.size());
 }
 
+/// `rounds` batches proposed and learnt from with the token reward; the
+/// proposals and their rewards, in order.
+std::pair<std::vector<Actions>, std::vector<double>>
+play(Strategy &strategy, const Space &space, int rounds, int batchSize) {
+  std::vector<Actions> proposed;
+  std::vector<double> earned;
+  for (int round = 0; round < rounds; ++round) {
+    auto batch = strategy.propose(batchSize);
+    std::vector<double> rewards;
+    for (const Actions &a : batch)
+      rewards.push_back(tokenReward(space, a));
+    strategy.learn(batch, rewards);
+    proposed.insert(proposed.end(), batch.begin(), batch.end());
+    earned.insert(earned.end(), rewards.begin(), rewards.end());
+  }
+  return {proposed, earned};
+}
+
 /// Mean reward of the last `tail` of `samples` proposed in batches of 10.
 double learnToy(const std::string &name, int samples, int tail,
                 uint64_t seed = 3) {
@@ -33,15 +51,7 @@ double learnToy(const std::string &name, int samples, int tail,
   StrategyOptions o;
   o.name = name, o.seed = seed;
   auto strategy = makeStrategy(o, space);
-  std::vector<double> all;
-  while (int(all.size()) < samples) {
-    auto batch = strategy->propose(10);
-    std::vector<double> rewards;
-    for (const Actions &a : batch)
-      rewards.push_back(tokenReward(space, a));
-    strategy->learn(batch, rewards);
-    all.insert(all.end(), rewards.begin(), rewards.end());
-  }
+  std::vector<double> all = play(*strategy, space, samples / 10, 10).second;
   double sum = 0;
   for (int i = int(all.size()) - tail; i < int(all.size()); ++i)
     sum += all[i];
@@ -99,16 +109,7 @@ TEST_CASE("same seed, same candidates; another seed, others", "[search]") {
       StrategyOptions o;
       o.name = name, o.seed = seed, o.population = 6, o.tournament = 2;
       auto s = makeStrategy(o, space);
-      std::vector<Actions> out;
-      for (int round = 0; round < 5; ++round) {
-        auto batch = s->propose(8);
-        std::vector<double> rewards;
-        for (const Actions &a : batch)
-          rewards.push_back(tokenReward(space, a));
-        s->learn(batch, rewards);
-        out.insert(out.end(), batch.begin(), batch.end());
-      }
-      return out;
+      return play(*s, space, 5, 8).first;
     };
     INFO(name);
     CHECK(run(5) == run(5));
@@ -122,13 +123,7 @@ TEST_CASE("a restored strategy proposes what the original would", "[search]") {
     StrategyOptions o;
     o.name = name, o.seed = 9, o.population = 6, o.tournament = 2;
     auto original = makeStrategy(o, space);
-    for (int round = 0; round < 4; ++round) {
-      auto batch = original->propose(8);
-      std::vector<double> rewards;
-      for (const Actions &a : batch)
-        rewards.push_back(tokenReward(space, a));
-      original->learn(batch, rewards);
-    }
+    play(*original, space, 4, 8);
     std::string state = original->saveState();
     auto copy = makeStrategy(o, space);
     copy->loadState(state);

@@ -30,6 +30,9 @@ struct Summary {
   int runs = 0, diverged = 0;
 };
 
+/// Text with <, > and & escaped for SVG and XML.
+std::string escapeXml(const std::string &text);
+
 std::vector<Summary> summarize(const std::vector<Run> &runs);
 std::string formatTable(const std::vector<Summary> &summaries);
 
