@@ -61,8 +61,8 @@ void addSettings(CLI::App &app, SearchSettings &s) {
   app.add_option("--baseline-decay", o.baselineDecay,
                  "EMA decay of the reward baseline")
       ->check(CLI::Range(0.0, 0.9999));
-  app.add_flag("!--no-normalize-advantages", o.normalizeAdvantages,
-               "Use raw reward - baseline as the advantage");
+  app.add_flag("--normalize-advantages", o.normalizeAdvantages,
+               "Divide reward - baseline by the batch's standard deviation");
   app.add_option("--ppo-clip", o.clip, "PPO ratio clip")
       ->check(CLI::PositiveNumber);
   app.add_option("--ppo-epochs", o.ppoEpochs, "PPO epochs per batch")

@@ -33,7 +33,7 @@ struct StrategyOptions {
   double learningRate = 0.002;
   double entropyWeight = 0.01;
   double baselineDecay = 0.9;
-  bool normalizeAdvantages = true;
+  bool normalizeAdvantages = false;
   double clip = 0.2; // ppo
   int ppoEpochs = 4; // ppo
   // Evolution.
