@@ -103,8 +103,6 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   std::string dir;
   SearchSettings settings;
-  settings.proxy.task.trainSize = 6000;
-  settings.proxy.task.validationSize = 2000;
   Budget budget;
   RunOptions options;
   CLI::App *run = app.add_subcommand("run", "Start a search in a new folder");
