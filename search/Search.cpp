@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <exception>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -259,21 +260,28 @@ private:
     std::atomic<size_t> next{0};
     std::atomic<bool> stopped{false};
     std::mutex commitLock;
+    std::exception_ptr failure; // the first store error ends the session
+    std::atomic<bool> failed{false};
     auto worker = [&](int id) {
       train::setTorchThreads(torchThreads_);
       for (;;) {
         size_t i = next++;
         if (i >= work.size())
           return;
-        if (outOfBudgetNow()) {
+        if (outOfBudgetNow() || failed) {
           stopped = true;
           return;
         }
         Candidate &c = slots[work[i]];
         c.worker = id;
-        pipeline_.evaluate(c);
+        pipeline_.evaluate(c); // turns a candidate's errors into a status
         std::lock_guard<std::mutex> lock(commitLock);
-        commit(c);
+        try {
+          commit(c);
+        } catch (...) {
+          failure = failure ? failure : std::current_exception();
+          failed = true;
+        }
       }
     };
     int n = std::min<int>(workers_, int(work.size()));
@@ -285,6 +293,8 @@ private:
     for (std::thread &t : threads)
       t.join();
     train::setTorchThreads(1);
+    if (failure)
+      std::rethrow_exception(failure);
     return !stopped;
   }
 
