@@ -17,12 +17,21 @@
 using namespace nos::search;
 
 namespace {
+/// CLI11's PositiveNumber prints the largest double in its message.
+std::string positive(const std::string &value) {
+  char *end = nullptr;
+  double x = std::strtod(value.c_str(), &end);
+  return end != value.c_str() && *end == '\0' && x > 0
+             ? ""
+             : "'" + value + "' is not a positive number";
+}
+
 void addBudget(CLI::App &app, Budget &b) {
   auto *m = app.add_option("--minutes", b.minutes, "Wall-time budget")
-                ->check(CLI::PositiveNumber);
+                ->check(positive, "POSITIVE");
   auto *n = app.add_option("--candidates", b.candidates,
                            "Candidate budget (proposed rules, all statuses)")
-                ->check(CLI::PositiveNumber);
+                ->check(positive, "POSITIVE");
   m->excludes(n);
 }
 
@@ -78,14 +87,20 @@ void addSettings(CLI::App &app, SearchSettings &s) {
   app.add_option("--task", p.kind, "train (child training) or toy")
       ->check(CLI::IsMember({"train", "toy"}));
   app.add_option("--dataset", p.task.dataset,
-                 "fashion-mnist, cifar10 or logistic");
+                 "fashion-mnist, cifar10 or logistic")
+      ->check(CLI::IsMember({"fashion-mnist", "cifar10", "logistic"}));
   app.add_option("--data-dir", p.task.dataDir, "Folder of the dataset files");
-  app.add_option("--model", p.task.model, "mlp or convnet");
+  app.add_option("--model", p.task.model, "mlp or convnet")
+      ->check(CLI::IsMember({"mlp", "convnet"}));
   app.add_option("--train-size", p.task.trainSize,
-                 "Training examples of the proxy (0: all)");
+                 "Training examples of the proxy (0: all)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--validation-size", p.task.validationSize,
-                 "Validation examples of the proxy");
-  app.add_option("--lrs", p.lrs, "The proxy's lr grid")->delimiter(',');
+                 "Validation examples of the proxy")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--lrs", p.lrs, "The proxy's lr grid, comma-separated")
+      ->delimiter(',')
+      ->check(positive, "POSITIVE");
   app.add_option("--epochs", p.epochs, "Child training epochs")
       ->check(CLI::Range(int64_t(1), int64_t(1000)));
   app.add_option("--child-batch", p.batchSize, "Child training batch size")
@@ -101,6 +116,7 @@ void addSettings(CLI::App &app, SearchSettings &s) {
 int main(int argc, char **argv) {
   CLI::App app{"nos-search: search for optimizer update rules"};
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
   std::string dir;
   SearchSettings settings;
   Budget budget;
