@@ -3,6 +3,7 @@
 
   search_db.py DIR count        counts and id ranges of the candidates table
   search_db.py DIR svg FILE     parses the report SVG and counts its marks
+  search_db.py DIR lines FILE   counts the lines of each kind in a report SVG
   search_db.py DIR same DIR2    checks both runs stored the same candidates
   search_db.py DIR snapshot F   writes the stored rows to F (JSON)
   search_db.py DIR kept F       checks every row of snapshot F is unchanged
@@ -38,6 +39,14 @@ def main():
         assert len(points) == len(search), (len(points), len(search))
         print(f"svg ok: {len(points)} candidate points, " +
               ", ".join(m + " line" for m in marks))
+    elif what == "lines":
+        ns = {"s": "http://www.w3.org/2000/svg"}
+        root = ET.parse(sys.argv[3]).getroot()
+        counts = {c: len(root.findall(f".//s:polyline[@class='{c}']", ns))
+                  for c in ("best", "mean", "best-time")}
+        refs = len(root.findall(".//s:line[@class='reference']", ns))
+        print(" ".join(f"{c} {n}" for c, n in counts.items()) +
+              f" reference {refs}")
     elif what == "same":
         # Store ids follow the order candidates finished, which depends on
         # the workers; what was proposed and earned does not.
