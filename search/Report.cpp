@@ -106,48 +106,72 @@ struct Panel {
     return s;
   }
   std::string line(const std::vector<std::pair<double, double>> &pts,
-                   const char *color, const char *extra = "") const {
+                   const char *color, const char *extra = "",
+                   double width = 2) const {
     std::string points;
     for (auto [x, y] : pts)
       points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
     return fmt::format("<polyline fill=\"none\" stroke=\"{}\" "
-                       "stroke-width=\"2\" {} points=\"{}\"/>\n",
-                       color, extra, points);
+                       "stroke-width=\"{}\" {} points=\"{}\"/>\n",
+                       color, width, extra, points);
   }
 };
 
 const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
+/// The reward range worth showing: from a little below the weakest
+/// reference or the 10th percentile of scored rewards, whichever is lower,
+/// to the best; 0-reward (screened, failed) candidates sit on the axis.
+std::pair<double, double> rewardRange(const std::vector<Run> &runs) {
+  std::vector<double> scored;
+  double lo = 1, hi = 0;
+  for (const Run &r : runs)
+    for (const Candidate &c : r.all) {
+      if (c.status == status::Scored && c.batch >= 0)
+        scored.push_back(c.reward);
+      if (c.batch < 0 && c.reward > 0)
+        lo = std::min(lo, c.reward);
+      hi = std::max(hi, c.reward);
+    }
+  if (!scored.empty()) {
+    std::sort(scored.begin(), scored.end());
+    lo = std::min(lo, scored[scored.size() / 10]);
+  }
+  if (hi <= lo)
+    return {0, 1};
+  return {std::max(0.0, lo - 0.1 * (hi - lo)), hi + 0.02 * (hi - lo)};
+}
+
 std::string plot(const std::vector<Run> &runs) {
   const double W = 900, H = 820, left = 80, right = 230;
-  double maxN = 1, maxT = 1e-3, lo = 1, hi = 0;
-  for (const Run &r : runs)
+  double maxN = 1, maxT = 1e-3;
+  for (const Run &r : runs) {
+    double n = 0;
     for (const Candidate &c : r.all)
-      if (c.batch >= 0) {
-        maxN = std::max(maxN, double(c.id)), maxT = std::max(maxT, c.time / 60);
-        lo = std::min(lo, c.reward), hi = std::max(hi, c.reward);
-      }
-  if (hi <= lo)
-    lo = 0, hi = 1;
+      if (c.batch >= 0)
+        maxN = std::max(maxN, ++n), maxT = std::max(maxT, c.time / 60);
+  }
+  auto [lo, hi] = rewardRange(runs);
   Panel top{left, 50, W - left - right, 300, maxN, lo, hi};
   Panel bottom{left, 450, W - left - right, 300, maxT, lo, hi};
+  auto clamp = [&](double y) { return std::clamp(y, lo, hi); };
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "
       "height=\"100%\" fill=\"white\"/>\n",
       W, H);
   svg += fmt::format("<text x=\"{}\" y=\"30\" font-size=\"15\">Reward of "
-                     "every candidate, best so far (line) and batch mean "
-                     "(dashed)</text>\n<text x=\"{}\" y=\"430\" "
-                     "font-size=\"15\">Best reward so far against time"
-                     "</text>\n",
+                     "each candidate (duplicates not drawn, 0 on the axis), "
+                     "best so far, batch mean (dashed)</text>\n<text "
+                     "x=\"{}\" y=\"430\" font-size=\"15\">Best reward so "
+                     "far against time</text>\n",
                      left, left);
-  svg += top.axes("candidate (store id)", "reward");
+  svg += top.axes("candidate", "reward");
   svg += bottom.axes("minutes of search", "best reward so far");
   // The reference rules of the first run, scored by the same pipeline.
   for (const Candidate &c : runs[0].all)
-    if (c.batch < 0 && c.reward > lo) {
+    if (c.batch < 0 && c.reward >= lo) {
       std::string name = c.origin.substr(c.origin.find(':') + 1);
       svg += fmt::format("<line class=\"reference\" x1=\"{0}\" y1=\"{1:.1f}\" "
                          "x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#999\" "
@@ -155,39 +179,59 @@ std::string plot(const std::vector<Run> &runs) {
                          "y=\"{4:.1f}\" fill=\"#777\" font-size=\"10\">{5} "
                          "{6:.4f}</text>\n",
                          left, top.py(c.reward), left + top.w, W - right + 12,
-                         200.0 + 13 * c.slot, name, c.reward);
+                         240.0 + 13 * c.slot, name, c.reward);
     }
   for (size_t k = 0; k < runs.size(); ++k) {
     const char *color = kColors[k % 8];
     std::vector<std::pair<double, double>> best, bestT, mean;
-    std::map<int64_t, std::pair<double, int>> batches;
-    double b = -1;
+    std::map<int64_t, std::pair<double, double>> batches; // sum, first x
+    std::map<int64_t, int> sizes;
+    double b = -1, n = 0;
     std::string dots;
     for (const Candidate &c : runs[k].all) {
       if (c.batch < 0)
         continue;
-      dots += fmt::format("<circle class=\"candidate\" cx=\"{:.1f}\" "
-                          "cy=\"{:.1f}\" r=\"2\" fill=\"{}\" "
-                          "fill-opacity=\"0.4\"/>\n",
-                          top.px(double(c.id)), top.py(c.reward), color);
-      b = std::max(b, c.reward);
-      best.push_back({double(c.id), b});
-      bestT.push_back({c.time / 60, b});
-      batches[c.batch].first += c.reward, batches[c.batch].second += 1;
-      if (batches[c.batch].second == 1)
-        mean.push_back({double(c.id), 0});
+      ++n;
+      if (c.status != status::Duplicate)
+        dots += fmt::format("<circle class=\"candidate\" cx=\"{:.1f}\" "
+                            "cy=\"{:.1f}\" r=\"2\" fill=\"{}\" "
+                            "fill-opacity=\"0.4\"/>\n",
+                            top.px(n), top.py(clamp(c.reward)), color);
+      if (c.reward > b) { // a step: only where the best changes
+        if (b >= 0)
+          best.push_back({n, clamp(b)}),
+              bestT.push_back({c.time / 60, clamp(b)});
+        b = c.reward;
+        best.push_back({n, clamp(b)}), bestT.push_back({c.time / 60, clamp(b)});
+      }
+      if (!sizes[c.batch]++)
+        batches[c.batch].second = n;
+      batches[c.batch].first += c.reward;
     }
-    size_t i = 0;
-    for (auto &[batch, sum] : batches)
-      mean[i++].second = sum.first / sum.second;
+    if (b >= 0)
+      best.push_back({n, clamp(b)}),
+          bestT.push_back({runs[k].progress.elapsedSeconds / 60, clamp(b)});
+    // Batch means, pooled into at most 200 points so that a long run
+    // stays a line rather than a band.
+    size_t pool = std::max<size_t>(1, (batches.size() + 199) / 200), i = 0;
+    double sum = 0, count = 0, x = 0;
+    for (auto &[batch, entry] : batches) {
+      x = i % pool == 0 ? entry.second : x;
+      sum += entry.first, count += sizes[batch];
+      if (++i % pool == 0 || i == batches.size()) {
+        mean.push_back({x, clamp(sum / count)});
+        sum = count = 0;
+      }
+    }
     svg += dots + top.line(best, color, "class=\"best\"") +
-           top.line(mean, color, "stroke-dasharray=\"4 3\" class=\"mean\"") +
+           top.line(mean, color, "stroke-dasharray=\"4 3\" class=\"mean\"", 1) +
            bottom.line(bestT, color, "class=\"best-time\"");
-    svg += fmt::format(
-        "<text x=\"{}\" y=\"{}\" fill=\"{}\">{} ({}, seed "
-        "{})</text>\n",
-        W - right + 12, 60 + 18 * k, color, report::escapeXml(runs[k].dir),
-        runs[k].settings.strategy.name, runs[k].settings.strategy.seed);
+    std::string name = runs[k].dir.substr(runs[k].dir.find_last_of('/') + 1);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} ({}, seed "
+                       "{})</text>\n",
+                       W - right + 12, 60 + 18 * k, color,
+                       report::escapeXml(name), runs[k].settings.strategy.name,
+                       runs[k].settings.strategy.seed);
   }
   return svg + "</svg>\n";
 }
