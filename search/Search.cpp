@@ -86,13 +86,16 @@ public:
     return finish();
   }
 
+  /// The session's budget replaces the stored one: a run that spent its
+  /// minutes can go on by candidates, and the other way round.
   void setBudget(const Budget &b, bool resuming) {
-    int64_t done = store_.searchCount();
-    if (b.candidates > 0)
-      progress_.targetCandidates = (resuming ? done : 0) + b.candidates;
-    if (b.minutes > 0)
-      progress_.targetSeconds =
-          (resuming ? progress_.elapsedSeconds : 0) + 60 * b.minutes;
+    progress_.targetCandidates =
+        b.candidates > 0 ? (resuming ? store_.searchCount() : 0) + b.candidates
+                         : 0;
+    progress_.targetSeconds =
+        b.minutes > 0
+            ? (resuming ? progress_.elapsedSeconds : 0) + 60 * b.minutes
+            : 0;
     saveProgress();
   }
 
@@ -173,6 +176,7 @@ private:
     // New slots admitted so far count against the candidate budget before
     // they are stored.
     int64_t base = store_.searchCount(), admitted = 0;
+    bool complete = true;
     for (size_t k = 0; k < slots.size(); ++k) {
       Candidate &c = slots[k];
       if (auto it = stored.find(c.slot); it != stored.end()) {
@@ -184,25 +188,30 @@ private:
         c = it->second;
         continue;
       }
-      if (outOfBudget() || (batch >= 0 && progress_.targetCandidates > 0 &&
-                            base + admitted >= progress_.targetCandidates))
-        return false;
+      if (outOfBudgetNow() || (batch >= 0 && progress_.targetCandidates > 0 &&
+                               base + admitted >= progress_.targetCandidates)) {
+        complete = false; // what was admitted is still evaluated below
+        break;
+      }
       ++admitted;
       prepare(c, k, canonicalSlot, fingerprintSlot, sameAs, work);
       if (c.settled() && !sameAs.count(k))
         commit(c);
     }
-    if (!evaluate(slots, work))
-      return false;
+    complete = evaluate(slots, work) && complete;
     for (auto [k, original] : sameAs) {
       Candidate &c = slots[k];
       const Candidate &o = slots[original];
+      if (o.id == 0) { // its original was not evaluated this session
+        complete = false;
+        continue;
+      }
       c.reward = o.reward, c.bestLr = o.bestLr, c.sourceId = o.id;
       c.accuracies = o.accuracies;
       commit(c);
     }
     settled = slots;
-    return true;
+    return complete;
   }
 
   void prepare(Candidate &c, size_t k,
