@@ -48,6 +48,16 @@ void printRun(const Run &r, int top) {
   for (auto [status, n] : counts)
     fmt::print(" {} {} ({:.0f}%)", status, n,
                100.0 * n / double(std::max<size_t>(1, search.size())));
+  double hours = std::max(r.progress.elapsedSeconds, 1e-9) / 3600;
+  int trained = counts[status::Scored] + counts[status::Diverged];
+  fmt::print("\n  per hour: {:.0f} candidates, {:.0f} trained ({:.0f}% of "
+             "all); deduplicated {:.0f}%, screened or hurdle-failed {:.0f}%",
+             double(search.size()) / hours, trained / hours,
+             100.0 * trained / double(std::max<size_t>(1, search.size())),
+             100.0 * (counts[status::Duplicate] + counts[status::Equivalent]) /
+                 double(std::max<size_t>(1, search.size())),
+             100.0 * (counts[status::Screened] + counts[status::HurdleFailed]) /
+                 double(std::max<size_t>(1, search.size())));
   fmt::print("\n  time per stage (total s / mean ms):");
   for (auto [stage, t] : stages)
     fmt::print(" {} {:.1f}/{:.2f}", stage, t.first / 1000, t.first / t.second);
