@@ -107,7 +107,7 @@ public:
                          progress_.targetCandidates);
     if (progress_.targetSeconds > 0 &&
         progress_.elapsedSeconds >= progress_.targetSeconds)
-      return fmt::format("its budget of {:.1f} minutes",
+      return fmt::format("its budget of {:g} minutes",
                          progress_.targetSeconds / 60);
     return {};
   }
