@@ -196,13 +196,19 @@ std::string plot(const std::vector<Run> &runs) {
     std::vector<std::pair<double, double>> best, bestT, mean;
     std::map<int64_t, std::pair<double, double>> batches; // sum, first x
     std::map<int64_t, int> sizes;
+    // At most ~4,000 points a run (every stride-th non-duplicate), so that
+    // the SVG of a long run stays small enough to open.
+    size_t distinct = 0, seen = 0;
+    for (const Candidate &c : runs[k].all)
+      distinct += c.batch >= 0 && c.status != status::Duplicate;
+    size_t stride = std::max<size_t>(1, (distinct + 3999) / 4000);
     double b = -1, n = 0;
     std::string dots;
     for (const Candidate &c : runs[k].all) {
       if (c.batch < 0)
         continue;
       ++n;
-      if (c.status != status::Duplicate)
+      if (c.status != status::Duplicate && seen++ % stride == 0)
         dots += fmt::format("<circle class=\"candidate\" cx=\"{:.1f}\" "
                             "cy=\"{:.1f}\" r=\"2\" fill=\"{}\" "
                             "fill-opacity=\"0.4\"/>\n",
