@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -89,7 +90,14 @@ void printRun(const Run &r, int top) {
 struct Panel {
   double x0, y0, w, h;   // pixels
   double xmax, ylo, yhi; // data
-  double px(double x) const { return x0 + w * x / std::max(xmax, 1e-9); }
+  /// Above 0: a log x axis from xmin (earlier x sit on the left edge).
+  double xmin = 0;
+  double px(double x) const {
+    if (xmin > 0)
+      return x0 + w * std::log10(std::max(x, xmin) / xmin) /
+                      std::max(std::log10(xmax / xmin), 1e-9);
+    return x0 + w * x / std::max(xmax, 1e-9);
+  }
   double py(double y) const {
     return y0 + h * (1 - (y - ylo) / std::max(yhi - ylo, 1e-9));
   }
@@ -99,7 +107,9 @@ struct Panel {
         "stroke=\"black\"/>\n",
         x0, y0, w, h);
     for (int i = 0; i <= 4; ++i) {
-      double y = ylo + (yhi - ylo) * i / 4, x = xmax * i / 4;
+      double y = ylo + (yhi - ylo) * i / 4;
+      double x =
+          xmin > 0 ? xmin * std::pow(xmax / xmin, i / 4.0) : xmax * i / 4;
       s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">"
                        "{:.3f}</text>\n",
                        x0 - 6, py(y) + 4, y);
@@ -131,8 +141,8 @@ const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
 /// The reward range worth showing: from a little below the weakest
-/// reference or the 10th percentile of scored rewards, whichever is lower,
-/// to the best; 0-reward (screened, failed) candidates sit on the axis.
+/// reference rule (or, without references, the 10th percentile of scored
+/// rewards) to the best; anything lower sits on the axis.
 std::pair<double, double> rewardRange(const std::vector<Run> &runs) {
   std::vector<double> scored;
   double lo = 1, hi = 0;
@@ -144,13 +154,13 @@ std::pair<double, double> rewardRange(const std::vector<Run> &runs) {
         lo = std::min(lo, c.reward);
       hi = std::max(hi, c.reward);
     }
-  if (!scored.empty()) {
+  if (lo > hi && !scored.empty()) {
     std::sort(scored.begin(), scored.end());
-    lo = std::min(lo, scored[scored.size() / 10]);
+    lo = scored[scored.size() / 10];
   }
   if (hi <= lo)
     return {0, 1};
-  return {std::max(0.0, lo - 0.1 * (hi - lo)), hi + 0.02 * (hi - lo)};
+  return {std::max(0.0, lo - 0.25 * (hi - lo)), hi + 0.02 * (hi - lo)};
 }
 
 std::string plot(const std::vector<Run> &runs) {
@@ -164,7 +174,9 @@ std::string plot(const std::vector<Run> &runs) {
   }
   auto [lo, hi] = rewardRange(runs);
   Panel top{left, 50, W - left - right, 300, maxN, lo, hi};
-  Panel bottom{left, 450, W - left - right, 300, maxT, lo, hi};
+  // Log time: a search finds most of what it finds in its first minutes.
+  Panel bottom{left, 450, W - left - right,         300, maxT,
+               lo,   hi,  std::min(0.01, maxT / 10)};
   auto clamp = [&](double y) { return std::clamp(y, lo, hi); };
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
@@ -178,7 +190,7 @@ std::string plot(const std::vector<Run> &runs) {
                      "far against time</text>\n",
                      left, left);
   svg += top.axes("candidate", "reward");
-  svg += bottom.axes("minutes of search", "best reward so far");
+  svg += bottom.axes("minutes of search (log scale)", "best reward so far");
   // The reference rules of the first run, scored by the same pipeline.
   for (const Candidate &c : runs[0].all)
     if (c.batch < 0 && c.reward >= lo) {
@@ -196,12 +208,12 @@ std::string plot(const std::vector<Run> &runs) {
     std::vector<std::pair<double, double>> best, bestT, mean;
     std::map<int64_t, std::pair<double, double>> batches; // sum, first x
     std::map<int64_t, int> sizes;
-    // At most ~4,000 points a run (every stride-th non-duplicate), so that
+    // At most ~2,000 points a run (every stride-th non-duplicate), so that
     // the SVG of a long run stays small enough to open.
     size_t distinct = 0, seen = 0;
     for (const Candidate &c : runs[k].all)
       distinct += c.batch >= 0 && c.status != status::Duplicate;
-    size_t stride = std::max<size_t>(1, (distinct + 3999) / 4000);
+    size_t stride = std::max<size_t>(1, (distinct + 1999) / 2000);
     double b = -1, n = 0;
     std::string dots;
     for (const Candidate &c : runs[k].all) {
