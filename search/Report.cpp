@@ -33,6 +33,9 @@ void printRun(const Run &r, int top) {
   std::vector<const Candidate *> search, refs;
   for (const Candidate &c : r.all)
     (c.batch < 0 ? refs : search).push_back(&c);
+  // Workers store references in the order they finish; show them in theirs.
+  std::sort(refs.begin(), refs.end(),
+            [](auto *a, auto *b) { return a->slot < b->slot; });
   fmt::print("run {}: {}, seed {}, {} units, batch {}; {} candidates in "
              "{:.1f} min\n",
              r.dir, r.settings.strategy.name, r.settings.strategy.seed,
