@@ -258,10 +258,12 @@ std::string plot(const std::vector<Run> &runs) {
            top.line(mean, color, "stroke-dasharray=\"4 3\" class=\"mean\"", 1) +
            bottom.line(bestT, color, "class=\"best-time\"");
     std::string name = runs[k].dir.substr(runs[k].dir.find_last_of('/') + 1);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} ({}, seed "
-                       "{})</text>\n",
-                       W - right + 12, 60 + 18 * k, color,
-                       report::escapeXml(name), runs[k].settings.strategy.name,
+    svg += fmt::format("<text x=\"{0}\" y=\"{1}\" fill=\"{2}\" "
+                       "font-size=\"11\">{3}<tspan x=\"{0}\" dy=\"13\">({4}, "
+                       "seed {5})</tspan></text>\n",
+                       W - right + 12, 60 + 30 * k, color,
+                       report::escapeXml(name.substr(0, 34)),
+                       runs[k].settings.strategy.name,
                        runs[k].settings.strategy.seed);
   }
   return svg + "</svg>\n";

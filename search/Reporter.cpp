@@ -51,8 +51,9 @@ void Reporter::settled(const Candidate &c, double elapsed,
   std::string what =
       c.batch < 0 ? "reference " + c.origin.substr(c.origin.find(':') + 1)
                   : fmt::format("candidate {} (batch {})", c.id, c.batch);
+  bool trained = c.status == status::Scored || c.status == status::Diverged;
   std::string score =
-      !c.accuracies.empty()
+      trained && !c.accuracies.empty()
           ? fmt::format(" with reward {:.4f} at lr {:g} in {:.1f} s", c.reward,
                         c.bestLr, c.trainSeconds)
           : fmt::format(" with reward {:.4f}", c.reward);
