@@ -2,11 +2,10 @@
 //
 // Deterministic by construction: the model's initialisation, the batch order
 // and the optimizer's random streams all derive from the run's seed. A run
-// stops early as
-// "diverged" when its loss goes NaN/Inf or explodes, so a search does not
-// spend its budget on hopeless candidates. Runs may train on several threads
-// at once: only model initialisation touches torch's global generator, and
-// it does so under a lock.
+// stops early as "diverged" when its loss goes NaN/Inf or explodes, so a
+// search does not spend its budget on hopeless candidates. Runs may train on
+// several threads at once: only model initialisation touches torch's global
+// generator, and it does so under a lock.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/train/Trainer.h"
