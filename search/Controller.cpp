@@ -91,15 +91,13 @@ public:
       return;
     torch::Tensor advantages = advantagesOf(rewards);
     torch::Tensor actions = actionTensor(batch);
-    torch::Tensor old;
-    {
-      torch::NoGradGuard noGrad;
-      old = logProbs(actions).first.sum(1);
-    }
     int epochs = o_.name == "ppo" ? o_.ppoEpochs : 1;
+    torch::Tensor old; // the sampling policy's log-probabilities
     for (int e = 0; e < epochs; ++e) {
       auto [logp, entropy] = logProbs(actions);
       torch::Tensor total = logp.sum(1);
+      if (e == 0) // the weights have not moved yet: this is the old policy
+        old = total.detach();
       torch::Tensor objective;
       if (o_.name == "ppo") {
         torch::Tensor ratio = torch::exp(total - old);
