@@ -43,8 +43,8 @@ class Engine {
 public:
   Engine(Store &store, const Pipeline &pipeline, SearchSettings settings,
          RunOptions options)
-      : store_(store), settings_(std::move(settings)), options_(options),
-        pipeline_(pipeline), space_(settings_.units),
+      : store_(store), settings_(std::move(settings)), pipeline_(pipeline),
+        space_(settings_.units),
         strategy_(makeStrategy(settings_.strategy, space_)),
         progress_(store.progress()), start_(Clock::now()),
         reporter_(options.quiet) {
@@ -206,8 +206,7 @@ private:
         complete = false;
         continue;
       }
-      c.reward = o.reward, c.bestLr = o.bestLr, c.sourceId = o.id;
-      c.accuracies = o.accuracies;
+      reuseScore(c, o);
       commit(c);
     }
     settled = slots;
@@ -242,13 +241,18 @@ private:
     work.push_back(k);
   }
 
+  /// A duplicate or equivalent earns what its original earned.
+  static void reuseScore(Candidate &c, const Candidate &original) {
+    c.reward = original.reward, c.bestLr = original.bestLr;
+    c.accuracies = original.accuracies, c.sourceId = original.id;
+  }
+
   static bool reuse(Candidate &c, const std::optional<Candidate> &earlier,
                     const char *why) {
     if (!earlier)
       return false;
     c.status = why;
-    c.reward = earlier->reward, c.bestLr = earlier->bestLr;
-    c.accuracies = earlier->accuracies, c.sourceId = earlier->id;
+    reuseScore(c, *earlier);
     c.detail = "same " +
                std::string(why == status::Duplicate ? "canonical form"
                                                     : "probe updates") +
@@ -314,7 +318,6 @@ private:
 
   Store &store_;
   SearchSettings settings_;
-  RunOptions options_;
   const Pipeline &pipeline_;
   Space space_;
   std::unique_ptr<Strategy> strategy_;
