@@ -35,7 +35,13 @@ void Reporter::count(const Candidate &c) {
     best_ = c;
 }
 
-void Reporter::remember(const Candidate &c) { count(c); }
+void Reporter::resume(const std::map<std::string, int64_t> &byStatus,
+                      const std::optional<Candidate> &best) {
+  for (const auto &[status, n] : byStatus)
+    byStatus_[status] += n, total_ += n;
+  if (best && best->reward > best_.reward)
+    best_ = *best;
+}
 
 void Reporter::settled(const Candidate &c, double elapsed,
                        double targetSeconds) {

@@ -56,8 +56,7 @@ public:
                         ? options.torchThreads
                         : std::max(1, int(cores) / workers_);
     train::setTorchThreads(1); // the controller: small, deterministic
-    for (const Candidate &c : store.all())
-      reporter_.remember(c);
+    reporter_.resume(store.statusCounts(), store.best());
   }
 
   int run() {

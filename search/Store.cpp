@@ -289,6 +289,21 @@ std::vector<Candidate> Store::batch(int64_t batch) const {
 
 std::vector<Candidate> Store::all() const { return query("ORDER BY id", {}); }
 
+std::map<std::string, int64_t> Store::statusCounts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT status, count(*) FROM candidates WHERE batch >= 0 "
+                   "GROUP BY status");
+  std::map<std::string, int64_t> out;
+  while (s.step())
+    out[s.text(0)] = s.integer(1);
+  return out;
+}
+
+std::optional<Candidate> Store::best() const {
+  auto rows = query("WHERE batch >= 0 ORDER BY reward DESC, id LIMIT 1", {});
+  return rows.empty() ? std::nullopt : std::optional(rows[0]);
+}
+
 int64_t Store::searchCount() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Statement s(db_, "SELECT count(*) FROM candidates WHERE batch >= 0");

@@ -54,6 +54,10 @@ TEST_CASE("the store keeps candidates, progress and settings", "[search]") {
   CHECK(store->findCanonical("g")->id == a.id);
   CHECK_FALSE(store->findCanonical("m"));
   CHECK(store->findFingerprint("fp-g")->id == a.id);
+  // References (batch -1) are not candidates: adam's 0.9 is not the best.
+  CHECK(store->statusCounts() ==
+        std::map<std::string, int64_t>{{"duplicate", 1}, {"scored", 1}});
+  CHECK(store->best()->id == a.id);
   Candidate dup = row(0, 1, "g", status::Scored, 0.1);
   CHECK_THROWS(store->insert(dup)); // (batch, slot) is unique
   Progress p{3, std::string("state\0with nul", 14), 12.5, 100, 0};

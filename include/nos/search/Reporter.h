@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace nos::search {
@@ -20,8 +21,10 @@ namespace nos::search {
 class Reporter {
 public:
   explicit Reporter(bool quiet);
-  /// A candidate stored by an earlier session: counted, not printed.
-  void remember(const Candidate &c);
+  /// What earlier sessions stored (Store::statusCounts, Store::best):
+  /// counted, not printed.
+  void resume(const std::map<std::string, int64_t> &byStatus,
+              const std::optional<Candidate> &best);
   /// A candidate settled now.
   void settled(const Candidate &c, double elapsed, double targetSeconds);
   void batchDone(int64_t batch, const std::string &strategy);

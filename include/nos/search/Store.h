@@ -13,6 +13,7 @@
 
 #include "nos/search/Pipeline.h"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,6 +65,9 @@ public:
   std::vector<Candidate> all() const;
   /// Candidates proposed by the strategy (references excluded).
   int64_t searchCount() const;
+  /// Those candidates per status, and the first with the highest reward.
+  std::map<std::string, int64_t> statusCounts() const;
+  std::optional<Candidate> best() const;
 
 private:
   Store(std::string dir, sqlite3 *db) : dir_(std::move(dir)), db_(db) {}
