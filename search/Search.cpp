@@ -57,6 +57,7 @@ public:
                         : std::max(1, int(cores) / workers_);
     train::setTorchThreads(1); // the controller: small, deterministic
     reporter_.resume(store.statusCounts(), store.best());
+    stored_ = store.searchCount();
   }
 
   int run() {
@@ -89,8 +90,7 @@ public:
   /// minutes can go on by candidates, and the other way round.
   void setBudget(const Budget &b, bool resuming) {
     progress_.targetCandidates =
-        b.candidates > 0 ? (resuming ? store_.searchCount() : 0) + b.candidates
-                         : 0;
+        b.candidates > 0 ? (resuming ? stored_ : 0) + b.candidates : 0;
     progress_.targetSeconds =
         b.minutes > 0
             ? (resuming ? progress_.elapsedSeconds : 0) + 60 * b.minutes
@@ -100,8 +100,7 @@ public:
 
   /// Why the stored budget is spent, or "".
   std::string spent() const {
-    if (progress_.targetCandidates > 0 &&
-        store_.searchCount() >= progress_.targetCandidates)
+    if (progress_.targetCandidates > 0 && stored_ >= progress_.targetCandidates)
       return fmt::format("its budget of {} candidates",
                          progress_.targetCandidates);
     if (progress_.targetSeconds > 0 &&
@@ -123,7 +122,7 @@ private:
            (progress_.targetSeconds > 0 &&
             elapsed() >= progress_.targetSeconds) ||
            (progress_.targetCandidates > 0 &&
-            store_.searchCount() >= progress_.targetCandidates);
+            stored_ >= progress_.targetCandidates);
   }
 
   void saveProgress() {
@@ -174,7 +173,7 @@ private:
     std::map<std::string, size_t> canonicalSlot, fingerprintSlot;
     // New slots admitted so far count against the candidate budget before
     // they are stored.
-    int64_t base = store_.searchCount(), admitted = 0;
+    int64_t base = stored_, admitted = 0;
     bool complete = true;
     for (size_t k = 0; k < slots.size(); ++k) {
       Candidate &c = slots[k];
@@ -262,6 +261,7 @@ private:
   void commit(Candidate &c) {
     c.time = elapsed();
     store_.insert(c);
+    stored_ += c.batch >= 0;
     reporter_.settled(c, elapsed(), progress_.targetSeconds);
   }
 
@@ -324,6 +324,9 @@ private:
   Clock::time_point start_;
   Reporter reporter_;
   int workers_ = 1, torchThreads_ = 1;
+  /// Candidates in the store (references excluded), kept here because
+  /// counting them in SQLite costs a scan per batch.
+  int64_t stored_ = 0;
 };
 
 int fail(const std::string &message) {
