@@ -16,9 +16,13 @@
 #include "nos/Reference.h"
 #include "nos/search/Strategy.h"
 
+#include <fmt/core.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <stdexcept>
 
 namespace nos::search {
@@ -139,6 +143,28 @@ Probe probeRule(const Expr &rule, const ProbeSpec &spec) {
   return p;
 }
 
+RungHistory::RungHistory(int64_t rungs, double eta)
+    : eta_(eta), sorted_(size_t(std::max<int64_t>(1, rungs))) {}
+
+void RungHistory::add(const std::vector<double> &rungValues) {
+  for (size_t r = 0; r < rungValues.size() && r < sorted_.size(); ++r) {
+    std::vector<double> &v = sorted_[r];
+    v.insert(std::upper_bound(v.begin(), v.end(), rungValues[r]),
+             rungValues[r]);
+  }
+}
+
+std::vector<double> RungHistory::bars() const {
+  std::vector<double> out;
+  for (size_t r = 0; r + 1 < sorted_.size(); ++r) {
+    const std::vector<double> &v = sorted_[r];
+    out.push_back(v.size() < kMinResults
+                      ? -INFINITY
+                      : v[size_t(double(v.size()) * (1 - 1 / eta_))]);
+  }
+  return out;
+}
+
 Pipeline::Pipeline(ProxySpec spec, ProbeSpec probe)
     : spec_(std::move(spec)), probeSpec_(probe) {
   if (spec_.kind == "toy") {
@@ -149,6 +175,9 @@ Pipeline::Pipeline(ProxySpec spec, ProbeSpec probe)
   } else if (spec_.kind == "train") {
     if (spec_.lrs.empty())
       throw std::runtime_error("the lr grid is empty");
+    if (spec_.rungs < 1 || !(spec_.eta > 1))
+      throw std::runtime_error("successive halving needs at least 1 rung "
+                               "and a reduction factor above 1");
     task_ = std::make_unique<train::Task>(spec_.task);
   } else {
     throw std::runtime_error("unknown proxy kind '" + spec_.kind +
@@ -164,8 +193,81 @@ std::string Pipeline::describe() const {
   std::string lrs;
   for (double lr : spec_.lrs)
     lrs += (lrs.empty() ? "" : ",") + std::to_string(lr).substr(0, 6);
+  std::string halving =
+      spec_.rungs > 1 ? fmt::format(", successive halving: {} rungs, eta {:g}",
+                                    spec_.rungs, spec_.eta)
+                      : ", no halving";
   return task_->describe() + ", " + std::to_string(spec_.epochs) +
-         " epoch(s), lrs " + lrs;
+         " epoch(s), lrs " + lrs + halving;
+}
+
+std::vector<int64_t> Pipeline::rungSteps() const {
+  int64_t total =
+      task_ ? task_->stepsPerEpoch(spec_.batchSize) * spec_.epochs : 0;
+  std::vector<int64_t> steps;
+  for (int64_t r = 0; r < spec_.rungs; ++r) {
+    double share = std::pow(spec_.eta, double(r + 1 - spec_.rungs));
+    steps.push_back(std::max<int64_t>(
+        1, std::min(total, int64_t(std::ceil(share * double(total))))));
+  }
+  return steps;
+}
+
+/// Every lr is a lane; after each rung below the top the lanes that
+/// diverged are frozen and the best 1/eta of the rest go on, if the
+/// candidate reaches the rung's bar.
+void Pipeline::train(Candidate &c, const std::vector<double> &bars,
+                     uint64_t seed) const {
+  std::vector<train::ChildRun> lanes;
+  for (double lr : spec_.lrs) {
+    train::TrainConfig config;
+    config.rule = c.canonical;
+    config.lr = lr;
+    config.epochs = spec_.epochs;
+    config.batchSize = spec_.batchSize;
+    config.seed = seed;
+    config.evalsPerEpoch = spec_.evalsPerEpoch;
+    lanes.emplace_back(*task_, config);
+  }
+  std::vector<int64_t> steps = rungSteps();
+  double total = double(steps.back());
+  std::vector<size_t> active(lanes.size());
+  std::iota(active.begin(), active.end(), size_t(0));
+  c.accuracies.assign(lanes.size(), 0);
+  for (size_t r = 0; r < steps.size(); ++r) {
+    std::vector<size_t> alive;
+    for (size_t i : active) {
+      const train::RunResult &result = lanes[i].advanceTo(steps[r]);
+      if (result.status == "ok")
+        c.accuracies[i] = result.bestValidationAccuracy, alive.push_back(i);
+      else
+        c.accuracies[i] = 0;
+    }
+    c.fidelity = double(steps[r]) / total;
+    if (alive.empty()) {
+      c.status = status::Diverged, c.reward = 0;
+      return;
+    }
+    std::stable_sort(alive.begin(), alive.end(), [&](size_t a, size_t b) {
+      return c.accuracies[a] > c.accuracies[b];
+    });
+    c.reward = c.accuracies[alive[0]], c.bestLr = spec_.lrs[alive[0]];
+    c.rungs.push_back(c.reward);
+    if (r + 1 == steps.size())
+      break;
+    if (r < bars.size() && c.reward < bars[r]) {
+      c.status = status::Stopped;
+      c.detail = fmt::format("stopped at rung {} of {} ({} of {} steps): "
+                             "{:.4f} is below the bar {:.4f}",
+                             r + 1, steps.size(), steps[r], steps.back(),
+                             c.reward, bars[r]);
+      return;
+    }
+    alive.resize(std::max<size_t>(
+        1, size_t(std::floor(double(alive.size()) / spec_.eta))));
+    active = alive;
+  }
+  c.status = status::Scored;
 }
 
 void Pipeline::canonicalize(Candidate &c) const {
@@ -202,7 +304,8 @@ void Pipeline::probe(Candidate &c) const {
     c.status = status::Screened, c.detail = p.screened, c.reward = 0;
 }
 
-void Pipeline::evaluate(Candidate &c) const {
+void Pipeline::evaluate(Candidate &c, const std::vector<double> &bars,
+                        std::optional<uint64_t> seed) const {
   if (spec_.kind == "toy") {
     c.reward = agreement(c.updates, toyTarget_);
     c.status = status::Scored;
@@ -234,26 +337,9 @@ void Pipeline::evaluate(Candidate &c) const {
       }
     }
     start = Clock::now();
-    int diverged = 0;
-    for (double lr : spec_.lrs) {
-      train::TrainConfig config;
-      config.rule = c.canonical;
-      config.lr = lr;
-      config.epochs = spec_.epochs;
-      config.batchSize = spec_.batchSize;
-      config.seed = spec_.seed;
-      config.evalsPerEpoch = spec_.evalsPerEpoch;
-      train::RunResult r = task_->run(config);
-      bool ok = r.status == "ok";
-      diverged += !ok;
-      c.accuracies.push_back(ok ? r.bestValidationAccuracy : 0);
-      if (ok && r.bestValidationAccuracy > c.reward)
-        c.reward = r.bestValidationAccuracy, c.bestLr = lr;
-    }
+    train(c, bars, seed.value_or(spec_.seed));
     c.trainSeconds = msSince(start) / 1000;
     c.stageMs["train"] = c.trainSeconds * 1000;
-    c.status =
-        diverged == int(spec_.lrs.size()) ? status::Diverged : status::Scored;
   } catch (const std::exception &e) {
     c.status = status::Failed, c.detail = std::string("train: ") + e.what();
     c.reward = 0;

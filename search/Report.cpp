@@ -53,7 +53,8 @@ void printRun(const Run &r, int top) {
     fmt::print(" {} {} ({:.0f}%)", status, n,
                100.0 * n / double(std::max<size_t>(1, search.size())));
   double hours = std::max(r.progress.elapsedSeconds, 1e-9) / 3600;
-  int trained = counts[status::Scored] + counts[status::Diverged];
+  int trained = counts[status::Scored] + counts[status::Diverged] +
+                counts[status::Stopped];
   fmt::print("\n  per hour: {:.0f} candidates, {:.0f} trained ({:.0f}% of "
              "all); deduplicated {:.0f}%, screened or hurdle-failed {:.0f}%",
              double(search.size()) / hours, trained / hours,

@@ -57,11 +57,14 @@ void Reporter::settled(const Candidate &c, double elapsed,
   std::string what =
       c.batch < 0 ? "reference " + c.origin.substr(c.origin.find(':') + 1)
                   : fmt::format("candidate {} (batch {})", c.id, c.batch);
-  bool trained = c.status == status::Scored || c.status == status::Diverged;
+  bool trained = c.status == status::Scored || c.status == status::Diverged ||
+                 c.status == status::Stopped;
+  std::string fidelity =
+      c.fidelity < 1 ? fmt::format(" (fidelity {:.2f})", c.fidelity) : "";
   std::string score =
       trained && !c.accuracies.empty()
-          ? fmt::format(" with reward {:.4f} at lr {:g} in {:.1f} s", c.reward,
-                        c.bestLr, c.trainSeconds)
+          ? fmt::format(" with reward {:.4f}{} at lr {:g} in {:.1f} s",
+                        c.reward, fidelity, c.bestLr, c.trainSeconds)
           : fmt::format(" with reward {:.4f}", c.reward);
   std::string detail = c.detail.empty() ? "" : " (" + c.detail + ")";
   std::string best = best_.reward >= 0

@@ -47,7 +47,8 @@ public:
         space_(settings_.units),
         strategy_(makeStrategy(settings_.strategy, space_)),
         progress_(store.progress()), start_(Clock::now()),
-        reporter_(options.quiet) {
+        reporter_(options.quiet),
+        history_(settings_.proxy.rungs, settings_.proxy.eta) {
     if (!progress_.strategyState.empty())
       strategy_->loadState(progress_.strategyState);
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -58,6 +59,10 @@ public:
     train::setTorchThreads(1); // the controller: small, deterministic
     reporter_.resume(store.statusCounts(), store.best());
     stored_ = store.searchCount();
+    historyBelow_ = progress_.nextBatch;
+    historyLastId_ = store.lastId();
+    for (const std::vector<double> &r : store.rungsBefore(historyBelow_))
+      history_.add(r);
   }
 
   int run() {
@@ -165,6 +170,9 @@ private:
   /// Settles every slot (true), or as many as the budget allows (false).
   bool settle(int64_t batch, std::vector<Candidate> &slots,
               std::vector<Candidate> &settled) {
+    // References train at full fidelity: they are what the report compares
+    // with.
+    bars_ = batch >= 0 ? history_.bars() : std::vector<double>{};
     std::map<int, Candidate> stored;
     for (Candidate &c : store_.batch(batch))
       stored[c.slot] = c;
@@ -207,6 +215,11 @@ private:
       reuseScore(c, o);
       commit(c);
     }
+    if (complete)
+      for (const Candidate &c : slots)
+        if (c.status != status::Duplicate && c.status != status::Equivalent &&
+            (c.id > historyLastId_ || c.batch >= historyBelow_))
+          history_.add(c.rungs); // not yet loaded from the store
     settled = slots;
     return complete;
   }
@@ -243,6 +256,7 @@ private:
   static void reuseScore(Candidate &c, const Candidate &original) {
     c.reward = original.reward, c.bestLr = original.bestLr;
     c.accuracies = original.accuracies, c.sourceId = original.id;
+    c.fidelity = original.fidelity, c.rungs = original.rungs;
   }
 
   static bool reuse(Candidate &c, const std::optional<Candidate> &earlier,
@@ -286,7 +300,7 @@ private:
         }
         Candidate &c = slots[work[i]];
         c.worker = id;
-        pipeline_.evaluate(c); // turns a candidate's errors into a status
+        pipeline_.evaluate(c, bars_); // a candidate's errors become a status
         std::lock_guard<std::mutex> lock(commitLock);
         try {
           commit(c);
@@ -327,6 +341,12 @@ private:
   /// Candidates in the store (references excluded), kept here because
   /// counting them in SQLite costs a scan per batch.
   int64_t stored_ = 0;
+  /// Successive halving's results so far, and the bars of this batch.
+  /// At the start it holds the rows of batches below historyBelow_ stored
+  /// with ids up to historyLastId_ (a resumed run re-settles its references).
+  RungHistory history_;
+  int64_t historyBelow_ = 0, historyLastId_ = 0;
+  std::vector<double> bars_;
 };
 
 int fail(const std::string &message) {

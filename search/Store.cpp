@@ -30,6 +30,7 @@ CREATE TABLE candidates(
   accuracies TEXT NOT NULL, best_lr REAL NOT NULL, reward REAL NOT NULL,
   source_id INTEGER, compile_ms REAL NOT NULL, train_s REAL NOT NULL,
   stage_ms TEXT NOT NULL, worker INTEGER NOT NULL, time REAL NOT NULL,
+  fidelity REAL NOT NULL, rungs TEXT NOT NULL,
   UNIQUE(batch, slot));
 CREATE INDEX candidates_canonical ON candidates(canonical);
 CREATE INDEX candidates_fingerprint ON candidates(fingerprint);
@@ -41,7 +42,7 @@ CREATE TABLE progress(id INTEGER PRIMARY KEY CHECK (id = 1),
 const char *const kColumns =
     "id, batch, slot, origin, tokens, rule, canonical, hash, fingerprint, "
     "status, detail, accuracies, best_lr, reward, source_id, compile_ms, "
-    "train_s, stage_ms, worker, time";
+    "train_s, stage_ms, worker, time, fidelity, rungs";
 
 /// A prepared statement that finalizes itself.
 class Statement {
@@ -119,6 +120,8 @@ Candidate readRow(const Statement &s) {
   c.stageMs =
       nlohmann::json::parse(s.text(17)).get<std::map<std::string, double>>();
   c.worker = int(s.integer(18)), c.time = s.real(19);
+  c.fidelity = s.real(20);
+  c.rungs = nlohmann::json::parse(s.text(21)).get<std::vector<double>>();
   return c;
 }
 
@@ -241,15 +244,17 @@ void Store::insert(Candidate &c) {
   Statement s(db_, "INSERT INTO candidates (batch, slot, origin, tokens, "
                    "rule, canonical, hash, fingerprint, status, detail, "
                    "accuracies, best_lr, reward, source_id, compile_ms, "
-                   "train_s, stage_ms, worker, time) VALUES (?, ?, ?, ?, ?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "train_s, stage_ms, worker, time, fidelity, rungs) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?, ?)");
   s.bind(1, c.batch).bind(2, int64_t(c.slot)).bind(3, c.origin);
   s.bind(4, c.tokens).bind(5, c.rule).bind(6, c.canonical).bind(7, c.hash);
   s.bind(8, c.fingerprint).bind(9, c.status).bind(10, c.detail);
   s.bind(11, nlohmann::json(c.accuracies).dump()).bind(12, c.bestLr);
   s.bind(13, c.reward).bind(14, c.sourceId).bind(15, c.compileMs);
   s.bind(16, c.trainSeconds).bind(17, nlohmann::json(c.stageMs).dump());
-  s.bind(18, int64_t(c.worker)).bind(19, c.time);
+  s.bind(18, int64_t(c.worker)).bind(19, c.time).bind(20, c.fidelity);
+  s.bind(21, nlohmann::json(c.rungs).dump());
   s.step();
   c.id = sqlite3_last_insert_rowid(db_);
 }
@@ -302,6 +307,24 @@ std::map<std::string, int64_t> Store::statusCounts() const {
 std::optional<Candidate> Store::best() const {
   auto rows = query("WHERE batch >= 0 ORDER BY reward DESC, id LIMIT 1", {});
   return rows.empty() ? std::nullopt : std::optional(rows[0]);
+}
+
+std::vector<std::vector<double>> Store::rungsBefore(int64_t batch) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT rungs FROM candidates WHERE batch < ? AND "
+                   "rungs != '[]' AND status NOT IN ('duplicate', "
+                   "'equivalent') ORDER BY id");
+  s.bind(1, batch);
+  std::vector<std::vector<double>> out;
+  while (s.step())
+    out.push_back(nlohmann::json::parse(s.text(0)).get<std::vector<double>>());
+  return out;
+}
+
+int64_t Store::lastId() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT coalesce(max(id), 0) FROM candidates");
+  return s.step() ? s.integer(0) : 0;
 }
 
 int64_t Store::searchCount() const {

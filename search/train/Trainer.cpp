@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 namespace nos::train {
@@ -28,6 +29,11 @@ public:
 
   explicit Impl(const TaskSpec &s) : spec(s) {
     data::Dataset all = load();
+    if (spec.pool > 1) {
+      if (all.inputs.dim() != 4)
+        throw std::invalid_argument("pooling needs image data");
+      all.inputs = torch::avg_pool2d(all.inputs, spec.pool);
+    }
     if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
       all = take(all, spec.trainSize + spec.validationSize);
     split = data::splitTrainValidation(
@@ -144,58 +150,107 @@ std::string Task::describe() const {
          std::to_string(impl_->split.validation.size()) + " validation)";
 }
 
+int64_t Task::stepsPerEpoch(int64_t batchSize) const {
+  // dropLast is off, so the last batch may be short.
+  return (impl_->split.train.size() + batchSize - 1) / batchSize;
+}
+
 RunResult Task::run(const TrainConfig &config) const {
-  auto start = std::chrono::steady_clock::now();
-  torch::nn::Sequential model = impl_->makeModel(config.seed);
-  OptimizerOptions options(config.lr);
-  // Batches per epoch (dropLast is off, so the last one may be short).
-  int64_t perEpoch =
-      (impl_->split.train.size() + config.batchSize - 1) / config.batchSize;
-  options.total_steps(perEpoch * config.epochs).seed(int64_t(config.seed));
-  Optimizer optimizer(model->parameters(), config.rule, options);
-  RunResult result{"ok"};
-  int64_t evalEvery = std::max<int64_t>(
-      1, perEpoch / std::max<int64_t>(1, config.evalsPerEpoch));
-  double firstLoss = -1, recentLoss = 0;
-  for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
-    data::Batches batches(impl_->split.train, config.batchSize, config.seed,
-                          epoch);
-    for (data::Batch batch : batches) {
-      optimizer.zero_grad();
-      torch::Tensor loss = torch::nn::functional::cross_entropy(
-          model->forward(batch.inputs), batch.labels);
-      double value = loss.item<double>();
-      if (firstLoss < 0)
-        firstLoss = value;
-      if (exploded(value, firstLoss, config.divergenceFactor)) {
-        result.status = "diverged";
-        break;
-      }
-      loss.backward();
-      optimizer.step();
-      recentLoss = value;
-      if (++result.steps % evalEvery == 0 ||
-          result.steps == perEpoch * config.epochs) {
-        Evaluation e = evaluate(model, impl_->split.validation);
-        result.curve.push_back({result.steps, recentLoss, e.loss, e.accuracy});
-        if (!std::isfinite(e.loss)) {
-          result.status = "diverged";
-          break;
-        }
-      }
-    }
-    if (result.status != "ok")
-      break;
+  ChildRun child(*this, config);
+  return child.advanceTo(child.totalSteps());
+}
+
+class ChildRun::Impl {
+public:
+  Impl(const Task &task, const TrainConfig &config)
+      : task(*task.impl_), config(config),
+        model(task.impl_->makeModel(config.seed)),
+        perEpoch(task.stepsPerEpoch(config.batchSize)),
+        total(perEpoch * config.epochs),
+        evalEvery(std::max<int64_t>(
+            1, perEpoch / std::max<int64_t>(1, config.evalsPerEpoch))) {
+    OptimizerOptions options(config.lr);
+    options.total_steps(total).seed(int64_t(config.seed));
+    optimizer =
+        std::make_unique<Optimizer>(model->parameters(), config.rule, options);
+    result.status = "ok";
   }
-  for (const CurvePoint &p : result.curve)
-    result.bestValidationAccuracy =
-        std::max(result.bestValidationAccuracy, p.validationAccuracy);
-  if (!result.curve.empty())
-    result.finalValidationLoss = result.curve.back().validationLoss;
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  return result;
+
+  void advanceTo(int64_t target) {
+    auto start = std::chrono::steady_clock::now();
+    target = std::min(target, total);
+    while (result.steps < target && result.status == "ok")
+      step();
+    if (result.status == "ok" &&
+        (result.curve.empty() || result.curve.back().step != result.steps))
+      validate();
+    result.bestValidationAccuracy = 0;
+    for (const CurvePoint &p : result.curve)
+      result.bestValidationAccuracy =
+          std::max(result.bestValidationAccuracy, p.validationAccuracy);
+    if (!result.curve.empty())
+      result.finalValidationLoss = result.curve.back().validationLoss;
+    result.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
+
+  const Task::Impl &task;
+  TrainConfig config;
+  torch::nn::Sequential model;
+  std::unique_ptr<Optimizer> optimizer;
+  int64_t perEpoch, total, evalEvery;
+  std::optional<data::Batches> batches;
+  double firstLoss = -1, recentLoss = 0;
+  RunResult result;
+
+private:
+  void step() {
+    int64_t epoch = result.steps / perEpoch, index = result.steps % perEpoch;
+    if (index == 0)
+      batches.emplace(task.split.train, config.batchSize, config.seed, epoch);
+    data::Batch batch = (*batches)[index];
+    optimizer->zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(
+        model->forward(batch.inputs), batch.labels);
+    double value = loss.item<double>();
+    if (firstLoss < 0)
+      firstLoss = value;
+    if (exploded(value, firstLoss, config.divergenceFactor)) {
+      result.status = "diverged";
+      return;
+    }
+    loss.backward();
+    optimizer->step();
+    recentLoss = value;
+    if (++result.steps % evalEvery == 0 || result.steps == total)
+      validate();
+  }
+
+  void validate() {
+    Evaluation e = evaluate(model, task.split.validation);
+    result.curve.push_back({result.steps, recentLoss, e.loss, e.accuracy});
+    if (!std::isfinite(e.loss))
+      result.status = "diverged";
+  }
+};
+
+ChildRun::ChildRun(const Task &task, const TrainConfig &config)
+    : impl_(std::make_unique<Impl>(task, config)) {}
+ChildRun::~ChildRun() = default;
+ChildRun::ChildRun(ChildRun &&) noexcept = default;
+
+int64_t ChildRun::totalSteps() const { return impl_->total; }
+
+const RunResult &ChildRun::advanceTo(int64_t step) {
+  impl_->advanceTo(step);
+  return impl_->result;
+}
+
+const RunResult &ChildRun::result() const { return impl_->result; }
+
+bool ChildRun::finished() const {
+  return impl_->result.status != "ok" || impl_->result.steps >= impl_->total;
 }
 
 } // namespace nos::train

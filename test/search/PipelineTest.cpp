@@ -134,3 +134,64 @@ TEST_CASE("child training scores a rule over the lr grid", "[search]") {
   CHECK(bad.status == status::HurdleFailed);
   CHECK(bad.reward == 0);
 }
+
+namespace {
+ProxySpec halvingProxy() {
+  ProxySpec p;
+  p.task.dataset = "logistic";
+  p.task.trainSize = 1200;
+  p.task.validationSize = 300;
+  p.task.hidden = {16};
+  p.lrs = {0.001, 0.01, 0.1, 1};
+  p.batchSize = 32;
+  p.rungs = 2;
+  p.eta = 4; // one lane of four goes on
+  return p;
+}
+} // namespace
+
+TEST_CASE("successive halving trains only the best lane further", "[search]") {
+  Pipeline pipeline(halvingProxy());
+  std::vector<int64_t> steps = pipeline.rungSteps();
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1] == 38 * 1); // ceil(1200 / 32) steps, one epoch
+  CHECK(steps[0] == 10);     // ceil(38 / 4)
+  // A bar no one reaches stops every candidate at the first rung ...
+  Candidate stopped = prepared(pipeline, "adam");
+  pipeline.evaluate(stopped, {INFINITY});
+  CHECK(stopped.status == status::Stopped);
+  CHECK(stopped.fidelity == Approx(10.0 / 38));
+  REQUIRE(stopped.rungs.size() == 1);
+  REQUIRE(stopped.accuracies.size() == 4);
+  CHECK(stopped.reward == *std::max_element(stopped.accuracies.begin(),
+                                            stopped.accuracies.end()));
+  CHECK(stopped.rungs[0] == stopped.reward);
+  // ... and one everyone reaches lets the best lane alone go on: the other
+  // lanes keep exactly their first-rung accuracies.
+  Candidate full = prepared(pipeline, "adam");
+  pipeline.evaluate(full, {-INFINITY});
+  CHECK(full.status == status::Scored);
+  CHECK(full.fidelity == 1);
+  REQUIRE(full.rungs.size() == 2);
+  CHECK(full.rungs[0] == stopped.rungs[0]);
+  CHECK(full.bestLr == stopped.bestLr);
+  int same = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    same += full.accuracies[i] == stopped.accuracies[i];
+    CHECK(full.accuracies[i] >= stopped.accuracies[i]);
+  }
+  CHECK(same >= 3);
+  CHECK(full.reward == full.rungs[1]);
+}
+
+TEST_CASE("rung bars follow the top 1/eta of earlier results", "[search]") {
+  RungHistory history(2, 3);
+  for (int v = 0; v < int(RungHistory::kMinResults) - 1; ++v)
+    history.add({double(v)});
+  REQUIRE(history.bars().size() == 1); // no bar at the top rung
+  CHECK(history.bars()[0] == -INFINITY);
+  for (int v = int(RungHistory::kMinResults) - 1; v < 99; ++v)
+    history.add({double(98 - v + int(RungHistory::kMinResults) - 1), 0.5});
+  // 0..98 in some order: the top third starts at 66.
+  CHECK(history.bars()[0] == 66);
+}

@@ -88,3 +88,25 @@ TEST_CASE("the summary picks each rule's best lr", "[trainer]") {
   CHECK(s[1].mean == Approx(0.8));
   CHECK(s[1].stddev == Approx(0.1414).epsilon(0.01));
 }
+
+TEST_CASE("a run advanced in pieces ends where one run ends", "[trainer]") {
+  train::Task task(logisticTask());
+  train::TrainConfig config;
+  config.rule = "adam + 0.001 * noise"; // random streams must resume too
+  config.lr = 0.01;
+  config.epochs = 2;
+  config.seed = 5;
+  train::RunResult whole = task.run(config);
+  train::ChildRun child(task, config);
+  REQUIRE(child.totalSteps() == whole.steps);
+  int64_t pause = whole.steps / 3 + 1; // mid-epoch
+  const train::RunResult &part = child.advanceTo(pause);
+  CHECK(part.steps == pause);
+  CHECK(part.curve.back().step == pause); // validated where it paused
+  CHECK_FALSE(child.finished());
+  const train::RunResult &end = child.advanceTo(child.totalSteps() + 10);
+  CHECK(child.finished());
+  CHECK(end.steps == whole.steps);
+  CHECK(end.finalValidationLoss == whole.finalValidationLoss);
+  CHECK(end.curve.size() == whole.curve.size() + 1);
+}

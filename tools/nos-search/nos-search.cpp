@@ -3,11 +3,13 @@
 //   nos-search run DIR [--strategy S] [--minutes M | --candidates N] ...
 //   nos-search resume DIR [--minutes M | --candidates N]
 //   nos-search report DIR... [-o FILE.svg] [--top K]
+//   nos-search fidelity DIR [--proxies A,B] [--seeds S] [--rules N]
 //
 // Every setting of a run is a flag of `run` and is stored in DIR/search.db;
 // `resume` takes only a budget, so a resumed run is the same run.
 //
 //===----------------------------------------------------------------------===//
+#include "nos/search/Fidelity.h"
 #include "nos/search/Report.h"
 #include "nos/search/Search.h"
 
@@ -43,6 +45,34 @@ void addRunOptions(CLI::App &app, RunOptions &o) {
                  "Torch threads per worker (0: cores / workers)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--quiet", o.quiet, "No per-candidate output");
+}
+
+/// `--proxy NAME` picks the preset that the other proxy flags then change,
+/// so it is read before CLI11 assigns them.
+bool applyProxyPreset(int argc, char **argv, SearchSettings &s) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], name;
+    if (arg == "--proxy" && i + 1 < argc)
+      name = argv[i + 1];
+    else if (arg.rfind("--proxy=", 0) == 0)
+      name = arg.substr(8);
+    else
+      continue;
+    try {
+      s.proxy = proxyPreset(name);
+    } catch (const std::exception &e) {
+      fmt::print(stderr, "nos-search: error: --proxy: {}\n", e.what());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> presetNames() {
+  std::vector<std::string> names;
+  for (const auto &[name, spec] : proxyPresets())
+    names.push_back(name);
+  return names;
 }
 
 void addSettings(CLI::App &app, SearchSettings &s) {
@@ -84,6 +114,10 @@ void addSettings(CLI::App &app, SearchSettings &s) {
                  "Share of mutations that redraw a whole unit")
       ->check(CLI::Range(0.0, 1.0));
   ProxySpec &p = s.proxy;
+  static std::string preset = defaultProxyName(); // read by applyProxyPreset
+  app.add_option("--proxy", preset,
+                 "A named proxy; the other proxy flags change its settings")
+      ->check(CLI::IsMember(presetNames()));
   app.add_option("--task", p.kind, "train (child training) or toy")
       ->check(CLI::IsMember({"train", "toy"}));
   app.add_option("--dataset", p.task.dataset,
@@ -101,6 +135,17 @@ void addSettings(CLI::App &app, SearchSettings &s) {
   app.add_option("--lrs", p.lrs, "The proxy's lr grid, comma-separated")
       ->delimiter(',')
       ->check(positive, "POSITIVE");
+  app.add_option("--pool", p.task.pool,
+                 "Average-pool images over N x N pixels (1: full size)")
+      ->check(CLI::Range(int64_t(1), int64_t(16)));
+  app.add_option("--rungs", p.rungs,
+                 "Successive halving rungs (1: every lr trains to the end)")
+      ->check(CLI::Range(int64_t(1), int64_t(8)));
+  app.add_option("--eta", p.eta, "Successive halving's reduction factor")
+      ->check(CLI::Range(1.01, 100.0));
+  app.add_flag_callback(
+      "--no-halving", [&p] { p.rungs = 1; },
+      "Train every candidate over the whole lr grid to the end (--rungs 1)");
   app.add_option("--epochs", p.epochs, "Child training epochs")
       ->check(CLI::Range(int64_t(1), int64_t(1000)));
   app.add_option("--child-batch", p.batchSize, "Child training batch size")
@@ -119,6 +164,8 @@ int main(int argc, char **argv) {
   app.option_defaults()->always_capture_default();
   std::string dir;
   SearchSettings settings;
+  if (!applyProxyPreset(argc, argv, settings))
+    return 1;
   Budget budget;
   RunOptions options;
   CLI::App *run = app.add_subcommand("run", "Start a search in a new folder");
@@ -138,7 +185,27 @@ int main(int argc, char **argv) {
                   "SVG path (default DIR/report.svg)");
   rep->add_option("--top", reportOptions.top, "Rows of the top table")
       ->check(CLI::Range(1, 10000));
+  FidelityOptions fidelity;
+  fidelity.proxies = presetNames();
+  CLI::App *fid = app.add_subcommand(
+      "fidelity", "Rank rules on proxies and on the full task (Spearman)");
+  fid->add_option("DIR", fidelity.dir, "Study folder (continued if present)")
+      ->required();
+  fid->add_option("--proxies", fidelity.proxies, "Proxies to compare")
+      ->delimiter(',')
+      ->check(CLI::IsMember(presetNames()));
+  fid->add_option("--seeds", fidelity.seeds, "Child seeds per rule")
+      ->check(CLI::Range(1, 100));
+  fid->add_option("--rules", fidelity.sampledRules,
+                  "Sampled rules besides the six references")
+      ->check(CLI::Range(0, 10000));
+  fid->add_option("--sample-seed", fidelity.sampleSeed,
+                  "Seed of the rule sample");
+  fid->add_option("--workers", fidelity.workers, "Worker threads (0: cores)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
+  if (*fid)
+    return runFidelity(fidelity);
   if (*run) {
     if (budget.candidates <= 0 && budget.minutes <= 0) {
       fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "

@@ -18,6 +18,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,10 @@ inline constexpr const char *Equivalent = "equivalent"; // same fingerprint
 inline constexpr const char *Screened = "screened";
 inline constexpr const char *HurdleFailed = "hurdle-failed";
 inline constexpr const char *Diverged = "diverged"; // at every lr
-inline constexpr const char *Failed = "failed";     // compile or run error
+/// Successive halving stopped it below full fidelity; its reward is the
+/// accuracy where it stopped (Candidate::fidelity says how far that was).
+inline constexpr const char *Stopped = "stopped";
+inline constexpr const char *Failed = "failed"; // compile or run error
 } // namespace status
 
 /// Fixed probe problem of the fingerprint and the screen.
@@ -73,6 +77,13 @@ struct ProxySpec {
     return t;
   }();
   std::vector<double> lrs = {0.001, 0.01, 0.1, 1};
+  /// Successive halving over (candidate, lr) lanes: rung r of `rungs`
+  /// trains to eta^(r + 1 - rungs) of the steps; past each rung below the
+  /// top only the best 1/eta of a candidate's lrs go on, and only
+  /// candidates whose accuracy there reaches the bar of earlier candidates
+  /// (RungHistory). 1 rung: every lr trains to the end.
+  int64_t rungs = 2;
+  double eta = 3;
   int64_t epochs = 1;
   int64_t batchSize = 128;
   int64_t evalsPerEpoch = 2;
@@ -94,6 +105,10 @@ struct Candidate {
   std::string status, detail;
   std::vector<double> accuracies; // per lr of the grid
   double bestLr = 0, reward = 0;
+  /// Share of the full training budget the reward was measured at, and the
+  /// best accuracy at each rung the candidate reached.
+  double fidelity = 1;
+  std::vector<double> rungs;
   int64_t sourceId = 0; // whose score a duplicate or equivalent reuses
   double compileMs = 0, trainSeconds = 0;
   std::map<std::string, double> stageMs;
@@ -103,6 +118,26 @@ struct Candidate {
   ExprPtr expr;                // not stored
   std::vector<double> updates; // not stored: the probe's
   bool settled() const { return !status.empty(); }
+};
+
+/// The bars of successive halving: ASHA's rule (promote the top 1/eta of
+/// each rung), with the bars taken from earlier batches only, so that which
+/// candidate goes on never depends on worker count or timing.
+class RungHistory {
+public:
+  /// Below this many results at a rung, everything there goes on.
+  static constexpr size_t kMinResults = 8;
+
+  RungHistory(int64_t rungs, double eta);
+  /// Records a candidate's best accuracy at each rung it reached.
+  void add(const std::vector<double> &rungValues);
+  /// Per rung below the top, the accuracy a candidate needs there to go on
+  /// (-inf while the rung has fewer than kMinResults results).
+  std::vector<double> bars() const;
+
+private:
+  double eta_;
+  std::vector<std::vector<double>> sorted_; // per rung, ascending
 };
 
 class Pipeline {
@@ -117,8 +152,14 @@ public:
   /// Fingerprint and screen; sets status Screened for a degenerate rule.
   void probe(Candidate &c) const;
   /// Compile, hurdle, child training, reward; safe to call from several
-  /// threads at once.
-  void evaluate(Candidate &c) const;
+  /// threads at once. `bars` (RungHistory::bars) may stop the candidate
+  /// below full fidelity; without them every candidate that has lanes left
+  /// goes on (the lrs are still halved). `seed` replaces the spec's child
+  /// seed (for re-evaluations over several seeds).
+  void evaluate(Candidate &c, const std::vector<double> &bars = {},
+                std::optional<uint64_t> seed = std::nullopt) const;
+  /// Steps of the full budget and of each rung.
+  std::vector<int64_t> rungSteps() const;
 
   const ProxySpec &spec() const { return spec_; }
   std::string describe() const;
@@ -128,6 +169,9 @@ private:
   ProbeSpec probeSpec_;
   std::unique_ptr<train::Task> task_;
   std::vector<double> toyTarget_;
+
+  void train(Candidate &c, const std::vector<double> &bars,
+             uint64_t seed) const;
 };
 
 } // namespace nos::search

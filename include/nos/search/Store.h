@@ -25,7 +25,7 @@ struct sqlite3;
 namespace nos::search {
 
 /// Bumped whenever the schema or the meaning of a stored value changes.
-inline constexpr int kStoreFormat = 1;
+inline constexpr int kStoreFormat = 2; // 2: fidelity and rungs
 
 /// Where a run stands between controller updates.
 struct Progress {
@@ -68,6 +68,11 @@ public:
   /// Those candidates per status, and the first with the highest reward.
   std::map<std::string, int64_t> statusCounts() const;
   std::optional<Candidate> best() const;
+  /// The rung accuracies of every candidate evaluated in a batch before
+  /// `batch` (references included), to rebuild successive halving's bars.
+  std::vector<std::vector<double>> rungsBefore(int64_t batch) const;
+  /// The largest candidate id, 0 for none.
+  int64_t lastId() const;
 
 private:
   Store(std::string dir, sqlite3 *db) : dir_(std::move(dir)), db_(db) {}

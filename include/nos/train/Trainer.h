@@ -22,8 +22,11 @@ struct TaskSpec {
   std::string model = "mlp";             // mlp, convnet
   std::string dataDir;                   // empty: the dataset's default
   std::vector<int64_t> hidden = {128};   // mlp widths
-  int64_t filters = 32;                  // convnet filters per layer
-  int64_t trainSize = 0;                 // 0: every training example left
+  /// Images average-pooled over pool x pool pixels (1: as stored), a
+  /// cheaper proxy: 2 turns Fashion-MNIST's 28x28 into 14x14.
+  int64_t pool = 1;
+  int64_t filters = 32;  // convnet filters per layer
+  int64_t trainSize = 0; // 0: every training example left
   int64_t validationSize = 5000;
   uint64_t splitSeed = 0;
 };
@@ -92,7 +95,35 @@ public:
   /// Deterministic for a (config, task): same seed, same result. Throws
   /// std::invalid_argument for a bad rule.
   RunResult run(const TrainConfig &config) const;
+  /// Batches in one epoch of `batchSize`.
+  int64_t stepsPerEpoch(int64_t batchSize) const;
   std::string describe() const;
+
+  class Impl;
+
+private:
+  friend class ChildRun;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// A child training that can pause and go on, for successive halving: each
+/// lane trains to a rung, and only the best go further. Pausing changes
+/// nothing about the steps taken, so a run advanced in pieces ends where
+/// Task::run ends, with one more validation pass at every pause.
+class ChildRun {
+public:
+  /// Throws std::invalid_argument for a bad rule. `task` must outlive it.
+  ChildRun(const Task &task, const TrainConfig &config);
+  ~ChildRun();
+  ChildRun(ChildRun &&) noexcept;
+
+  int64_t totalSteps() const;
+  /// Trains until `step` steps are done (at most totalSteps()) or the run
+  /// diverges, then validates if the last step was not yet validated.
+  const RunResult &advanceTo(int64_t step);
+  const RunResult &result() const;
+  /// Diverged, or every step taken.
+  bool finished() const;
 
   class Impl;
 

@@ -1,0 +1,53 @@
+//===- Fidelity.h - How well a cheap proxy ranks update rules ---*- C++ -*-===//
+//
+// A search trusts its proxy to order rules the way the real task would.
+// This study scores one fixed set of rules (the six references and rules
+// sampled from the search space that pass the screen and the hurdle) on
+// several proxies and on a full-budget task, over several child seeds, and
+// reports each proxy's cost per candidate and the Spearman rank
+// correlation of its rewards with the full task's. Results are appended to
+// a JSON-lines file as each (proxy, rule, seed) finishes, so a study that is
+// stopped continues where it was.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_FIDELITY_H
+#define NOS_SEARCH_FIDELITY_H
+
+#include "nos/search/Pipeline.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nos::search {
+
+/// The proxies nos-search knows by name ("full" is the reference task: the
+/// whole training set less 10,000 held out, 3 epochs, no halving).
+const std::map<std::string, ProxySpec> &proxyPresets();
+/// The preset `name`; throws std::invalid_argument naming the known ones.
+ProxySpec proxyPreset(const std::string &name);
+/// The spec as the JSON a run stores (Settings.cpp).
+std::string proxyJson(const ProxySpec &spec);
+/// The name of the default proxy (ProxySpec{}'s settings).
+const char *defaultProxyName();
+
+/// Spearman's rho with average ranks for ties; 0 when either side is
+/// constant or the sizes differ.
+double spearman(const std::vector<double> &a, const std::vector<double> &b);
+
+struct FidelityOptions {
+  std::string dir;                  // results.jsonl, report.txt, .svg
+  std::vector<std::string> proxies; // preset names; "full" is added
+  int sampledRules = 30;
+  int seeds = 3;
+  uint64_t sampleSeed = 7;
+  int workers = 0; // 0: one per core
+};
+
+/// Runs (or continues) the study and writes DIR/report.txt, DIR/report.json
+/// and DIR/report.svg. Returns the exit code; errors name their cause.
+int runFidelity(const FidelityOptions &options);
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_FIDELITY_H

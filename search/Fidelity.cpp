@@ -1,0 +1,491 @@
+//===- Fidelity.cpp - How well a cheap proxy ranks update rules -----------===//
+//
+// The rules are fixed by the sample seed (the first ones the random
+// strategy draws that pass the screen, have a fingerprint of their own and
+// pass the hurdle), so rerunning the study with the same options finds its
+// earlier results by (proxy, canonical rule, seed). A search sees one child
+// seed, so the single-seed correlation is the one that matters for the
+// choice of proxy; the seed-mean one says how much of the gap is noise.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Fidelity.h"
+
+#include "nos/AtomicFile.h"
+#include "nos/search/Search.h"
+#include "nos/search/Strategy.h"
+#include "nos/train/Report.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace nos::search {
+
+const std::map<std::string, ProxySpec> &proxyPresets() {
+  static const std::map<std::string, ProxySpec> presets = [] {
+    ProxySpec plain; // 12,000 images, no halving
+    plain.rungs = 1;
+    std::map<std::string, ProxySpec> m;
+    ProxySpec p = plain;
+    p.task.trainSize = 0, p.task.validationSize = 10000, p.epochs = 3;
+    m["full"] = p;
+    m["12k"] = plain;
+    p = plain, p.task.trainSize = 6000;
+    m["6k"] = p;
+    p = plain, p.task.pool = 2;
+    m["12k-pool"] = p;
+    p = plain, p.task.hidden = {32};
+    m["12k-h32"] = p;
+    p = plain, p.lrs = {0.001, 0.03, 1};
+    m["12k-3lr"] = p;
+    p = plain, p.rungs = 2, p.eta = 3;
+    m["12k-halving"] = p;
+    p = plain, p.task.pool = 2, p.rungs = 2, p.eta = 3;
+    m["12k-pool-halving"] = p;
+    p = plain, p.task.trainSize = 6000, p.task.pool = 2, p.task.hidden = {32};
+    m["6k-pool-h32"] = p;
+    return m;
+  }();
+  return presets;
+}
+
+ProxySpec proxyPreset(const std::string &name) {
+  auto it = proxyPresets().find(name);
+  if (it != proxyPresets().end())
+    return it->second;
+  std::string known;
+  for (const auto &[n, spec] : proxyPresets())
+    known += (known.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown proxy '" + name + "'; expected one of " +
+                              known);
+}
+
+const char *defaultProxyName() {
+  std::string def = proxyJson(ProxySpec{});
+  for (const auto &[name, spec] : proxyPresets())
+    if (proxyJson(spec) == def)
+      return name.c_str();
+  return "custom";
+}
+
+namespace {
+std::vector<double> ranks(const std::vector<double> &v) {
+  std::vector<size_t> order(v.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]])
+      ++j;
+    for (size_t k = i; k <= j; ++k)
+      r[order[k]] = 0.5 * double(i + j); // ties share their mean rank
+    i = j + 1;
+  }
+  return r;
+}
+} // namespace
+
+double spearman(const std::vector<double> &a, const std::vector<double> &b) {
+  if (a.size() != b.size() || a.size() < 2)
+    return 0;
+  std::vector<double> ra = ranks(a), rb = ranks(b);
+  double n = double(a.size()), ma = (n - 1) / 2, sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    sab += (ra[i] - ma) * (rb[i] - ma);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - ma) * (rb[i] - ma);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
+}
+
+namespace {
+struct StudyRule {
+  std::string label, canonical;
+};
+
+struct Result {
+  std::string proxy, rule;
+  uint64_t seed = 0;
+  double reward = 0, bestLr = 0, seconds = 0;
+  std::string status;
+};
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Result, proxy, rule, seed, reward, bestLr,
+                                   seconds, status)
+
+/// The references, then sampled rules that a search would have trained.
+std::vector<StudyRule> studyRules(const FidelityOptions &o) {
+  std::vector<StudyRule> rules;
+  ProxySpec toy;
+  toy.kind = "toy";
+  Pipeline cheap(toy);
+  std::set<std::string> fingerprints;
+  auto admit = [&](Candidate &c, const std::string &label) {
+    cheap.canonicalize(c);
+    if (c.settled())
+      return;
+    cheap.probe(c);
+    if (c.settled() || !fingerprints.insert(c.fingerprint).second)
+      return;
+    if (!train::runHurdle(c.canonical, train::HurdleSpec{}).passed)
+      return;
+    rules.push_back({label.empty() ? c.rule : label, c.canonical});
+  };
+  for (const std::string &name : referenceRules()) {
+    Candidate c;
+    c.rule = name;
+    admit(c, name);
+  }
+  Space space(2);
+  Rng rng(o.sampleSeed);
+  size_t want = rules.size() + size_t(o.sampledRules);
+  for (int tries = 0; rules.size() < want && tries < 100000; ++tries) {
+    Candidate c;
+    c.tokens = space.tokens(sampleUniform(space, rng));
+    admit(c, "");
+  }
+  return rules;
+}
+
+std::string key(const std::string &proxy, const std::string &rule,
+                uint64_t seed) {
+  return proxy + "\n" + rule + "\n" + std::to_string(seed);
+}
+
+/// Earlier results; a line cut short by a kill is dropped (and the file
+/// rewritten without it, so appends stay line-aligned).
+std::map<std::string, Result> loadResults(const std::string &path) {
+  std::map<std::string, Result> out;
+  std::ifstream in(path);
+  std::string line, kept;
+  bool cut = false;
+  while (std::getline(in, line)) {
+    try {
+      Result r = nlohmann::json::parse(line).get<Result>();
+      out[key(r.proxy, r.rule, r.seed)] = r;
+      kept += line + "\n";
+    } catch (const nlohmann::json::exception &) {
+      cut = true;
+    }
+  }
+  if (cut) {
+    std::string error = writeFileAtomically(path, {kept});
+    if (!error.empty())
+      throw std::runtime_error(error);
+  }
+  return out;
+}
+
+struct Job {
+  std::string proxy;
+  size_t rule;
+  uint64_t seed;
+};
+
+class Study {
+public:
+  Study(const FidelityOptions &o) : options_(o) {
+    names_ = o.proxies;
+    if (std::find(names_.begin(), names_.end(), "full") == names_.end())
+      names_.insert(names_.begin(), "full");
+    for (const std::string &n : names_)
+      proxyPreset(n); // rejects an unknown name before any work
+    std::filesystem::create_directories(o.dir);
+    path_ = o.dir + "/results.jsonl";
+    done_ = loadResults(path_);
+  }
+
+  void run() {
+    rules_ = studyRules(options_);
+    fmt::print(stderr,
+               "nos-search fidelity: {} rules x {} seeds x {} "
+               "proxies\n",
+               rules_.size(), options_.seeds, names_.size());
+    std::vector<Job> jobs;
+    for (int s = 0; s < options_.seeds; ++s)
+      for (size_t r = 0; r < rules_.size(); ++r)
+        for (const std::string &n : names_)
+          if (!done_.count(key(n, rules_[r].canonical, uint64_t(s))))
+            jobs.push_back({n, r, uint64_t(s)});
+    for (const std::string &n : names_)
+      pipelines_[n] = std::make_unique<Pipeline>(proxyPreset(n));
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    int workers = options_.workers > 0 ? options_.workers : int(cores);
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure; // the first one stops every worker
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w)
+      threads.emplace_back([&] {
+        train::setTorchThreads(1);
+        try {
+          for (size_t i; (i = next++) < jobs.size();)
+            runJob(jobs[i], i, jobs.size());
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          failure = failure ? failure : std::current_exception();
+          next = jobs.size();
+        }
+      });
+    for (std::thread &t : threads)
+      t.join();
+    if (failure)
+      std::rethrow_exception(failure);
+  }
+
+  void report() const;
+
+private:
+  void runJob(const Job &job, size_t i, size_t n) {
+    Candidate c;
+    c.rule = rules_[job.rule].canonical;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pipelines_.at(job.proxy)->canonicalize(c);
+    }
+    pipelines_.at(job.proxy)->evaluate(c, {}, job.seed);
+    Result r{job.proxy, rules_[job.rule].canonical,
+             job.seed,  c.reward,
+             c.bestLr,  c.trainSeconds,
+             c.status};
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::ofstream out(path_, std::ios::app);
+    out << nlohmann::json(r).dump() << "\n";
+    out.flush();
+    if (!out)
+      throw std::runtime_error("cannot append to " + path_);
+    done_[key(r.proxy, r.rule, r.seed)] = r;
+    fmt::print(stderr, "[{}/{}] {} seed {} {}: {} {:.4f} in {:.2f} s\n", i + 1,
+               n, job.proxy, job.seed, rules_[job.rule].label, c.status,
+               c.reward, c.trainSeconds);
+  }
+
+  FidelityOptions options_;
+  std::vector<std::string> names_;
+  std::string path_;
+  std::map<std::string, Result> done_;
+  std::vector<StudyRule> rules_;
+  std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+  mutable std::mutex mutex_;
+
+  friend struct Analysis;
+};
+
+/// Per proxy: rewards [seed][rule], cost and the correlations.
+struct ProxyFigures {
+  std::string name;
+  std::vector<std::vector<double>> rewards, lrs;
+  std::vector<double> mean;
+  double seconds = 0, rhoSeed = 0, rhoMean = 0;
+};
+
+struct Analysis {
+  std::vector<ProxyFigures> proxies;
+  std::vector<StudyRule> rules;
+  int seeds = 0;
+
+  explicit Analysis(const Study &s) : rules(s.rules_), seeds(s.options_.seeds) {
+    for (const std::string &n : s.names_) {
+      ProxyFigures f;
+      f.name = n;
+      f.rewards.assign(seeds, std::vector<double>(rules.size(), 0));
+      f.lrs = f.rewards;
+      f.mean.assign(rules.size(), 0);
+      double jobs = 0;
+      for (int k = 0; k < seeds; ++k)
+        for (size_t r = 0; r < rules.size(); ++r) {
+          auto it = s.done_.find(key(n, rules[r].canonical, uint64_t(k)));
+          if (it == s.done_.end())
+            throw std::runtime_error("missing result for " + n + " " +
+                                     rules[r].label);
+          f.rewards[k][r] = it->second.reward;
+          f.lrs[k][r] = it->second.bestLr;
+          f.mean[r] += it->second.reward / seeds;
+          f.seconds += it->second.seconds, jobs += 1;
+        }
+      f.seconds /= std::max(jobs, 1.0);
+      proxies.push_back(f);
+    }
+    const ProxyFigures &full = proxies[0];
+    for (ProxyFigures &f : proxies) {
+      f.rhoMean = spearman(f.mean, full.mean);
+      for (int k = 0; k < seeds; ++k)
+        f.rhoSeed += spearman(f.rewards[k], full.mean) / seeds;
+    }
+  }
+
+  const ProxyFigures *find(const std::string &name) const {
+    for (const ProxyFigures &f : proxies)
+      if (f.name == name)
+        return &f;
+    return nullptr;
+  }
+
+  /// How often halving picks another lr, over the references and over all
+  /// rules, and in how many seeds another reference wins.
+  std::string halvingEffect(const ProxyFigures &h,
+                            const ProxyFigures &plain) const {
+    size_t refs = referenceRules().size();
+    int lrRefs = 0, lrAll = 0, winner = 0;
+    for (int k = 0; k < seeds; ++k) {
+      size_t bestH = 0, bestP = 0;
+      for (size_t r = 0; r < rules.size(); ++r) {
+        bool differs = h.lrs[k][r] != plain.lrs[k][r];
+        lrAll += differs;
+        if (r < refs) {
+          lrRefs += differs;
+          bestH = h.rewards[k][r] > h.rewards[k][bestH] ? r : bestH;
+          bestP = plain.rewards[k][r] > plain.rewards[k][bestP] ? r : bestP;
+        }
+      }
+      winner += bestH != bestP;
+    }
+    return fmt::format("{} vs {}: another lr for {} of {} reference runs and "
+                       "{} of {} runs in all; another best reference in {} "
+                       "of {} seeds; rank correlation {:.3f}\n",
+                       h.name, plain.name, lrRefs, refs * seeds, lrAll,
+                       rules.size() * seeds, winner, seeds,
+                       spearman(h.mean, plain.mean));
+  }
+
+  std::string text() const {
+    std::string s = fmt::format(
+        "Proxy fidelity: {} rules ({} references, {} sampled) x {} seeds; "
+        "Spearman rank correlation with the full task's seed-mean rewards\n\n",
+        rules.size(), referenceRules().size(),
+        rules.size() - referenceRules().size(), seeds);
+    s += fmt::format("{:<18} {:>10} {:>9} {:>11} {:>11}\n", "proxy", "s/rule",
+                     "vs full", "rho 1 seed", "rho mean");
+    for (const ProxyFigures &f : proxies)
+      s += fmt::format(
+          "{:<18} {:>10.3f} {:>8.1f}x {:>11.3f} {:>11.3f}\n", f.name, f.seconds,
+          proxies[0].seconds / std::max(f.seconds, 1e-9), f.rhoSeed, f.rhoMean);
+    s += "\n";
+    for (const ProxyFigures &f : proxies) {
+      size_t cut = f.name.rfind("-halving");
+      if (cut == std::string::npos)
+        continue;
+      if (const ProxyFigures *plain = find(f.name.substr(0, cut)))
+        s += halvingEffect(f, *plain);
+    }
+    s += "\nSeed-mean reward per rule (full task first):\n";
+    std::vector<size_t> order(rules.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return proxies[0].mean[a] > proxies[0].mean[b];
+    });
+    for (size_t r : order) {
+      s += fmt::format("  {:.4f}", proxies[0].mean[r]);
+      for (size_t p = 1; p < proxies.size(); ++p)
+        s += fmt::format(" {:.4f}", proxies[p].mean[r]);
+      s += "  " + rules[r].label + "\n";
+    }
+    return s;
+  }
+
+  std::string json() const {
+    nlohmann::json j;
+    j["rules"] = rules.size();
+    j["seeds"] = seeds;
+    for (const ProxyFigures &f : proxies)
+      j["proxies"][f.name] = {{"seconds_per_rule", f.seconds},
+                              {"spearman_single_seed", f.rhoSeed},
+                              {"spearman_seed_mean", f.rhoMean}};
+    j["default_proxy"] = defaultProxyName();
+    return j.dump(1) + "\n";
+  }
+
+  /// Rank correlation (one seed) against cost per rule, log x.
+  std::string svg() const {
+    const double W = 640, H = 400, x0 = 70, y0 = 30, w = 520, h = 300;
+    double lo = 1e9, hi = 0;
+    for (const ProxyFigures &f : proxies)
+      lo = std::min(lo, f.seconds), hi = std::max(hi, f.seconds);
+    lo /= 1.5, hi *= 1.5;
+    auto px = [&](double x) {
+      return x0 + w * std::log(x / lo) / std::log(hi / lo);
+    };
+    auto py = [&](double y) { return y0 + h * (1 - y); };
+    std::string s = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
+        "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        "<text x=\"{}\" y=\"18\" text-anchor=\"middle\">Proxy fidelity: rank "
+        "correlation with the full task against cost</text>\n"
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
+        "stroke=\"black\"/>\n",
+        W, H, W / 2, x0, y0, w, h);
+    for (int i = 0; i <= 5; ++i) {
+      double y = i / 5.0;
+      s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" "
+                       "stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1f}\" "
+                       "text-anchor=\"end\">{:.1f}</text>\n",
+                       x0, x0 + w, py(y), py(y), x0 - 6, py(y) + 4, y);
+    }
+    for (double x = std::pow(10, std::floor(std::log10(lo))); x <= hi; x *= 10)
+      for (double m : {1.0, 2.0, 5.0})
+        if (x * m >= lo && x * m <= hi)
+          s += fmt::format(
+              "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" "
+              "stroke=\"#ddd\"/><text x=\"{0:.1f}\" y=\"{3}\" "
+              "text-anchor=\"middle\">{4:g}</text>\n",
+              px(x * m), y0, y0 + h, y0 + h + 16, x * m);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">seconds "
+                     "of child training per rule (log)</text>\n",
+                     x0 + w / 2, y0 + h + 36);
+    s += fmt::format("<text x=\"20\" y=\"{0}\" transform=\"rotate(-90 20 "
+                     "{0})\" text-anchor=\"middle\">Spearman rho, one child "
+                     "seed</text>\n",
+                     y0 + h / 2);
+    for (const ProxyFigures &f : proxies) {
+      double y = std::max(0.0, f.rhoSeed);
+      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" "
+                       "fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>"
+                       "\n",
+                       px(f.seconds), py(y),
+                       f.name == defaultProxyName() ? "#d62728" : "#1f77b4",
+                       px(f.seconds) + 7, py(y) - 6, report::escapeXml(f.name));
+    }
+    return s + "</svg>\n";
+  }
+};
+
+void Study::report() const {
+  Analysis a(*this);
+  std::string text = a.text();
+  for (auto [name, body] :
+       {std::pair<std::string, std::string>{"report.txt", text},
+        {"report.json", a.json()},
+        {"report.svg", a.svg()}}) {
+    std::string error = writeFileAtomically(options_.dir + "/" + name, {body});
+    if (!error.empty())
+      throw std::runtime_error(error);
+  }
+  fmt::print("{}", text);
+}
+} // namespace
+
+int runFidelity(const FidelityOptions &options) {
+  try {
+    Study study(options);
+    study.run();
+    study.report();
+    return 0;
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "nos-search fidelity: error: {}\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace nos::search
