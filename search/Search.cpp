@@ -14,6 +14,7 @@
 
 #include "nos/search/Reporter.h"
 #include "nos/search/Store.h"
+#include "nos/search/Workers.h"
 
 #include <fmt/core.h>
 
@@ -41,21 +42,16 @@ extern "C" void onSignal(int) { interrupted = true; }
 
 class Engine {
 public:
-  Engine(Store &store, const Pipeline &pipeline, SearchSettings settings,
-         RunOptions options)
+  Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
+         SearchSettings settings, const RunOptions &options)
       : store_(store), settings_(std::move(settings)), pipeline_(pipeline),
-        space_(settings_.units),
+        pool_(pool), space_(settings_.units),
         strategy_(makeStrategy(settings_.strategy, space_)),
         progress_(store.progress()), start_(Clock::now()),
         reporter_(options.quiet),
         history_(settings_.proxy.rungs, settings_.proxy.eta) {
     if (!progress_.strategyState.empty())
       strategy_->loadState(progress_.strategyState);
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    workers_ = options.workers > 0 ? options.workers : int(cores);
-    torchThreads_ = options.torchThreads > 0
-                        ? options.torchThreads
-                        : std::max(1, int(cores) / workers_);
     train::setTorchThreads(1); // the controller: small, deterministic
     reporter_.resume(store.statusCounts(), store.best());
     stored_ = store.searchCount();
@@ -66,10 +62,8 @@ public:
   }
 
   int run() {
-    fmt::print(stderr,
-               "nos-search: {} in {}, {} worker(s) x {} torch "
-               "thread(s); proxy: {}\n",
-               settings_.strategy.name, store_.dir(), workers_, torchThreads_,
+    fmt::print(stderr, "nos-search: {} in {}, {}; proxy: {}\n",
+               settings_.strategy.name, store_.dir(), pool_.describe(),
                pipeline_.describe());
     if (settings_.references && !settleReferences())
       return finish();
@@ -283,45 +277,9 @@ private:
   /// before every one had started.
   bool evaluate(std::vector<Candidate> &slots,
                 const std::vector<size_t> &work) {
-    std::atomic<size_t> next{0};
-    std::atomic<bool> stopped{false};
-    std::mutex commitLock;
-    std::exception_ptr failure; // the first store error ends the session
-    std::atomic<bool> failed{false};
-    auto worker = [&](int id) {
-      train::setTorchThreads(torchThreads_);
-      for (;;) {
-        size_t i = next++;
-        if (i >= work.size())
-          return;
-        if (outOfBudgetNow() || failed) {
-          stopped = true;
-          return;
-        }
-        Candidate &c = slots[work[i]];
-        c.worker = id;
-        pipeline_.evaluate(c, bars_); // a candidate's errors become a status
-        std::lock_guard<std::mutex> lock(commitLock);
-        try {
-          commit(c);
-        } catch (...) {
-          failure = failure ? failure : std::current_exception();
-          failed = true;
-        }
-      }
-    };
-    int n = std::min<int>(workers_, int(work.size()));
-    std::vector<std::thread> threads;
-    for (int id = 1; id < n; ++id)
-      threads.emplace_back(worker, id);
-    if (n > 0)
-      worker(0);
-    for (std::thread &t : threads)
-      t.join();
-    train::setTorchThreads(1);
-    if (failure)
-      std::rethrow_exception(failure);
-    return !stopped;
+    return pool_.evaluate(
+        slots, work, bars_, [this] { return outOfBudgetNow(); },
+        [this](Candidate &c) { commit(c); });
   }
 
   bool outOfBudgetNow() const {
@@ -332,12 +290,12 @@ private:
   Store &store_;
   SearchSettings settings_;
   const Pipeline &pipeline_;
+  WorkerPool &pool_;
   Space space_;
   std::unique_ptr<Strategy> strategy_;
   Progress progress_;
   Clock::time_point start_;
   Reporter reporter_;
-  int workers_ = 1, torchThreads_ = 1;
   /// Candidates in the store (references excluded), kept here because
   /// counting them in SQLite costs a scan per batch.
   int64_t stored_ = 0;
@@ -358,6 +316,15 @@ void installHandlers() {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 }
+
+/// MPI's worker ranks when launched by mpirun, else threads.
+std::unique_ptr<WorkerPool> makePool(const Pipeline &pipeline,
+                                     const SearchSettings &settings,
+                                     const RunOptions &options) {
+  if (MpiSession *mpi = mpiSession())
+    return mpi->pool(settings.toJson(), options.torchThreads);
+  return makeThreadPool(pipeline, options.workers, options.torchThreads);
+}
 } // namespace
 
 int startSearch(const std::string &dir, const SearchSettings &settings,
@@ -369,8 +336,9 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
     if (settings.batchSize < 1)
       throw std::invalid_argument("the batch size must be at least 1");
     Pipeline pipeline(settings.proxy, settings.probe); // loads the data
+    std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     std::unique_ptr<Store> store = Store::create(dir, settings.toJson());
-    Engine engine(*store, pipeline, settings, options);
+    Engine engine(*store, pipeline, *pool, settings, options);
     engine.setBudget(budget, false);
     installHandlers();
     return engine.run();
@@ -385,7 +353,8 @@ int resumeSearch(const std::string &dir, const Budget &budget,
     std::unique_ptr<Store> store = Store::open(dir);
     SearchSettings settings = SearchSettings::fromJson(store->settingsJson());
     Pipeline pipeline(settings.proxy, settings.probe);
-    Engine engine(*store, pipeline, settings, options);
+    std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
+    Engine engine(*store, pipeline, *pool, settings, options);
     std::string spent = engine.spent();
     if (!spent.empty() && budget.candidates <= 0 && budget.minutes <= 0)
       return fail("the run in '" + dir + "' is finished (it spent " + spent +

@@ -21,3 +21,8 @@ if config.nos_ptxas:
         [os.path.dirname(config.nos_ptxas), config.environment["PATH"]])
 if config.nos_enable_torch in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("torch")
+# nos-search built with MPI: its tests run a 3-rank job on this machine.
+if config.nos_mpiexec:
+    config.available_features.add("mpi")
+    config.substitutions.append(
+        ("%mpirun", config.nos_mpiexec + " --oversubscribe --allow-run-as-root"))

@@ -5,6 +5,7 @@
   search_db.py DIR svg FILE     parses the report SVG and counts its marks
   search_db.py DIR lines FILE   counts the lines of each kind in a report SVG
   search_db.py DIR same DIR2    checks both runs stored the same candidates
+  search_db.py DIR workers      lists the workers that evaluated candidates
   search_db.py DIR snapshot F   writes the stored rows to F (JSON)
   search_db.py DIR kept F       checks every row of snapshot F is unchanged
                                 and that no canonical form was trained twice
@@ -52,13 +53,16 @@ def main():
         # Store ids follow the order candidates finished, which depends on
         # the workers; what was proposed and earned does not.
         key = lambda r: (r["batch"], r["slot"], r["tokens"], r["canonical"],
-                         r["status"], r["reward"])
+                         r["status"], r["reward"], r["fidelity"], r["rungs"])
         mine = sorted(key(r) for r in all_rows)
         other = sorted(key(r) for r in rows(sys.argv[3]))
         for a, b in zip(mine, other):
             assert a == b, f"the runs differ: {a} vs {b}"
         assert len(mine) == len(other), "the runs differ in length"
         print(f"same {len(all_rows)} rows")
+    elif what == "workers":
+        used = sorted({r["worker"] for r in all_rows if r["worker"] >= 0})
+        print("workers " + ",".join(map(str, used)))
     elif what == "snapshot":
         json.dump(all_rows, open(sys.argv[3], "w"))
         print(f"snapshot {len(search)} candidates")
@@ -68,7 +72,7 @@ def main():
         for r in before:
             assert now.get(r["id"]) == r, f"row {r['id']} changed or was lost"
         trained = [r["canonical"] for r in search if r["status"] in
-                   ("scored", "diverged", "hurdle-failed")]
+                   ("scored", "diverged", "hurdle-failed", "stopped")]
         assert len(trained) == len(set(trained)), "a rule was trained twice"
         ids = sorted(now)
         assert ids == list(range(1, len(ids) + 1)), "ids are not contiguous"

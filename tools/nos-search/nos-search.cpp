@@ -12,6 +12,7 @@
 #include "nos/search/Fidelity.h"
 #include "nos/search/Report.h"
 #include "nos/search/Search.h"
+#include "nos/search/Workers.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -159,6 +160,20 @@ void addSettings(CLI::App &app, SearchSettings &s) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Under mpirun, rank 0 is nos-search as usual (its pool is the other
+  // ranks) and every other rank serves it until told to stop.
+  std::unique_ptr<MpiSession> mpi;
+  if (launchedByMpi()) {
+    try {
+      mpi = std::make_unique<MpiSession>(argc, argv);
+    } catch (const std::exception &e) {
+      fmt::print(stderr, "nos-search: error: {}\n", e.what());
+      return 1;
+    }
+    setMpiSession(mpi.get());
+    if (mpi->rank() > 0)
+      return mpi->serve();
+  }
   CLI::App app{"nos-search: search for optimizer update rules"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();

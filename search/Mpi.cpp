@@ -1,0 +1,217 @@
+//===- Mpi.cpp - Evaluations on the worker ranks of an MPI job ------------===//
+//
+// Rank 0 runs the engine as in a threaded run and hands each costly
+// evaluation to an idle rank: the rule (as rank 0 printed it) and the
+// batch's bars go out as JSON, the settled fields come back. A worker
+// rebuilds the candidate with the same pipeline from the run's own stored
+// settings, so its result is the one a thread of rank 0 would compute. MPI
+// is used from one thread per process only. Workers ignore SIGINT: rank 0
+// decides when a run stops, finishes what is in flight and then tells them.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Search.h"
+#include "nos/search/Workers.h"
+
+#include <fmt/core.h>
+// The C API only: Open MPI's deprecated C++ bindings need their own library.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+
+namespace nos::search {
+
+namespace {
+enum Tag : int { Setup = 1, Ready, Work, Result, Stop };
+
+void sendText(int to, int tag, const std::string &text) {
+  MPI_Send(text.data(), int(text.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD);
+}
+
+/// The next message from `from` (or anyone) with `tag` (or any tag).
+std::string receiveText(int from, int tag, MPI_Status &status) {
+  MPI_Status probe;
+  MPI_Probe(from, tag, MPI_COMM_WORLD, &probe);
+  int n = 0;
+  MPI_Get_count(&probe, MPI_CHAR, &n);
+  std::string text(size_t(n), '\0');
+  MPI_Recv(text.data(), n, MPI_CHAR, probe.MPI_SOURCE, probe.MPI_TAG,
+           MPI_COMM_WORLD, &status);
+  return text;
+}
+
+nlohmann::json settledFields(const Candidate &c) {
+  return {{"status", c.status},         {"detail", c.detail},
+          {"accuracies", c.accuracies}, {"best_lr", c.bestLr},
+          {"reward", c.reward},         {"fidelity", c.fidelity},
+          {"rungs", c.rungs},           {"compile_ms", c.compileMs},
+          {"train_s", c.trainSeconds},  {"stage_ms", c.stageMs}};
+}
+
+void takeSettled(Candidate &c, const nlohmann::json &j) {
+  c.status = j.at("status"), c.detail = j.at("detail");
+  c.accuracies = j.at("accuracies").get<std::vector<double>>();
+  c.bestLr = j.at("best_lr"), c.reward = j.at("reward");
+  c.fidelity = j.at("fidelity");
+  c.rungs = j.at("rungs").get<std::vector<double>>();
+  c.compileMs = j.at("compile_ms"), c.trainSeconds = j.at("train_s");
+  for (auto [stage, ms] : j.at("stage_ms").get<std::map<std::string, double>>())
+    c.stageMs[stage] = ms;
+}
+
+class MpiPool : public WorkerPool {
+public:
+  explicit MpiPool(int size) : size_(size) {}
+
+  std::string describe() const override {
+    return fmt::format("{} MPI worker rank(s)", size_ - 1);
+  }
+
+  bool evaluate(std::vector<Candidate> &slots, const std::vector<size_t> &work,
+                const std::vector<double> &bars,
+                const std::function<bool()> &stop,
+                const std::function<void(Candidate &)> &commit) override {
+    // JSON has no -inf (an open bar): the lowest double bars nothing either.
+    std::vector<double> finiteBars = bars;
+    for (double &b : finiteBars)
+      b = std::max(b, std::numeric_limits<double>::lowest());
+    size_t next = 0;
+    int inFlight = 0;
+    std::exception_ptr failure;
+    auto dispatch = [&](int rank) {
+      if (next >= work.size() || failure || stop())
+        return;
+      size_t k = work[next++];
+      sendText(rank, Work,
+               nlohmann::json{{"k", k},
+                              {"rule", slots[k].rule},
+                              {"tokens", slots[k].tokens},
+                              {"bars", finiteBars}}
+                   .dump());
+      ++inFlight;
+    };
+    for (int rank = 1; rank < size_; ++rank)
+      dispatch(rank);
+    while (inFlight > 0) {
+      MPI_Status status;
+      nlohmann::json j =
+          nlohmann::json::parse(receiveText(MPI_ANY_SOURCE, Result, status));
+      --inFlight;
+      try {
+        if (j.contains("error"))
+          throw std::runtime_error(
+              fmt::format("MPI rank {}: {}", status.MPI_SOURCE,
+                          j.at("error").get<std::string>()));
+        Candidate &c = slots.at(j.at("k").get<size_t>());
+        takeSettled(c, j);
+        c.worker = status.MPI_SOURCE;
+        commit(c);
+      } catch (...) {
+        failure = failure ? failure : std::current_exception();
+      }
+      dispatch(status.MPI_SOURCE);
+    }
+    if (failure)
+      std::rethrow_exception(failure);
+    return next == work.size();
+  }
+
+private:
+  int size_;
+};
+
+/// A worker's answer to one Work message.
+nlohmann::json evaluateHere(const Pipeline *pipeline, const std::string &text) {
+  if (!pipeline)
+    return {{"error", "work arrived before the settings"}};
+  nlohmann::json w = nlohmann::json::parse(text);
+  Candidate c;
+  c.rule = w.at("rule"), c.tokens = w.at("tokens");
+  pipeline->canonicalize(c);
+  if (!c.settled())
+    pipeline->probe(c); // the toy reward reads the probe's updates
+  if (!c.settled())
+    pipeline->evaluate(c, w.at("bars").get<std::vector<double>>());
+  nlohmann::json out = settledFields(c);
+  out["k"] = w.at("k");
+  return out;
+}
+} // namespace
+
+bool haveMpi() { return true; }
+
+MpiSession::MpiSession(int &argc, char **&argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+MpiSession::~MpiSession() {
+  if (rank_ == 0)
+    for (int rank = 1; rank < size_; ++rank)
+      sendText(rank, Stop, "");
+  MPI_Finalize();
+}
+
+int MpiSession::serve() {
+  std::signal(SIGINT, SIG_IGN);
+  std::unique_ptr<Pipeline> pipeline;
+  for (;;) {
+    MPI_Status status;
+    std::string text = receiveText(0, MPI_ANY_TAG, status);
+    if (status.MPI_TAG == Stop)
+      return 0;
+    if (status.MPI_TAG == Setup) {
+      std::string error;
+      try {
+        nlohmann::json j = nlohmann::json::parse(text);
+        SearchSettings s = SearchSettings::fromJson(j.at("settings"));
+        train::setTorchThreads(j.at("torch_threads"));
+        pipeline = std::make_unique<Pipeline>(s.proxy, s.probe);
+      } catch (const std::exception &e) {
+        error = e.what();
+      }
+      sendText(0, Ready, error);
+      continue;
+    }
+    nlohmann::json out;
+    try {
+      out = evaluateHere(pipeline.get(), text);
+    } catch (const std::exception &e) {
+      out = {{"error", e.what()}};
+    }
+    sendText(0, Result, out.dump());
+  }
+}
+
+std::unique_ptr<WorkerPool> MpiSession::pool(const std::string &settingsJson,
+                                             int torchThreads) {
+  if (size_ < 2)
+    throw std::runtime_error("an MPI run needs at least 2 ranks (rank 0 "
+                             "keeps the store, the others evaluate)");
+  std::string setup =
+      nlohmann::json{{"settings", settingsJson},
+                     {"torch_threads", std::max(1, torchThreads)}}
+          .dump();
+  for (int rank = 1; rank < size_; ++rank)
+    sendText(rank, Setup, setup);
+  std::string errors;
+  for (int k = 1; k < size_; ++k) {
+    MPI_Status status;
+    std::string error = receiveText(MPI_ANY_SOURCE, Ready, status);
+    if (!error.empty())
+      errors += fmt::format("{}rank {}: {}", errors.empty() ? "" : "; ",
+                            status.MPI_SOURCE, error);
+  }
+  if (!errors.empty())
+    throw std::runtime_error("MPI workers could not start: " + errors);
+  return std::make_unique<MpiPool>(size_);
+}
+
+} // namespace nos::search
