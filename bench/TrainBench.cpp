@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -105,6 +106,130 @@ std::string benchTrainStep(const TrainBenchOptions &o, std::string *) {
      << ",\"torch_optim_ratio\":" << torchMs / nosMs
      << ",\"eager_ratio\":" << eagerMs / nosMs << "}";
   return os.str();
+}
+
+namespace {
+/// An MLP inputs-hidden-10 and one batch to train it on.
+struct Lane {
+  torch::Tensor w1, b1, w2, b2;
+  std::unique_ptr<nos::Optimizer> optimizer;
+
+  Lane(int64_t inputs, int64_t hidden, double lr) {
+    w1 = (torch::randn({inputs, hidden}) * 0.05).requires_grad_();
+    b1 = torch::zeros({hidden}).requires_grad_();
+    w2 = (torch::randn({hidden, 10}) * 0.05).requires_grad_();
+    b2 = torch::zeros({10}).requires_grad_();
+    optimizer = std::make_unique<nos::Optimizer>(
+        std::vector<torch::Tensor>{w1, b1, w2, b2}, "adam",
+        nos::OptimizerOptions(lr));
+  }
+  void step(const torch::Tensor &x, const torch::Tensor &y) {
+    optimizer->zero_grad();
+    torch::Tensor h = torch::relu(torch::addmm(b1, x, w1));
+    torch::nn::functional::cross_entropy(torch::addmm(b2, h, w2), y).backward();
+    optimizer->step();
+  }
+};
+
+/// Every lane's first layer as one [inputs, K * hidden] GEMM over the
+/// shared batch, the heads as one bmm; each lane keeps its own leaf
+/// tensors (and its own lr), joined by cat, so its gradients are its own.
+void stackedStep(std::vector<Lane> &lanes, const torch::Tensor &x,
+                 const torch::Tensor &y) {
+  int64_t k = int64_t(lanes.size()), batch = x.size(0);
+  std::vector<torch::Tensor> w1, b1, w2, b2;
+  for (Lane &l : lanes) {
+    l.optimizer->zero_grad();
+    w1.push_back(l.w1), b1.push_back(l.b1);
+    w2.push_back(l.w2), b2.push_back(l.b2.unsqueeze(0));
+  }
+  torch::Tensor h =
+      torch::relu(torch::addmm(torch::cat(b1), x, torch::cat(w1, 1)));
+  int64_t hidden = lanes[0].w1.size(1);
+  torch::Tensor hk = h.view({batch, k, hidden}).transpose(0, 1);
+  torch::Tensor logits =
+      torch::baddbmm(torch::stack(b2), hk, torch::stack(w2)); // [k, B, 10]
+  // Mean over the batch of each lane, summed over lanes: lane i's
+  // gradients are those of its own loss.
+  torch::nn::functional::cross_entropy(
+      logits.reshape({k * batch, 10}), y.repeat({k}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+      .div(double(batch))
+      .backward();
+  for (Lane &l : lanes)
+    l.optimizer->step();
+}
+} // namespace
+
+bool benchProxyStep(int threads, int reps, StepFigures &out, std::string *) {
+  at::set_num_threads(threads > 0 ? threads
+                                  : int(std::thread::hardware_concurrency()));
+  torch::manual_seed(0);
+  torch::Tensor x = torch::randn({128, 784}), a = torch::randn({1024, 1024}),
+                b = torch::randn({1024, 1024});
+  torch::Tensor y = torch::randint(0, 10, {128}, torch::kLong);
+  torch::nn::Sequential model;
+  model->push_back(torch::nn::Linear(784, 128));
+  model->push_back(torch::nn::ReLU());
+  model->push_back(torch::nn::Linear(128, 10));
+  nos::Optimizer sgd(model->parameters(), "sgd", nos::OptimizerOptions(0.01));
+  out.stepMs = medianMs(reps * 10, [&] {
+    sgd.zero_grad();
+    torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+    sgd.step();
+  });
+  // Forward 2 * batch * weights; backward twice that (input and weight
+  // gradients).
+  double flops = 3.0 * 2 * 128 * (784 * 128 + 128 * 10);
+  out.stepGflops = flops / (out.stepMs * 1e6);
+  double mmMs = medianMs(reps, [&] { torch::mm(a, b); });
+  out.mmGflops = 2.0 * 1024 * 1024 * 1024 / (mmMs * 1e6);
+  return true;
+}
+
+std::string benchLanes(int lanes, int reps, int threads, std::string *) {
+  at::set_num_threads(threads > 0 ? threads
+                                  : int(std::thread::hardware_concurrency()));
+  std::string out;
+  struct Shape {
+    const char *name;
+    int64_t inputs, hidden;
+  };
+  for (Shape shape :
+       {Shape{"784-128-10", 784, 128}, Shape{"196-32-10", 196, 32}}) {
+    torch::manual_seed(0);
+    torch::Tensor x = torch::randn({128, shape.inputs});
+    torch::Tensor y = torch::randint(0, 10, {128}, torch::kLong);
+    std::vector<Lane> one, stacked;
+    for (int k = 0; k < lanes; ++k) {
+      double lr = 1e-4 * std::pow(2.0, k); // all stable: equal to compare
+
+      torch::manual_seed(100 + k);
+      one.emplace_back(shape.inputs, shape.hidden, lr);
+      torch::manual_seed(100 + k);
+      stacked.emplace_back(shape.inputs, shape.hidden, lr);
+    }
+    double sequentialMs = medianMs(reps, [&] {
+      for (Lane &l : one)
+        l.step(x, y);
+    });
+    double stackedMs = medianMs(reps, [&] { stackedStep(stacked, x, y); });
+    // Equal fidelity: after the same steps both hold the same weights.
+    double difference = 0;
+    for (int k = 0; k < lanes; ++k)
+      difference = std::max(
+          difference, (one[k].w1 - stacked[k].w1).abs().max().item<double>());
+    std::ostringstream os;
+    os.precision(4);
+    os << "{\"bench\":\"lanes\",\"shape\":\"" << shape.name
+       << "\",\"lanes\":" << lanes << ",\"threads\":" << at::get_num_threads()
+       << ",\"one_after_another_ms\":" << sequentialMs
+       << ",\"stacked_ms\":" << stackedMs
+       << ",\"stacked_speedup\":" << sequentialMs / stackedMs
+       << ",\"max_weight_difference\":" << difference << "}\n";
+    out += os.str();
+  }
+  return out;
 }
 
 } // namespace nos::bench

@@ -26,6 +26,22 @@ struct TrainBenchOptions {
 std::string benchTrainStep(const TrainBenchOptions &options,
                            std::string *error);
 
+/// One training step of the search's proxy MLP (784-128-10, batch 128:
+/// forward, cross-entropy, backward, nos::Optimizer("sgd")) against a
+/// 1024^3 torch::mm, both on `threads` torch threads.
+struct StepFigures {
+  double stepMs = 0, stepGflops = 0, mmGflops = 0;
+};
+/// False with *error set when torch is not built in.
+bool benchProxyStep(int threads, int reps, StepFigures &out,
+                    std::string *error);
+
+/// `nos-bench lanes`: K lanes (the lrs of one candidate, sharing their
+/// batches) trained one after another against stacked into one model (the
+/// first layers as one wide GEMM over the shared input, the heads as one
+/// bmm), per proxy shape; one JSON object a line.
+std::string benchLanes(int lanes, int reps, int threads, std::string *error);
+
 } // namespace nos::bench
 
 #endif // NOS_BENCH_TRAINBENCH_H

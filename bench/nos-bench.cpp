@@ -12,6 +12,7 @@
 #include "EagerTorch.h"
 #include "HandKernels.h"
 #include "JitMemoryBench.h"
+#include "SearchBench.h"
 #include "TrainBench.h"
 
 #include "nos/Compiler.h"
@@ -481,8 +482,37 @@ int main(int argc, char **argv) {
                    "Memory cache limit (0: unbounded; default: the "
                    "compiler's)")
       ->check(CLI::Range(0, 10000000));
+  SearchBenchOptions s;
+  CLI::App *searchCmd = app.add_subcommand(
+      "search", "Distinct rules settled per hour: plain against full pipeline");
+  searchCmd->add_option("--minutes", s.minutes, "Wall time of each pipeline")
+      ->check(CLI::Range(0.05, 600.0));
+  searchCmd->add_option("--seed", s.seed, "Seed of the sampled stream");
+  searchCmd->add_option("--workers", s.workers, "Workers (0: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  searchCmd->add_option("--fidelity", s.fidelity,
+                        "report.json of nos-search fidelity");
+  int lanes = 4, laneReps = 50, laneThreads = 1;
+  CLI::App *lanesCmd = app.add_subcommand(
+      "lanes", "K lanes one after another against stacked in one model");
+  lanesCmd->add_option("--lanes", lanes, "Lanes")->check(CLI::Range(1, 64));
+  lanesCmd->add_option("--reps", laneReps, "Timed steps (median)")
+      ->check(CLI::Range(3, 100000));
+  lanesCmd->add_option("--threads", laneThreads, "Torch threads (0: all)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   try {
+    if (searchCmd->parsed()) {
+      runSearchBench(s);
+      return 0;
+    }
+    if (lanesCmd->parsed()) {
+      std::string error, out = benchLanes(lanes, laneReps, laneThreads, &error);
+      if (!error.empty())
+        throw std::runtime_error(error);
+      std::cout << out;
+      return 0;
+    }
     if (jitCmd->parsed()) {
       runJitMemoryBench(j);
       return 0;

@@ -1,0 +1,167 @@
+//===- SearchBench.cpp - Distinct rules settled per hour ------------------===//
+//
+// Both pipelines see the same proposals in the same order and run on the
+// same workers (one torch thread each), one after the other in one
+// process. "Settled" means given a reward; a candidate counts as distinct
+// by its probe fingerprint, which is what the search dedups on, so the
+// plain pipeline's repeated rules earn it nothing either.
+//
+//===----------------------------------------------------------------------===//
+#include "SearchBench.h"
+#include "TrainBench.h"
+
+#include "nos/search/Fidelity.h"
+#include "nos/search/Search.h"
+#include "nos/search/Store.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <sys/resource.h>
+#include <thread>
+#include <unistd.h>
+
+namespace nos::bench {
+
+namespace {
+using namespace nos::search;
+using Clock = std::chrono::steady_clock;
+
+struct Throughput {
+  int64_t settled = 0, distinct = 0;
+  double seconds = 0;
+  double perHour() const { return double(distinct) * 3600 / seconds; }
+};
+
+int workerCount(int workers) {
+  return workers > 0 ? workers
+                     : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+Throughput runPlain(const SearchBenchOptions &o) {
+  ProxySpec spec = proxyPreset(o.plainProxy);
+  spec.hurdle = false;
+  Pipeline pipeline(spec);
+  Space space(2);
+  StrategyOptions so;
+  so.name = "random", so.seed = o.seed;
+  std::unique_ptr<Strategy> stream = makeStrategy(so, space);
+  std::mutex lock;
+  std::set<std::string> fingerprints;
+  Throughput t;
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration<double>(60 * o.minutes);
+  auto worker = [&] {
+    train::setTorchThreads(1);
+    for (;;) {
+      Candidate c;
+      {
+        std::lock_guard<std::mutex> guard(lock);
+        if (Clock::now() >= deadline)
+          return;
+        c.tokens = space.tokens(stream->propose(1)[0]);
+        pipeline.canonicalize(c);
+        if (!c.settled())
+          pipeline.probe(c); // for counting only: nothing is skipped
+      }
+      if (c.status != status::Failed) {
+        c.status.clear(), c.detail.clear();
+        pipeline.evaluate(c);
+      }
+      std::lock_guard<std::mutex> guard(lock);
+      ++t.settled;
+      if (!c.fingerprint.empty())
+        fingerprints.insert(c.fingerprint);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int k = 0; k < workerCount(o.workers); ++k)
+    threads.emplace_back(worker);
+  for (std::thread &th : threads)
+    th.join();
+  t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  t.distinct = int64_t(fingerprints.size());
+  return t;
+}
+
+Throughput runFull(const SearchBenchOptions &o, const std::string &dir) {
+  SearchSettings settings;
+  settings.strategy.name = "random", settings.strategy.seed = o.seed;
+  RunOptions run;
+  run.workers = workerCount(o.workers), run.torchThreads = 1, run.quiet = true;
+  Budget budget;
+  budget.minutes = o.minutes;
+  if (startSearch(dir, settings, budget, run) != 0)
+    throw std::runtime_error("the search in " + dir + " failed");
+  std::unique_ptr<Store> store = Store::open(dir, /*readOnly=*/true);
+  std::set<std::string> fingerprints;
+  Throughput t;
+  for (const Candidate &c : store->all())
+    if (c.batch >= 0) {
+      ++t.settled;
+      if (!c.fingerprint.empty())
+        fingerprints.insert(c.fingerprint);
+    }
+  t.distinct = int64_t(fingerprints.size());
+  t.seconds = store->progress().elapsedSeconds;
+  return t;
+}
+
+nlohmann::json proxySpearman(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    return nullptr;
+  nlohmann::json report = nlohmann::json::parse(in);
+  return report.at("proxies").at(defaultProxyName()).at("spearman_single_seed");
+}
+} // namespace
+
+void runSearchBench(const SearchBenchOptions &o) {
+  StepFigures step;
+  std::string error;
+  if (!benchProxyStep(0, 15, step, &error))
+    throw std::runtime_error(error);
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     fmt::format("nos-bench-search-{}", ::getpid()))
+                        .string();
+  std::filesystem::remove_all(dir);
+  Throughput plain = runPlain(o);
+  Throughput full = runFull(o, dir);
+  std::filesystem::remove_all(dir);
+  nlohmann::json spearman = proxySpearman(o.fidelity);
+  if (spearman.is_null())
+    fmt::print(stderr,
+               "nos-bench: no fidelity study at {}; run nos-search "
+               "fidelity first (proxy_spearman is null)\n",
+               o.fidelity);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  nlohmann::json j = {{"bench", "search"},
+                      {"minutes_each", o.minutes},
+                      {"seed", o.seed},
+                      {"workers", workerCount(o.workers)},
+                      {"plain_proxy", o.plainProxy},
+                      {"proxy", defaultProxyName()},
+                      {"settled_plain", plain.settled},
+                      {"distinct_plain", plain.distinct},
+                      {"settled", full.settled},
+                      {"distinct", full.distinct},
+                      {"candidates_per_hour_plain", plain.perHour()},
+                      {"candidates_per_hour", full.perHour()},
+                      {"settled_ratio", full.perHour() / plain.perHour()},
+                      {"step_ms", step.stepMs},
+                      {"step_gflops", step.stepGflops},
+                      {"mm_gflops", step.mmGflops},
+                      {"mm_efficiency", step.stepGflops / step.mmGflops},
+                      {"proxy_spearman", spearman},
+                      {"peak_rss_mb", double(usage.ru_maxrss) / 1024}};
+  fmt::print("{}\n", j.dump());
+}
+
+} // namespace nos::bench

@@ -1,0 +1,34 @@
+//===- SearchBench.h - Distinct rules settled per hour ----------*- C++ -*-===//
+//
+// `nos-bench search`: one stream of sampled rules (the random strategy,
+// fixed seed) settled for the same wall time by the plain pipeline (every
+// sample trained over the whole lr grid at full fidelity, nothing skipped)
+// and by nos-search's own (dedup, screen, hurdle, halving, default proxy),
+// with the child step's GFLOP/s against torch::mm and the default proxy's
+// rank correlation from the fidelity study. One JSON object.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_BENCH_SEARCHBENCH_H
+#define NOS_BENCH_SEARCHBENCH_H
+
+#include <cstdint>
+#include <string>
+
+namespace nos::bench {
+
+struct SearchBenchOptions {
+  double minutes = 3; // per pipeline
+  uint64_t seed = 11;
+  int workers = 0; // 0: one per core, one torch thread each
+  /// report.json of `nos-search fidelity`; its default-proxy correlation
+  /// is copied into the result.
+  std::string fidelity = "docs/results/proxy-fidelity/report.json";
+  std::string plainProxy = "12k";
+};
+
+/// Prints the JSON object; throws std::runtime_error naming the problem.
+void runSearchBench(const SearchBenchOptions &options);
+
+} // namespace nos::bench
+
+#endif // NOS_BENCH_SEARCHBENCH_H
