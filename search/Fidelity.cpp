@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Fidelity.h"
+#include "nos/search/Evaluations.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/search/Search.h"
@@ -33,8 +34,11 @@ namespace nos::search {
 
 const std::map<std::string, ProxySpec> &proxyPresets() {
   static const std::map<std::string, ProxySpec> presets = [] {
-    ProxySpec plain; // 12,000 images, no halving
-    plain.rungs = 1;
+    // 12,000 images as stored, no halving: every preset says how it
+    // differs from this, not from the default (which is one of them).
+    ProxySpec plain;
+    plain.rungs = 1, plain.task.pool = 1;
+
     std::map<std::string, ProxySpec> m;
     ProxySpec p = plain;
     p.task.trainSize = 0, p.task.validationSize = 10000, p.epochs = 3;
@@ -58,8 +62,16 @@ const std::map<std::string, ProxySpec> &proxyPresets() {
     // task does?
     p = plain, p.epochs = 3;
     m["12k-3ep"] = p;
+    p = plain, p.epochs = 3, p.task.pool = 2;
+    m["12k-pool-3ep"] = p;
+    p = plain, p.epochs = 3, p.task.pool = 2, p.rungs = 2, p.eta = 3;
+    m["12k-pool-3ep-halving"] = p;
+
     p = plain, p.task.trainSize = 0, p.task.validationSize = 10000;
     m["all-1ep"] = p;
+    // A transfer task: the ConvNet (two 3x3 convolutions of 32 filters).
+    p = plain, p.task.model = "convnet";
+    m["convnet"] = p;
 
     return m;
   }();
@@ -118,23 +130,9 @@ double spearman(const std::vector<double> &a, const std::vector<double> &b) {
 }
 
 namespace {
-struct StudyRule {
-  std::string label, canonical;
-};
-
-struct Result {
-  std::string proxy, rule;
-  uint64_t seed = 0;
-  double reward = 0, bestLr = 0, seconds = 0;
-  std::string status;
-};
-
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Result, proxy, rule, seed, reward, bestLr,
-                                   seconds, status)
-
 /// The references, then sampled rules that a search would have trained.
-std::vector<StudyRule> studyRules(const FidelityOptions &o) {
-  std::vector<StudyRule> rules;
+std::vector<RatedRule> studyRules(const FidelityOptions &o) {
+  std::vector<RatedRule> rules;
   ProxySpec toy;
   toy.kind = "toy";
   Pipeline cheap(toy);
@@ -150,10 +148,10 @@ std::vector<StudyRule> studyRules(const FidelityOptions &o) {
       return;
     rules.push_back({label.empty() ? c.rule : label, c.canonical});
   };
-  for (const std::string &name : referenceRules()) {
+  for (const RatedRule &r : referenceRatedRules()) {
     Candidate c;
-    c.rule = name;
-    admit(c, name);
+    c.rule = r.canonical;
+    admit(c, r.label);
   }
   Space space(2);
   Rng rng(o.sampleSeed);
@@ -166,44 +164,15 @@ std::vector<StudyRule> studyRules(const FidelityOptions &o) {
   return rules;
 }
 
-std::string key(const std::string &proxy, const std::string &rule,
-                uint64_t seed) {
-  return proxy + "\n" + rule + "\n" + std::to_string(seed);
+std::string prepare(const std::string &dir) {
+  std::filesystem::create_directories(dir);
+  return dir;
 }
-
-/// Earlier results; a line cut short by a kill is dropped (and the file
-/// rewritten without it, so appends stay line-aligned).
-std::map<std::string, Result> loadResults(const std::string &path) {
-  std::map<std::string, Result> out;
-  std::ifstream in(path);
-  std::string line, kept;
-  bool cut = false;
-  while (std::getline(in, line)) {
-    try {
-      Result r = nlohmann::json::parse(line).get<Result>();
-      out[key(r.proxy, r.rule, r.seed)] = r;
-      kept += line + "\n";
-    } catch (const nlohmann::json::exception &) {
-      cut = true;
-    }
-  }
-  if (cut) {
-    std::string error = writeFileAtomically(path, {kept});
-    if (!error.empty())
-      throw std::runtime_error(error);
-  }
-  return out;
-}
-
-struct Job {
-  std::string proxy;
-  size_t rule;
-  uint64_t seed;
-};
 
 class Study {
 public:
-  Study(const FidelityOptions &o) : options_(o) {
+  explicit Study(const FidelityOptions &o)
+      : options_(o), log_(prepare(o.dir) + "/results.jsonl") {
     // The full task first: every correlation is against it.
     names_ = {"full"};
     for (const std::string &n : o.proxies)
@@ -211,82 +180,24 @@ public:
         names_.push_back(n);
     for (const std::string &n : names_)
       proxyPreset(n); // rejects an unknown name before any work
-    std::filesystem::create_directories(o.dir);
-    path_ = o.dir + "/results.jsonl";
-    done_ = loadResults(path_);
   }
 
   void run() {
     rules_ = studyRules(options_);
-    fmt::print(stderr,
-               "nos-search fidelity: {} rules x {} seeds x {} "
-               "proxies\n",
-               rules_.size(), options_.seeds, names_.size());
-    std::vector<Job> jobs;
+    std::vector<uint64_t> seeds;
     for (int s = 0; s < options_.seeds; ++s)
-      for (size_t r = 0; r < rules_.size(); ++r)
-        for (const std::string &n : names_)
-          if (!done_.count(key(n, rules_[r].canonical, uint64_t(s))))
-            jobs.push_back({n, r, uint64_t(s)});
-    for (const std::string &n : names_)
-      pipelines_[n] = std::make_unique<Pipeline>(proxyPreset(n));
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    int workers = options_.workers > 0 ? options_.workers : int(cores);
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure; // the first one stops every worker
-    std::vector<std::thread> threads;
-    for (int w = 0; w < workers; ++w)
-      threads.emplace_back([&] {
-        train::setTorchThreads(1);
-        try {
-          for (size_t i; (i = next++) < jobs.size();)
-            runJob(jobs[i], i, jobs.size());
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          failure = failure ? failure : std::current_exception();
-          next = jobs.size();
-        }
-      });
-    for (std::thread &t : threads)
-      t.join();
-    if (failure)
-      std::rethrow_exception(failure);
+      seeds.push_back(uint64_t(s));
+    log_.complete(names_, rules_, seeds, options_.workers,
+                  "nos-search fidelity");
   }
 
   void report() const;
 
 private:
-  void runJob(const Job &job, size_t i, size_t n) {
-    Candidate c;
-    c.rule = rules_[job.rule].canonical;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      pipelines_.at(job.proxy)->canonicalize(c);
-    }
-    pipelines_.at(job.proxy)->evaluate(c, {}, job.seed);
-    Result r{job.proxy, rules_[job.rule].canonical,
-             job.seed,  c.reward,
-             c.bestLr,  c.trainSeconds,
-             c.status};
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::ofstream out(path_, std::ios::app);
-    out << nlohmann::json(r).dump() << "\n";
-    out.flush();
-    if (!out)
-      throw std::runtime_error("cannot append to " + path_);
-    done_[key(r.proxy, r.rule, r.seed)] = r;
-    fmt::print(stderr, "[{}/{}] {} seed {} {}: {} {:.4f} in {:.2f} s\n", i + 1,
-               n, job.proxy, job.seed, rules_[job.rule].label, c.status,
-               c.reward, c.trainSeconds);
-  }
-
   FidelityOptions options_;
   std::vector<std::string> names_;
-  std::string path_;
-  std::map<std::string, Result> done_;
-  std::vector<StudyRule> rules_;
-  std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
-  mutable std::mutex mutex_;
+  EvaluationLog log_;
+  std::vector<RatedRule> rules_;
 
   friend struct Analysis;
 };
@@ -313,7 +224,7 @@ std::vector<double> pick(const std::vector<double> &v,
 
 struct Analysis {
   std::vector<ProxyFigures> proxies;
-  std::vector<StudyRule> rules;
+  std::vector<RatedRule> rules;
   int seeds = 0;
 
   explicit Analysis(const Study &s) : rules(s.rules_), seeds(s.options_.seeds) {
@@ -326,14 +237,14 @@ struct Analysis {
       double jobs = 0;
       for (int k = 0; k < seeds; ++k)
         for (size_t r = 0; r < rules.size(); ++r) {
-          auto it = s.done_.find(key(n, rules[r].canonical, uint64_t(k)));
-          if (it == s.done_.end())
+          const Evaluation *e = s.log_.find(n, rules[r].canonical, uint64_t(k));
+          if (!e)
             throw std::runtime_error("missing result for " + n + " " +
                                      rules[r].label);
-          f.rewards[k][r] = it->second.reward;
-          f.lrs[k][r] = it->second.bestLr;
-          f.mean[r] += it->second.reward / seeds;
-          f.seconds += it->second.seconds, jobs += 1;
+          f.rewards[k][r] = e->reward;
+          f.lrs[k][r] = e->bestLr;
+          f.mean[r] += e->reward / seeds;
+          f.seconds += e->seconds, jobs += 1;
         }
       f.seconds /= std::max(jobs, 1.0);
       proxies.push_back(f);
@@ -444,9 +355,12 @@ struct Analysis {
     return j.dump(1) + "\n";
   }
 
-  /// Rank correlation (one seed) against cost per rule, log x.
+  /// Rank correlation against cost per rule (log x): filled circles over
+  /// all rules, open ones among the better half; points are numbered and
+  /// named in the legend, since the cheap proxies crowd together.
   std::string svg() const {
-    const double W = 640, H = 400, x0 = 70, y0 = 30, w = 520, h = 300;
+    const double W = 860, H = 440, x0 = 70, y0 = 40, w = 520, h = 320;
+    const double ylo = -0.4, yhi = 1.0;
     double lo = 1e9, hi = 0;
     for (const ProxyFigures &f : proxies)
       lo = std::min(lo, f.seconds), hi = std::max(hi, f.seconds);
@@ -454,46 +368,70 @@ struct Analysis {
     auto px = [&](double x) {
       return x0 + w * std::log(x / lo) / std::log(hi / lo);
     };
-    auto py = [&](double y) { return y0 + h * (1 - y); };
+    auto py = [&](double y) { return y0 + h * (yhi - y) / (yhi - ylo); };
     std::string s = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
         "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
         "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        "<text x=\"{}\" y=\"18\" text-anchor=\"middle\">Proxy fidelity: rank "
-        "correlation with the full task against cost</text>\n"
-        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
-        "stroke=\"black\"/>\n",
-        W, H, W / 2, x0, y0, w, h);
-    for (int i = 0; i <= 5; ++i) {
-      double y = i / 5.0;
-      s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" "
-                       "stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1f}\" "
-                       "text-anchor=\"end\">{:.1f}</text>\n",
-                       x0, x0 + w, py(y), py(y), x0 - 6, py(y) + 4, y);
+        "<text x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">"
+        "How well each proxy ranks {} rules like the full task, against its "
+        "cost</text>\n",
+        W, H, W / 2, rules.size());
+    for (int i = 0; i <= 7; ++i) {
+      double y = ylo + 0.2 * i;
+      s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" "
+                       "y2=\"{:.1f}\" stroke=\"{}\"/><text x=\"{}\" "
+                       "y=\"{:.1f}\" text-anchor=\"end\">{:.1f}</text>\n",
+                       x0, x0 + w, py(y), py(y),
+                       std::abs(y) < 1e-9 ? "#999" : "#e4e4e4", x0 - 6,
+                       py(y) + 4, y);
     }
     for (double x = std::pow(10, std::floor(std::log10(lo))); x <= hi; x *= 10)
       for (double m : {1.0, 2.0, 5.0})
         if (x * m >= lo && x * m <= hi)
           s += fmt::format(
               "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" "
-              "stroke=\"#ddd\"/><text x=\"{0:.1f}\" y=\"{3}\" "
+              "stroke=\"#e4e4e4\"/><text x=\"{0:.1f}\" y=\"{3}\" "
               "text-anchor=\"middle\">{4:g}</text>\n",
               px(x * m), y0, y0 + h, y0 + h + 16, x * m);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">seconds "
-                     "of child training per rule (log)</text>\n",
+    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
+                     "fill=\"none\" stroke=\"black\"/>\n",
+                     x0, y0, w, h);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">"
+                     "seconds of child training per rule and seed (log)"
+                     "</text>\n",
                      x0 + w / 2, y0 + h + 36);
     s += fmt::format("<text x=\"20\" y=\"{0}\" transform=\"rotate(-90 20 "
-                     "{0})\" text-anchor=\"middle\">Spearman rho, one child "
-                     "seed</text>\n",
+                     "{0})\" text-anchor=\"middle\">Spearman rho with the "
+                     "full task, one child seed</text>\n",
                      y0 + h / 2);
-    for (const ProxyFigures &f : proxies) {
-      double y = std::max(0.0, f.rhoSeed);
-      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" "
-                       "fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>"
-                       "\n",
-                       px(f.seconds), py(y),
-                       f.name == defaultProxyName() ? "#d62728" : "#1f77b4",
-                       px(f.seconds) + 7, py(y) - 6, report::escapeXml(f.name));
+    double lx = x0 + w + 20, ly = y0 + 8;
+    s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#1f77b4\"/>"
+                     "<text x=\"{}\" y=\"{}\">all rules</text>\n"
+                     "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"white\" "
+                     "stroke=\"#1f77b4\" stroke-width=\"2\"/><text x=\"{}\" "
+                     "y=\"{}\">better half only</text>\n",
+                     lx + 5, ly, lx + 16, ly + 4, lx + 5, ly + 18, lx + 16,
+                     ly + 22);
+    for (size_t k = 0; k < proxies.size(); ++k) {
+      const ProxyFigures &f = proxies[k];
+      bool chosen = f.name == defaultProxyName();
+      const char *color = chosen ? "#d62728" : "#1f77b4";
+      double x = px(f.seconds);
+      s += fmt::format(
+          "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" "
+          "y2=\"{2:.1f}\" stroke=\"{3}\" stroke-dasharray=\"2,2\"/>\n"
+          "<circle cx=\"{0:.1f}\" cy=\"{1:.1f}\" r=\"5\" fill=\"{3}\"/>\n"
+          "<circle cx=\"{0:.1f}\" cy=\"{2:.1f}\" r=\"5\" fill=\"white\" "
+          "stroke=\"{3}\" stroke-width=\"2\"/>\n"
+          "<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"10\" "
+          "fill=\"{3}\">{6}</text>\n",
+          x, py(f.rhoSeed), py(f.rhoTop), color, x + 6,
+          py(f.rhoSeed) - 5 - 9.0 * double(k % 2), k + 1);
+      s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"{}\">{:>2} {}{}"
+                       "</text>\n",
+                       lx, ly + 48 + 16.0 * double(k), color, k + 1,
+                       report::escapeXml(f.name), chosen ? " (default)" : "");
     }
     return s + "</svg>\n";
   }

@@ -26,13 +26,13 @@ class Task::Impl {
 public:
   TaskSpec spec;
   data::Split split;
+  bool pooled = false;
 
   explicit Impl(const TaskSpec &s) : spec(s) {
     data::Dataset all = load();
-    if (spec.pool > 1) {
-      if (all.inputs.dim() != 4)
-        throw std::invalid_argument("pooling needs image data");
+    if (spec.pool > 1 && all.inputs.dim() == 4) { // tabular data stays
       all.inputs = torch::avg_pool2d(all.inputs, spec.pool);
+      pooled = true;
     }
     if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
       all = take(all, spec.trainSize + spec.validationSize);
@@ -145,7 +145,17 @@ Task::Task(const TaskSpec &spec) : impl_(std::make_unique<Impl>(spec)) {}
 Task::~Task() = default;
 
 std::string Task::describe() const {
-  return impl_->spec.dataset + "/" + impl_->spec.model + " (" +
+  const TaskSpec &s = impl_->spec;
+  std::string model = s.model;
+  if (s.model == "mlp" && s.hidden != TaskSpec{}.hidden)
+    for (int64_t width : s.hidden)
+
+      model += "-" + std::to_string(width);
+  if (impl_->pooled)
+    model += ", inputs pooled " + std::to_string(s.pool) + "x" +
+
+             std::to_string(s.pool);
+  return s.dataset + "/" + model + " (" +
          std::to_string(impl_->split.train.size()) + " train, " +
          std::to_string(impl_->split.validation.size()) + " validation)";
 }

@@ -9,7 +9,9 @@
 // `resume` takes only a budget, so a resumed run is the same run.
 //
 //===----------------------------------------------------------------------===//
+#include "nos/search/Compare.h"
 #include "nos/search/Fidelity.h"
+
 #include "nos/search/Report.h"
 #include "nos/search/Search.h"
 #include "nos/search/Workers.h"
@@ -201,7 +203,11 @@ int main(int argc, char **argv) {
   rep->add_option("--top", reportOptions.top, "Rows of the top table")
       ->check(CLI::Range(1, 10000));
   FidelityOptions fidelity;
-  fidelity.proxies = presetNames();
+  // Every preset but the transfer task, which is no proxy.
+  for (const std::string &name : presetNames())
+    if (name != "convnet")
+      fidelity.proxies.push_back(name);
+
   CLI::App *fid = app.add_subcommand(
       "fidelity", "Rank rules on proxies and on the full task (Spearman)");
   fid->add_option("DIR", fidelity.dir, "Study folder (continued if present)")
@@ -218,9 +224,28 @@ int main(int argc, char **argv) {
                   "Seed of the rule sample");
   fid->add_option("--workers", fidelity.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  CompareOptions compare;
+  CLI::App *cmp = app.add_subcommand(
+      "compare", "Top rules of runs and the references over fresh seeds");
+  cmp->add_option("DIR", compare.dir, "Output folder (continued if present)")
+      ->required();
+  cmp->add_option("--runs", compare.runs, "Run folders to take rules from");
+  cmp->add_option("--top", compare.top, "Distinct rules from each run")
+      ->check(CLI::Range(0, 1000));
+  cmp->add_option("--rule", compare.rules, "More rules (repeatable)");
+  cmp->add_option("--proxies", compare.proxies, "Tasks to train on")
+      ->delimiter(',')
+      ->check(CLI::IsMember(presetNames()));
+  cmp->add_option("--seeds", compare.seeds, "Fresh seeds per rule")
+      ->check(CLI::Range(1, 100));
+  cmp->add_option("--first-seed", compare.firstSeed, "The first of them");
+  cmp->add_option("--workers", compare.workers, "Worker threads (0: cores)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   if (*fid)
     return runFidelity(fidelity);
+  if (*cmp)
+    return runCompare(compare);
   if (*run) {
     if (budget.candidates <= 0 && budget.minutes <= 0) {
       fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "

@@ -23,7 +23,9 @@ struct TaskSpec {
   std::string dataDir;                   // empty: the dataset's default
   std::vector<int64_t> hidden = {128};   // mlp widths
   /// Images average-pooled over pool x pool pixels (1: as stored), a
-  /// cheaper proxy: 2 turns Fashion-MNIST's 28x28 into 14x14.
+  /// cheaper proxy: 2 turns Fashion-MNIST's 28x28 into 14x14. Tabular data
+  /// is never pooled.
+
   int64_t pool = 1;
   int64_t filters = 32;  // convnet filters per layer
   int64_t trainSize = 0; // 0: every training example left

@@ -1,0 +1,171 @@
+//===- Compare.cpp - A search's finds against the references, over seeds --===//
+//
+// The lr is chosen per rule by the mean over seeds (not per seed, which
+// would favour noisy rules), and the table says how far each rule is from
+// the best reference in units of the standard error of the difference, so
+// a reader can tell a win from noise.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Compare.h"
+
+#include "nos/AtomicFile.h"
+#include "nos/search/Evaluations.h"
+#include "nos/search/Fidelity.h"
+#include "nos/search/Store.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+
+namespace nos::search {
+
+namespace {
+/// The references, then each run's top distinct full-fidelity rules, then
+/// the given ones; each canonical form once.
+std::vector<RatedRule> compareRules(const CompareOptions &o) {
+  std::vector<RatedRule> rules = referenceRatedRules();
+  std::set<std::string> seen;
+  for (const RatedRule &r : rules)
+    seen.insert(r.canonical);
+  for (const std::string &dir : o.runs) {
+    std::vector<Candidate> all = Store::open(dir, /*readOnly=*/true)->all();
+    std::stable_sort(all.begin(), all.end(),
+                     [](auto &a, auto &b) { return a.reward > b.reward; });
+    int taken = 0;
+    for (const Candidate &c : all)
+      if (taken < o.top && c.batch >= 0 && c.status == status::Scored &&
+          seen.insert(c.canonical).second) {
+        rules.push_back({c.canonical, c.canonical});
+        ++taken;
+      }
+  }
+  ProxySpec toy;
+  toy.kind = "toy";
+  Pipeline cheap(toy);
+  for (const std::string &text : o.rules) {
+    Candidate c;
+    c.rule = text;
+    cheap.canonicalize(c);
+    if (c.status == status::Failed)
+      throw std::invalid_argument("--rule '" + text + "': " + c.detail);
+    if (seen.insert(c.canonical).second)
+      rules.push_back({text, c.canonical});
+  }
+  return rules;
+}
+
+struct Row {
+  std::string label;
+  double lr = 0, mean = 0, stddev = 0;
+  int diverged = 0;
+  std::vector<double> values; // at the chosen lr, one per seed
+};
+
+/// Per rule: the lr with the best mean over seeds, its mean and spread.
+Row summarize(const EvaluationLog &log, const std::string &proxy,
+              const RatedRule &rule, const std::vector<uint64_t> &seeds) {
+  const std::vector<double> &lrs = proxyPreset(proxy).lrs;
+  Row row;
+  row.label = rule.label;
+  row.mean = -1;
+  for (size_t i = 0; i < lrs.size(); ++i) {
+    std::vector<double> values;
+    for (uint64_t s : seeds) {
+      const Evaluation *e = log.find(proxy, rule.canonical, s);
+      values.push_back(e && i < e->accuracies.size() ? e->accuracies[i] : 0);
+    }
+    double mean = 0;
+    for (double v : values)
+      mean += v / double(values.size());
+    if (mean > row.mean)
+      row.mean = mean, row.lr = lrs[i], row.values = values;
+  }
+  for (uint64_t s : seeds) {
+    const Evaluation *e = log.find(proxy, rule.canonical, s);
+    row.diverged += !e || e->status != status::Scored;
+  }
+  double ss = 0;
+  for (double v : row.values)
+    ss += (v - row.mean) * (v - row.mean);
+  row.stddev =
+      row.values.size() > 1 ? std::sqrt(ss / double(row.values.size() - 1)) : 0;
+  return row;
+}
+
+std::string table(const std::string &proxy, std::vector<Row> rows,
+                  size_t references, nlohmann::json &json) {
+  // The yardstick: the best reference on this task.
+  const Row *best = &rows[0];
+  for (size_t i = 0; i < references; ++i)
+    best = rows[i].mean > best->mean ? &rows[i] : best;
+  Row yardstick = *best;
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](auto &a, auto &b) { return a.mean > b.mean; });
+  std::string s = fmt::format(
+      "{} ({}), lr chosen per rule by the mean over {} seeds; d = (mean - "
+      "{}) / standard error of the difference\n",
+      proxy, Pipeline(proxyPreset(proxy)).describe(), yardstick.values.size(),
+      yardstick.label);
+  s += fmt::format("  {:>4}  {:>7}  {:>7}  {:>6}  {:>6}  {:>4}  {}\n", "rank",
+                   "mean", "std", "lr", "d", "div", "rule");
+  int n = int(yardstick.values.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const Row &r = rows[k];
+    double se =
+        std::sqrt((r.stddev * r.stddev + yardstick.stddev * yardstick.stddev) /
+                  std::max(1, n));
+    double d = se > 0 ? (r.mean - yardstick.mean) / se : 0;
+    s += fmt::format("  {:>4}  {:>7.4f}  {:>7.4f}  {:>6g}  {:>+6.1f}  {:>4}  {}"
+                     "\n",
+                     k + 1, r.mean, r.stddev, r.lr, d, r.diverged, r.label);
+    json[proxy].push_back({{"rule", r.label},
+                           {"mean", r.mean},
+                           {"std", r.stddev},
+                           {"lr", r.lr},
+                           {"d", d},
+                           {"values", r.values}});
+  }
+  return s + "\n";
+}
+} // namespace
+
+int runCompare(const CompareOptions &o) {
+  try {
+    for (const std::string &p : o.proxies)
+      proxyPreset(p); // an unknown name fails before any work
+    std::vector<RatedRule> rules = compareRules(o);
+    std::filesystem::create_directories(o.dir);
+    EvaluationLog log(o.dir + "/results.jsonl");
+    std::vector<uint64_t> seeds;
+    for (int s = 0; s < o.seeds; ++s)
+      seeds.push_back(o.firstSeed + uint64_t(s));
+    log.complete(o.proxies, rules, seeds, o.workers, "nos-search compare");
+    std::string text;
+    nlohmann::json json;
+    for (const std::string &p : o.proxies) {
+      std::vector<Row> rows;
+      for (const RatedRule &r : rules)
+        rows.push_back(summarize(log, p, r, seeds));
+      text += table(p, rows, referenceRatedRules().size(), json);
+    }
+    for (auto [name, body] :
+         {std::pair<std::string, std::string>{"report.txt", text},
+          {"report.json", json.dump(1) + "\n"}}) {
+      std::string error = writeFileAtomically(o.dir + "/" + name, {body});
+      if (!error.empty())
+        throw std::runtime_error(error);
+    }
+    fmt::print("{}", text);
+    return 0;
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "nos-search compare: error: {}\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace nos::search

@@ -1,0 +1,161 @@
+//===- Evaluations.cpp - Rules rated on named proxies over seeds ----------===//
+//
+// Every evaluation runs at the proxy's full fidelity for the candidate (no
+// bars: nothing is stopped for being worse than earlier ones), with the
+// seed replacing the proxy's child seed. Jobs go seed-major, so a study cut
+// short has every rule on every proxy for its first seeds.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Evaluations.h"
+
+#include "nos/AtomicFile.h"
+#include "nos/search/Fidelity.h"
+#include "nos/search/Search.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <exception>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+namespace nos::search {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Evaluation, proxy, rule, seed,
+                                                reward, bestLr, seconds, status,
+                                                accuracies)
+
+namespace {
+std::string key(const std::string &proxy, const std::string &rule,
+                uint64_t seed) {
+  return proxy + "\n" + rule + "\n" + std::to_string(seed);
+}
+
+struct Job {
+  std::string proxy;
+  size_t rule;
+  uint64_t seed;
+};
+} // namespace
+
+EvaluationLog::EvaluationLog(std::string path) : path_(std::move(path)) {
+  std::ifstream in(path_);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  std::string kept;
+  bool cut = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    try {
+      Evaluation e = nlohmann::json::parse(lines[i]).get<Evaluation>();
+      done_[key(e.proxy, e.rule, e.seed)] = e;
+      kept += lines[i] + "\n";
+    } catch (const nlohmann::json::exception &e) {
+      if (i + 1 < lines.size()) // only the last line can be cut by a kill
+        throw std::runtime_error(
+            fmt::format("{}:{}: damaged line: {}", path_, i + 1, e.what()));
+      cut = true;
+    }
+  }
+  if (cut) {
+
+    std::string error = writeFileAtomically(path_, {kept});
+    if (!error.empty())
+      throw std::runtime_error(error);
+  }
+}
+
+const Evaluation *EvaluationLog::find(const std::string &proxy,
+                                      const std::string &rule,
+                                      uint64_t seed) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = done_.find(key(proxy, rule, seed));
+  return it == done_.end() ? nullptr : &it->second;
+}
+
+void EvaluationLog::append(const Evaluation &e) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ofstream out(path_, std::ios::app);
+  out << nlohmann::json(e).dump() << "\n";
+  out.flush();
+  if (!out)
+    throw std::runtime_error("cannot append to " + path_);
+  done_[key(e.proxy, e.rule, e.seed)] = e;
+}
+
+void EvaluationLog::complete(const std::vector<std::string> &proxies,
+                             const std::vector<RatedRule> &rules,
+                             const std::vector<uint64_t> &seeds, int workers,
+                             const std::string &tool) {
+  std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
+  for (const std::string &n : proxies)
+    pipelines[n] = std::make_unique<Pipeline>(proxyPreset(n));
+  std::vector<Job> jobs;
+  for (uint64_t s : seeds)
+    for (size_t r = 0; r < rules.size(); ++r)
+      for (const std::string &n : proxies)
+        if (!find(n, rules[r].canonical, s))
+          jobs.push_back({n, r, s});
+  fmt::print(stderr, "{}: {} rules x {} seeds x {} proxies, {} to train\n",
+             tool, rules.size(), seeds.size(), proxies.size(), jobs.size());
+
+  std::mutex parseLock; // the compiler's canonical form, one at a time
+  auto run = [&](size_t i) {
+    const Job &job = jobs[i];
+    const Pipeline &pipeline = *pipelines.at(job.proxy);
+    Candidate c;
+    c.rule = rules[job.rule].canonical;
+    {
+      std::lock_guard<std::mutex> lock(parseLock);
+      pipeline.canonicalize(c);
+    }
+    if (!c.settled())
+      pipeline.evaluate(c, {}, job.seed);
+    append({job.proxy, rules[job.rule].canonical, job.seed, c.reward, c.bestLr,
+            c.trainSeconds, c.status, c.accuracies});
+    fmt::print(stderr, "[{}/{}] {} seed {} {}: {} {:.4f} in {:.2f} s\n", i + 1,
+               jobs.size(), job.proxy, job.seed, rules[job.rule].label,
+               c.status, c.reward, c.trainSeconds);
+  };
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  int n = workers > 0 ? workers : int(cores);
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure; // the first one stops every worker
+  std::mutex failureLock;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < n; ++w)
+    threads.emplace_back([&] {
+      train::setTorchThreads(1);
+      try {
+        for (size_t i; (i = next++) < jobs.size();)
+          run(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failureLock);
+        failure = failure ? failure : std::current_exception();
+        next = jobs.size();
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  if (failure)
+    std::rethrow_exception(failure);
+}
+
+std::vector<RatedRule> referenceRatedRules() {
+  ProxySpec toy;
+  toy.kind = "toy";
+  Pipeline cheap(toy);
+  std::vector<RatedRule> out;
+  for (const std::string &name : referenceRules()) {
+    Candidate c;
+    c.rule = name;
+    cheap.canonicalize(c);
+    out.push_back({name, c.canonical});
+  }
+  return out;
+}
+
+} // namespace nos::search
