@@ -123,9 +123,12 @@ nlohmann::json proxySpearman(const std::string &path) {
 } // namespace
 
 void runSearchBench(const SearchBenchOptions &o) {
-  StepFigures step;
+  // Per core, as the search runs its children (one torch thread each), and
+  // on every core, as a single training would.
+  StepFigures step, stepAll;
   std::string error;
-  if (!benchProxyStep(0, 15, step, &error))
+  if (!benchProxyStep(1, 15, step, &error) ||
+      !benchProxyStep(0, 15, stepAll, &error))
     throw std::runtime_error(error);
   std::string dir = (std::filesystem::temp_directory_path() /
                      fmt::format("nos-bench-search-{}", ::getpid()))
@@ -159,6 +162,10 @@ void runSearchBench(const SearchBenchOptions &o) {
                       {"step_gflops", step.stepGflops},
                       {"mm_gflops", step.mmGflops},
                       {"mm_efficiency", step.stepGflops / step.mmGflops},
+      {"step_gflops_all_cores", stepAll.stepGflops},
+      {"mm_gflops_all_cores", stepAll.mmGflops},
+      {"mm_efficiency_all_cores", stepAll.stepGflops / stepAll.mmGflops},
+
                       {"proxy_spearman", spearman},
                       {"peak_rss_mb", double(usage.ru_maxrss) / 1024}};
   fmt::print("{}\n", j.dump());

@@ -5,7 +5,10 @@
 // sample trained over the whole lr grid at full fidelity, nothing skipped)
 // and by nos-search's own (dedup, screen, hurdle, halving, default proxy),
 // with the child step's GFLOP/s against torch::mm and the default proxy's
-// rank correlation from the fidelity study. One JSON object.
+// rank correlation from the fidelity study. One JSON object. The step and
+// mm figures are per core (one torch thread, as each search worker runs)
+// and, as *_all_cores, on every core.
+
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_BENCH_SEARCHBENCH_H
