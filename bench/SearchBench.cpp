@@ -18,7 +18,10 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <map>
+
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -36,6 +39,7 @@ using Clock = std::chrono::steady_clock;
 struct Throughput {
   int64_t settled = 0, distinct = 0;
   double seconds = 0;
+  std::map<std::string, int64_t> statuses;
   double perHour() const { return double(distinct) * 3600 / seconds; }
 };
 
@@ -97,7 +101,15 @@ Throughput runFull(const SearchBenchOptions &o, const std::string &dir) {
   run.workers = workerCount(o.workers), run.torchThreads = 1, run.quiet = true;
   Budget budget;
   budget.minutes = o.minutes;
-  if (startSearch(dir, settings, budget, run) != 0)
+  // The search's own summary lines go to stderr: stdout is the JSON.
+  std::fflush(stdout);
+  int saved = ::dup(1);
+  ::dup2(2, 1);
+  int code = startSearch(dir, settings, budget, run);
+  std::fflush(stdout);
+  ::dup2(saved, 1);
+  ::close(saved);
+  if (code != 0)
     throw std::runtime_error("the search in " + dir + " failed");
   std::unique_ptr<Store> store = Store::open(dir, /*readOnly=*/true);
   std::set<std::string> fingerprints;
@@ -105,6 +117,7 @@ Throughput runFull(const SearchBenchOptions &o, const std::string &dir) {
   for (const Candidate &c : store->all())
     if (c.batch >= 0) {
       ++t.settled;
+      ++t.statuses[c.status];
       if (!c.fingerprint.empty())
         fingerprints.insert(c.fingerprint);
     }
@@ -167,7 +180,8 @@ void runSearchBench(const SearchBenchOptions &o) {
       {"mm_efficiency_all_cores", stepAll.stepGflops / stepAll.mmGflops},
 
                       {"proxy_spearman", spearman},
-                      {"peak_rss_mb", double(usage.ru_maxrss) / 1024}};
+                      {"statuses", full.statuses},
+      {"peak_rss_mb", double(usage.ru_maxrss) / 1024}};
   fmt::print("{}\n", j.dump());
 }
 

@@ -196,7 +196,8 @@ std::string benchLanes(int lanes, int reps, int threads, std::string *) {
     int64_t inputs, hidden;
   };
   for (Shape shape :
-       {Shape{"784-128-10", 784, 128}, Shape{"196-32-10", 196, 32}}) {
+       {Shape{"784-128-10", 784, 128}, Shape{"196-128-10", 196, 128},
+        Shape{"196-32-10", 196, 32}}) {
     torch::manual_seed(0);
     torch::Tensor x = torch::randn({128, shape.inputs});
     torch::Tensor y = torch::randint(0, 10, {128}, torch::kLong);
