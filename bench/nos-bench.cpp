@@ -486,7 +486,7 @@ int main(int argc, char **argv) {
   CLI::App *searchCmd = app.add_subcommand(
       "search", "Distinct rules settled per hour: plain against full pipeline");
   searchCmd->add_option("--minutes", s.minutes, "Wall time of each pipeline")
-      ->check(CLI::Range(0.05, 600.0));
+      ->check(CLI::Range(0.001, 600.0));
   searchCmd->add_option("--seed", s.seed, "Seed of the sampled stream");
   searchCmd->add_option("--workers", s.workers, "Workers (0: one per core)")
       ->check(CLI::NonNegativeNumber);
