@@ -8,6 +8,9 @@
 #include "nos/train/Report.h"
 
 #include "nos/AtomicFile.h"
+#include "nos/Builtins.h"
+#include "nos/Compiler.h"
+
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -99,6 +102,15 @@ bool writeCsv(const std::string &path, const std::vector<Run> &runs,
   return writeAtomically(path, text, error);
 }
 
+std::string canonicalForm(const std::string &nameOrRule) {
+  ParseResult parsed = parseRuleOrBuiltin(nameOrRule);
+  KernelInfo info;
+  std::string error;
+  if (!parsed || !Compiler::shared().canonicalize(*parsed.expr, info, &error))
+    return {};
+  return info.canonical;
+}
+
 bool writeJson(const std::string &path, const std::vector<Run> &runs,
                const std::vector<Summary> &summaries, const std::string &task,
                std::string *error) {
@@ -106,6 +118,7 @@ bool writeJson(const std::string &path, const std::vector<Run> &runs,
   j["task"] = task;
   for (const Summary &s : summaries)
     j["summary"].push_back({{"rule", s.rule},
+                            {"canonical", canonicalForm(s.rule)},
                             {"lr", s.lr},
                             {"mean", s.mean},
                             {"std", s.stddev},

@@ -6,7 +6,10 @@
 // never stopped, bit for bit.
 //
 //===----------------------------------------------------------------------===//
+#include "nos/Builtins.h"
+#include "nos/Compiler.h"
 #include "nos/torch/Optimizer.h"
+
 
 #include <catch2/catch.hpp>
 
@@ -247,4 +250,22 @@ TEST_CASE("CUDA parameters follow the CPU run", "[optimizer][cuda]") {
     CHECK(maxDifference(onCpu, onGpu) < 1e-3);
     CHECK(gpuOptimizer.stepCount() == 20);
   }
+}
+
+TEST_CASE("a built-in name means its rule, as in nosc and nos-train",
+          "[optimizer]") {
+  torch::Tensor w = torch::zeros({4}, torch::requires_grad());
+  for (const std::string &name : nos::builtinNames()) {
+    nos::ParseResult rule = nos::parseRule(nos::builtinRule(name));
+    REQUIRE(rule);
+    nos::KernelInfo expected;
+    std::string error;
+    REQUIRE(nos::Compiler::shared().canonicalize(*rule.expr, expected, &error));
+    nos::Optimizer byName({w}, name, nos::OptimizerOptions(0.1).total_steps(10));
+    CHECK(byName.kernelInfo().canonical == expected.canonical);
+  }
+  // The operand rmsprop (bias-corrected v, eps) is not the built-in.
+  nos::Optimizer operand({w}, "1 * rmsprop");
+  CHECK(operand.kernelInfo().canonical !=
+        nos::Optimizer({w}, "rmsprop").kernelInfo().canonical);
 }

@@ -110,3 +110,11 @@ TEST_CASE("a run advanced in pieces ends where one run ends", "[trainer]") {
   CHECK(end.finalValidationLoss == whole.finalValidationLoss);
   CHECK(end.curve.size() == whole.curve.size() + 1);
 }
+
+TEST_CASE("results record each rule's canonical form", "[trainer]") {
+  CHECK(report::canonicalForm("rmsprop") == "g / sqrt(ema(g2, 0.99))");
+  CHECK(report::canonicalForm("sign(m) * sign(g) * g") ==
+        "g * sign(g) * sign(m)");
+  CHECK(report::canonicalForm("1 * rmsprop") == "rmsprop");
+  CHECK(report::canonicalForm("exp(") == "");
+}

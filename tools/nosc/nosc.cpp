@@ -5,9 +5,11 @@
 // or runs it over .npy files. Every error goes to stderr with a non-zero exit.
 //
 //===----------------------------------------------------------------------===//
+#include "Batch.h"
 #include "RunSteps.h"
 
 #include "nos/AtomicFile.h"
+#include "nos/Builtins.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
 #include "nos/Cuda.h"
@@ -16,7 +18,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
+
 #include <map>
 #include <unistd.h>
 
@@ -24,8 +28,9 @@ using namespace nos;
 
 namespace {
 struct Options {
-  std::string rule, tokens, emit, output, runDir, cacheDir;
+  std::string rule, tokens, emit, output, runDir, cacheDir, file;
   bool check = false, info = false, noCache = false, gpu = false;
+  bool listBuiltins = false;
   int64_t steps = 0, checkN = 4099; // steps 0: all of g.npy / 3 checks
   int threads = 0, optLevel = 3, irOptLevel = 0;
   unsigned vectorWidth = 0, gpuVectorWidth = 1;
@@ -140,7 +145,10 @@ int runGpuCheck(Compiler &compiler, const Expr &rule, const Options &opts) {
   }
 }
 
-void printInfo(const CpuKernel &kernel) {
+void printInfo(const CpuKernel &kernel, const std::string &source) {
+  // A built-in name is only a spelling: show what it stands for.
+  if (const char *text = builtinRule(source))
+    fmt::print("builtin:    {} = {}\n", source, text);
   std::string slots, schedules;
   for (const std::string &s : kernel.info.stateSlots)
     slots += (slots.empty() ? "" : ", ") + s;
@@ -157,7 +165,12 @@ void printInfo(const CpuKernel &kernel) {
 
 void addOptions(CLI::App &app, Options &o) {
   app.add_option("rule", o.rule,
-                 "Update rule, e.g. 'exp(sign(g) * sign(m)) * g'");
+                 "Update rule, e.g. 'exp(sign(g) * sign(m)) * g', or a "
+                 "built-in name (--builtins)");
+  app.add_option("-f,--file", o.file,
+                 "Compile every rule of FILE (one a line; '-': stdin)");
+  app.add_flag("--builtins", o.listBuiltins,
+               "List the built-in names and the rules they stand for");
   app.add_option("--tokens", o.tokens,
                  "Rule in the paper's token form, e.g. "
                  "'sign(g) sign(m) x x mul ; o1 g exp x mul'");
@@ -203,14 +216,7 @@ void addOptions(CLI::App &app, Options &o) {
       "Kernel cache folder (default $NOS_CACHE_DIR or ~/.cache/nos)");
 }
 
-int run(const Options &o) {
-  if (o.rule.empty() == o.tokens.empty())
-    return fail("give exactly one rule: a RULE argument or --tokens TEXT");
-  const std::string &source = o.tokens.empty() ? o.rule : o.tokens;
-  ParseResult parsed =
-      o.tokens.empty() ? parseRule(source) : parseTokens(source);
-  if (!parsed)
-    return parseFailure(source, parsed);
+CompileOptions compileOptions(const Options &o) {
   CompileOptions copts;
   copts.optLevel = o.optLevel;
   copts.irOptLevel = o.irOptLevel;
@@ -218,7 +224,32 @@ int run(const Options &o) {
   copts.gpuVectorWidth = o.gpuVectorWidth;
   copts.cacheDir = o.cacheDir;
   copts.diskCache = !o.noCache;
-  Compiler compiler(copts);
+  return copts;
+}
+
+int run(const Options &o) {
+  if (o.listBuiltins) {
+    for (const std::string &name : builtinNames())
+      fmt::print("{} = {}\n", name, builtinRule(name));
+    return 0;
+  }
+  if (!o.file.empty()) {
+    if (!o.rule.empty() || !o.tokens.empty() || !o.emit.empty() || o.check ||
+        o.info || !o.runDir.empty())
+      return fail("-f compiles each rule of the file and prints one line per "
+                  "rule; --emit, --check, --run and --info take one rule");
+    Compiler compiler(compileOptions(o));
+    return compileBatch(o.file, compiler);
+  }
+  if (o.rule.empty() == o.tokens.empty())
+    return fail("give exactly one rule: a RULE argument or --tokens TEXT");
+  const std::string &source = o.tokens.empty() ? o.rule : o.tokens;
+  // A built-in name means the built-in in every nos tool and API.
+  ParseResult parsed =
+      o.tokens.empty() ? parseRuleOrBuiltin(source) : parseTokens(source);
+  if (!parsed)
+    return parseFailure(source, parsed);
+  Compiler compiler(compileOptions(o));
   std::string error;
   if (!o.emit.empty()) {
     Stage stage;
@@ -241,7 +272,7 @@ int run(const Options &o) {
   if (!kernel)
     return fail(error);
   if (o.info || (o.emit.empty() && !o.check && o.runDir.empty()))
-    printInfo(*kernel);
+    printInfo(*kernel, o.tokens.empty() ? source : "");
   bool runs = o.check || !o.runDir.empty();
   if (runs && !kernel->info.schedules.empty() && o.hyper.totalSteps <= 0)
     return fail(fmt::format("the rule uses the decay schedule '{}', which "
@@ -261,10 +292,47 @@ int run(const Options &o) {
 }
 } // namespace
 
+/// A rule such as '-g * sign(m)' is not an option: anything that starts
+/// with '-' but holds a space or an operator character is moved behind
+/// "--", where CLI11 takes it as the RULE argument.
+std::vector<std::string> ruleArgumentsLast(int argc, char **argv) {
+  std::vector<std::string> args, rules;
+  bool rest = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    rest = rest || a == "--";
+    if (!rest && a.size() > 1 && a[0] == '-' && a[1] != '-' &&
+        a.find_first_of(" ()*/+^,") != std::string::npos)
+      rules.push_back(a);
+    else
+      args.push_back(a);
+  }
+  if (!rules.empty() && !rest)
+    args.push_back("--");
+  args.insert(args.end(), rules.begin(), rules.end());
+  std::reverse(args.begin(), args.end()); // CLI11 parses a reversed vector
+  return args;
+}
+
 int main(int argc, char **argv) {
   CLI::App app{"nosc: compile optimizer update rules to fused kernels"};
   Options options;
   addOptions(app, options);
-  CLI11_PARSE(app, argc, argv);
+  std::vector<std::string> args = ruleArgumentsLast(argc, argv);
+  try {
+    app.parse(args);
+  } catch (const CLI::ExtrasError &e) {
+    int rc = app.exit(e);
+    for (const std::string &a : app.remaining())
+      if (a.size() > 1 && a[0] == '-' && a[1] != '-')
+        fmt::print(stderr,
+                   "nosc: a rule that starts with '-' goes after '--': "
+                   "nosc [OPTIONS] -- '{}'\n",
+                   a);
+    return rc;
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  }
   return run(options);
 }
+

@@ -34,6 +34,10 @@ struct Summary {
 std::string escapeXml(const std::string &text);
 
 std::vector<Summary> summarize(const std::vector<Run> &runs);
+/// The compiler's canonical form of a built-in name or rule ("" if bad):
+/// what results.json records beside the name the user gave.
+std::string canonicalForm(const std::string &nameOrRule);
+
 std::string formatTable(const std::vector<Summary> &summaries);
 
 /// Each writes to a temporary file and renames it; false + *error on failure.
