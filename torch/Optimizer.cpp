@@ -105,6 +105,8 @@ Hyper hyperOf(const OptimizerOptions &o) {
   h.eps = o.eps(), h.delta = o.delta();
   h.totalSteps = o.total_steps();
   h.seed = uint64_t(o.seed());
+  if (std::string why = checkHyper(h); !why.empty())
+    throw std::invalid_argument("nos::Optimizer: " + why);
   return h;
 }
 
@@ -245,12 +247,14 @@ Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
   impl_->compile(rule);
   impl_->sync(param_groups_);
   bool schedules = !impl_->kernel->info.schedules.empty();
-  for (auto &group : param_groups_)
+  for (auto &group : param_groups_) {
+    hyperOf(static_cast<OptimizerOptions &>(group.options())); // validates
     if (schedules &&
         static_cast<OptimizerOptions &>(group.options()).total_steps() <= 0)
       throw std::invalid_argument(
           "nos::Optimizer: the rule '" + impl_->kernel->info.canonical +
           "' uses a decay schedule and needs total_steps > 0");
+  }
 }
 
 Optimizer::Optimizer(std::vector<torch::Tensor> params, const std::string &rule,

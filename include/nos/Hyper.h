@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <utility>
 
 namespace nos {
 
@@ -32,6 +34,29 @@ struct Hyper {
   int64_t totalSteps = 0; // required by rules that use ld, cd or rd
   uint64_t seed = 0;
 };
+
+/// Why `h` cannot drive a descent, or "": a negative lr would climb the
+/// loss without a word, a NaN would poison every weight.
+inline std::string checkHyper(const Hyper &h) {
+  auto bad = [](const char *name, double v, const char *want) {
+    return std::string(name) + " is " + std::to_string(v) + "; it must be " +
+           want;
+  };
+  if (!std::isfinite(h.lr) || h.lr < 0)
+    return bad("lr", h.lr, "finite and not negative");
+  for (auto [name, beta] : {std::pair<const char *, double>{"beta1", h.beta1},
+                            {"beta2", h.beta2},
+                            {"beta3", h.beta3}})
+    if (!(beta >= 0 && beta < 1))
+      return bad(name, beta, "in [0, 1)");
+  if (!std::isfinite(h.eps) || h.eps < 0)
+    return bad("eps", h.eps, "finite and not negative");
+  if (!std::isfinite(h.delta) || h.delta < 0)
+    return bad("delta", h.delta, "finite and not negative");
+  if (h.totalSteps < 0)
+    return bad("total_steps", double(h.totalSteps), "0 (unset) or positive");
+  return {};
+}
 
 /// 1 / (1 - beta^t), the bias correction of a running average at step t >= 1.
 inline double biasCorrection(double beta, int64_t step) {

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -268,9 +269,17 @@ Dataset loadCifar10(const std::string &dir, bool train) {
   else
     paths.push_back(dir + "/test_batch.bin");
 
+  // A missing folder is the usual first mistake: say what belongs there.
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error(
+        "no CIFAR-10 folder at '" + dir +
+        "': give --data-dir (or $NOS_CIFAR10_DIR) the folder of the binary "
+        "version (cifar-10-batches-bin, with data_batch_1.bin .. "
+        "data_batch_5.bin and test_batch.bin)");
   Bytes pixels, labels;
   for (const std::string &path : paths) {
     Bytes records = readFile(path).bytes;
+
     int64_t size = int64_t(records.size());
     if (size == 0 || size % kCifarRecord != 0)
       fail(path, "truncated: " + std::to_string(size) +

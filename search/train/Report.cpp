@@ -11,7 +11,6 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 
-
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 

@@ -6,10 +6,9 @@
 // never stopped, bit for bit.
 //
 //===----------------------------------------------------------------------===//
+#include "nos/torch/Optimizer.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
-#include "nos/torch/Optimizer.h"
-
 
 #include <catch2/catch.hpp>
 
@@ -261,11 +260,31 @@ TEST_CASE("a built-in name means its rule, as in nosc and nos-train",
     nos::KernelInfo expected;
     std::string error;
     REQUIRE(nos::Compiler::shared().canonicalize(*rule.expr, expected, &error));
-    nos::Optimizer byName({w}, name, nos::OptimizerOptions(0.1).total_steps(10));
+    nos::Optimizer byName({w}, name,
+                          nos::OptimizerOptions(0.1).total_steps(10));
     CHECK(byName.kernelInfo().canonical == expected.canonical);
   }
   // The operand rmsprop (bias-corrected v, eps) is not the built-in.
   nos::Optimizer operand({w}, "1 * rmsprop");
   CHECK(operand.kernelInfo().canonical !=
         nos::Optimizer({w}, "rmsprop").kernelInfo().canonical);
+}
+
+TEST_CASE("negative or non-finite hyperparameters are refused", "[optimizer]") {
+  torch::Tensor w = torch::zeros({4}, torch::requires_grad());
+  CHECK_THROWS_WITH(nos::Optimizer({w}, "sgd", nos::OptimizerOptions(-1)),
+                    Catch::Contains("lr is -1") &&
+                        Catch::Contains("not negative"));
+  CHECK_THROWS_WITH(nos::Optimizer({w}, "sgd", nos::OptimizerOptions(NAN)),
+                    Catch::Contains("lr is nan"));
+  CHECK_THROWS_WITH(
+      nos::Optimizer({w}, "adam", nos::OptimizerOptions(0.1).beta2(1.0)),
+      Catch::Contains("beta2 is 1") && Catch::Contains("[0, 1)"));
+  // An lr changed later (a scheduler gone wrong) is caught at the step.
+  nos::Optimizer sgd({w}, "sgd", nos::OptimizerOptions(0.1));
+  w.mutable_grad() = torch::ones({4});
+  static_cast<nos::OptimizerOptions &>(sgd.param_groups()[0].options())
+      .lr(-0.5);
+  CHECK_THROWS_WITH(sgd.step(), Catch::Contains("lr is -0.5"));
+  CHECK(w.eq(0).all().item<bool>()); // nothing was applied
 }

@@ -118,8 +118,13 @@ int run(Options &o) {
   std::string error;
   if (!o.lrs.empty() && !parseLrs(o.lrs, lrs, error))
     return fail(error);
-  if (lrs.empty())
+  if (lrs.empty()) {
+    if (!(o.config.lr > 0) || !std::isfinite(o.config.lr))
+      return fail(
+          fmt::format("--lr {} is not a positive learning rate", o.config.lr));
     lrs.push_back(o.config.lr);
+  }
+
   if (mkdir(o.out.c_str(), 0755) != 0 && errno != EEXIST)
     return fail("cannot create the output folder '" + o.out + "'");
   std::unique_ptr<train::Task> task;

@@ -52,8 +52,7 @@ int compileBatch(const std::string &path, Compiler &compiler) {
                kernel->info.hash, kernel->origin, kernel->compileMs);
   }
   if (failures)
-    fmt::print(stderr, "nosc: {} of the rules in {} failed\n", failures,
-               name);
+    fmt::print(stderr, "nosc: {} of the rules in {} failed\n", failures, name);
   return failures ? 1 : 0;
 }
 

@@ -335,4 +335,3 @@ int main(int argc, char **argv) {
   }
   return run(options);
 }
-
