@@ -78,7 +78,9 @@ struct KernelInfo {
 struct CpuKernel {
   NosCpuKernelFn fn = nullptr;
   KernelInfo info;
-  /// Where it came from: "compiled", "memory" or "disk".
+  /// Where it came from: "compiled" or "disk". A memory-cache hit returns
+  /// the kernel as it was first made, origin included.
+
   std::string origin;
   double compileMs = 0;
 };
