@@ -9,9 +9,11 @@
 #include "nos/search/Compare.h"
 
 #include "nos/AtomicFile.h"
+#include "nos/Builtins.h"
 #include "nos/search/Evaluations.h"
 #include "nos/search/Fidelity.h"
 #include "nos/search/Store.h"
+#include "nos/train/Report.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -44,17 +46,13 @@ std::vector<RatedRule> compareRules(const CompareOptions &o) {
         ++taken;
       }
   }
-  ProxySpec toy;
-  toy.kind = "toy";
-  Pipeline cheap(toy);
   for (const std::string &text : o.rules) {
-    Candidate c;
-    c.rule = text;
-    cheap.canonicalize(c);
-    if (c.status == status::Failed)
-      throw std::invalid_argument("--rule '" + text + "': " + c.detail);
-    if (seen.insert(c.canonical).second)
-      rules.push_back({text, c.canonical});
+    std::string canonical = report::canonicalForm(text);
+    if (canonical.empty())
+      throw std::invalid_argument("--rule '" + text +
+                                  "': " + parseRuleOrBuiltin(text).error.str());
+    if (seen.insert(canonical).second)
+      rules.push_back({text, canonical});
   }
   return rules;
 }

@@ -11,6 +11,7 @@
 #include "nos/AtomicFile.h"
 #include "nos/search/Fidelity.h"
 #include "nos/search/Search.h"
+#include "nos/train/Report.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -61,7 +62,6 @@ EvaluationLog::EvaluationLog(std::string path) : path_(std::move(path)) {
     }
   }
   if (cut) {
-
     std::string error = writeFileAtomically(path_, {kept});
     if (!error.empty())
       throw std::runtime_error(error);
@@ -145,16 +145,9 @@ void EvaluationLog::complete(const std::vector<std::string> &proxies,
 }
 
 std::vector<RatedRule> referenceRatedRules() {
-  ProxySpec toy;
-  toy.kind = "toy";
-  Pipeline cheap(toy);
   std::vector<RatedRule> out;
-  for (const std::string &name : referenceRules()) {
-    Candidate c;
-    c.rule = name;
-    cheap.canonicalize(c);
-    out.push_back({name, c.canonical});
-  }
+  for (const std::string &name : referenceRules())
+    out.push_back({name, report::canonicalForm(name)});
   return out;
 }
 

@@ -9,9 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Fidelity.h"
-#include "nos/search/Evaluations.h"
 
 #include "nos/AtomicFile.h"
+#include "nos/search/Evaluations.h"
 #include "nos/search/Search.h"
 #include "nos/search/Strategy.h"
 #include "nos/train/Report.h"
@@ -20,15 +20,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <mutex>
 #include <numeric>
 #include <set>
 #include <stdexcept>
-#include <thread>
 
 namespace nos::search {
 
