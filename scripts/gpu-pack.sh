@@ -11,11 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NOS_BUILD_DIR=build-gpu NOS_CMAKE_ARGS="-DNOS_ENABLE_TORCH=OFF" \
   scripts/build.sh nosc nos-unit-tests nos-bench
-rm -rf .gpu && mkdir -p .gpu/bin .gpu/debs
+rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib .gpu/debs
 for tool in nosc nos-unit-tests nos-bench; do
   strip -o ".gpu/bin/$tool" "build-gpu/bin/$tool"
+done
+# The nos libraries they load, found through their run path $ORIGIN/../lib.
+for lib in build-gpu/lib/libNOS*.so; do
+  strip -o ".gpu/lib/$(basename "$lib")" "$lib"
 done
 # What `ldd` lists beyond a base system for these binaries.
 (cd .gpu/debs && apt-get download libllvm19 libmlir-19 libfmt9 libz3-4 \
   libxml2 libicu72 libffi8 libedit2 libbsd0 libmd0 >/dev/null)
-du -sh .gpu/bin .gpu/debs
+du -sh .gpu/bin .gpu/lib .gpu/debs

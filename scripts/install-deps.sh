@@ -12,6 +12,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev libsqlite3-dev
   libopenmpi-dev openmpi-bin zlib1g-dev
+  python3-dev pybind11-dev python3-torch python3-pytest
   dataset-fashion-mnist
 )
 

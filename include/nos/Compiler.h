@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nos {
@@ -141,6 +142,11 @@ public:
 private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// The stage named NAME (as `nosc --emit NAME` spells it); false if none is.
+bool stageFromName(std::string_view name, Stage &stage);
+/// Every stage name, comma-separated, in pipeline order.
+std::string stageNames();
 
 /// The compiler version that is part of every cache key.
 const char *compilerVersion();

@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <map>
 #include <unistd.h>
 
 using namespace nos;
@@ -56,26 +55,6 @@ int parseFailure(const std::string &source, const ParseResult &parsed) {
         stderr, "  {}\n  {}^\n", text,
         std::string(size_t(std::max(0, parsed.error.loc.column - 1)), ' '));
   return 1;
-}
-
-bool parseStage(const std::string &name, Stage &stage) {
-  static const std::map<std::string, Stage> stages = {
-      {"ast", Stage::AST},
-      {"mlir", Stage::MLIR},
-      {"canonical", Stage::Canonical},
-      {"canonical-mlir", Stage::CanonicalMLIR},
-      {"lowered", Stage::Lowered},
-      {"llvm", Stage::LLVM},
-      {"asm", Stage::Asm},
-      {"obj", Stage::Obj},
-      {"gpu", Stage::GpuLowered},
-      {"nvvm", Stage::Nvvm},
-      {"ptx", Stage::Ptx}};
-  auto it = stages.find(name);
-  if (it == stages.end())
-    return false;
-  stage = it->second;
-  return true;
 }
 
 int writeOutput(const Options &opts, const std::string &text, bool binary) {
@@ -174,9 +153,7 @@ void addOptions(CLI::App &app, Options &o) {
   app.add_option("--tokens", o.tokens,
                  "Rule in the paper's token form, e.g. "
                  "'sign(g) sign(m) x x mul ; o1 g exp x mul'");
-  app.add_option("--emit", o.emit,
-                 "Print a stage: ast, mlir, canonical, canonical-mlir, "
-                 "lowered, llvm, asm, obj, gpu, nvvm, ptx");
+  app.add_option("--emit", o.emit, "Print a stage: " + stageNames());
   app.add_option("-o", o.output, "Write the emitted stage to this file");
   app.add_flag("--gpu", o.gpu,
                "With --check: check the GPU kernel on CUDA device 0");
@@ -253,8 +230,9 @@ int run(const Options &o) {
   std::string error;
   if (!o.emit.empty()) {
     Stage stage;
-    if (!parseStage(o.emit, stage))
-      return fail("unknown stage '" + o.emit + "' for --emit");
+    if (!stageFromName(o.emit, stage))
+      return fail("unknown stage '" + o.emit +
+                  "' for --emit; stages: " + stageNames());
     std::string out;
     if (!compiler.emit(*parsed.expr, stage, out, &error))
       return fail(error);

@@ -1,0 +1,167 @@
+"""nos.Optimizer: a torch.optim.Optimizer that runs a compiled rule.
+
+Each step makes one fused kernel call per parameter group: the group's
+parameters, gradients and state buffers go to the C++ runtime as one table
+of addresses (``Kernel.run``), which updates them in place. State is kept in
+``self.state`` as float32 tensors named after the rule's state slots, with
+``step`` and ``rng_base`` (where the parameter's random stream starts), so
+``state_dict()`` and ``load_state_dict()`` are torch's own and a resumed run
+repeats an uninterrupted one bit for bit. Hyperparameters are kernel
+arguments: changing them, as ``torch.optim.lr_scheduler`` does, never
+recompiles. bfloat16 parameters keep a float32 master copy.
+"""
+import torch
+
+from . import _nos
+
+_SUPPORTED_DTYPES = (torch.float32, torch.bfloat16)
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Runs the update rule ``rule`` (a built-in name or a rule string).
+
+    ``betas`` are beta1 and beta2 of the rule's running averages (m, v),
+    ``beta3`` that of its third (r), ``eps`` the epsilon of adam-like
+    operands, ``delta`` that of protected division and square root,
+    ``total_steps`` the T of the decay schedules (required by rules that use
+    ld, cd or rd) and ``seed`` the seed of the rule's noise.
+    """
+
+    def __init__(self, params, rule="powersign", lr=0.1, betas=(0.9, 0.999),
+                 beta3=0.999, eps=1e-8, delta=1e-8, total_steps=0, seed=0):
+        self.kernel = _nos.compile(rule)
+        self._next_rng_base = 0
+        defaults = dict(lr=lr, betas=betas, beta3=beta3, eps=eps,
+                        delta=delta, total_steps=total_steps, seed=seed)
+        super().__init__(params, defaults)
+
+    @property
+    def rule(self):
+        """The canonical form of the rule this optimizer runs."""
+        return self.kernel.canonical
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        try:
+            for p in group["params"]:
+                _check_parameter(p)
+            try:
+                hyper = _hyper(group)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"bad hyperparameters: {error}") from None
+            self.kernel.check(**hyper)
+        except ValueError as error:
+            del self.param_groups[-1]
+            raise ValueError(f"nos.Optimizer: {error}") from None
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._step_group(group)
+        return loss
+
+    def _state_of(self, p):
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["rng_base"] = self._next_rng_base
+            self._next_rng_base += p.numel()
+            for slot in self.kernel.state_slots:
+                state[slot] = torch.zeros_like(p, dtype=torch.float32,
+                                               memory_format=torch.contiguous_format)
+            if p.dtype != torch.float32:
+                state["master"] = p.detach().to(torch.float32).contiguous()
+        return state
+
+    def _step_group(self, group):
+        # Every parameter gets its state (and random stream) in order the
+        # first time its group steps, as nos::Optimizer does at construction.
+        states = [self._state_of(p) for p in group["params"]]
+        launches = {}
+        for p, state in zip(group["params"], states):
+            if p.grad is None:
+                continue
+            if p.grad.is_sparse:
+                raise ValueError("nos.Optimizer: sparse gradients are not "
+                                 "supported")
+            # Parameters that first got a gradient late are a step behind;
+            # each step count is one launch (normally there is one).
+            launches.setdefault((state["step"], p.device), []).append(
+                (p, state))
+        for (step, device), entries in launches.items():
+            self._launch(group, step + 1, device, entries)
+
+    def _launch(self, group, step, device, entries):
+        w, g, slots, n, rng, keep = [], [], [], [], [], []
+        for p, state in entries:
+            grad = p.grad
+            if grad.dtype != torch.float32 or not grad.is_contiguous():
+                grad = grad.to(torch.float32).contiguous()
+                keep.append(grad)
+            target = state.get("master", p)
+            w.append(target.data_ptr())
+            g.append(grad.data_ptr())
+            slots.append([state[s].data_ptr() for s in self.kernel.state_slots])
+            n.append(p.numel())
+            rng.append(state["rng_base"])
+        where = dict(threads=torch.get_num_threads())
+        if device.type == "cuda":
+            index = device.index if device.index is not None else \
+                torch.cuda.current_device()
+            where = dict(device=index,
+                         stream=torch.cuda.current_stream(device).cuda_stream)
+        self.kernel.run(w, g, slots, n, rng, step, **_hyper(group), **where)
+        for p, state in entries:
+            state["step"] = step
+            if "master" in state:
+                p.copy_(state["master"])
+
+    def state_dict(self):
+        saved = super().state_dict()
+        saved["nos_rule"] = self.kernel.canonical
+        return saved
+
+    def load_state_dict(self, state_dict):
+        rule = state_dict.get("nos_rule", self.kernel.canonical)
+        if rule != self.kernel.canonical:
+            raise ValueError(f"nos.Optimizer.load_state_dict: the state is of "
+                             f"rule '{rule}', not '{self.kernel.canonical}'")
+        saved = state_dict["state"]
+        super().load_state_dict(state_dict)
+        # torch casts loaded tensors to each parameter's dtype; nos state is
+        # float32 whatever the parameter (a bf16 master copy must stay f32).
+        params = [p for group in self.param_groups for p in group["params"]]
+        for index, p in enumerate(params):
+            for key, value in saved.get(index, {}).items():
+                if torch.is_tensor(value):
+                    self.state[p][key] = value.to(device=p.device,
+                                                  dtype=torch.float32,
+                                                  copy=True).contiguous()
+        self._next_rng_base = max(
+            [s["rng_base"] + p.numel() for p, s in self.state.items()
+             if "rng_base" in s], default=0)
+
+
+def _hyper(group):
+    beta1, beta2 = group["betas"]
+    return dict(lr=float(group["lr"]), beta1=float(beta1),
+                beta2=float(beta2), beta3=float(group["beta3"]),
+                eps=float(group["eps"]), delta=float(group["delta"]),
+                total_steps=int(group["total_steps"]),
+                seed=int(group["seed"]))
+
+
+def _check_parameter(p):
+    if p.device.type not in ("cpu", "cuda"):
+        raise ValueError(f"parameters on {p.device} are not "
+                         f"supported (CPU or CUDA only)")
+    if p.dtype not in _SUPPORTED_DTYPES:
+        raise ValueError(f"parameters must be float32 or "
+                         f"bfloat16, got {p.dtype}")
+    if not p.is_contiguous():
+        raise ValueError("parameters must be contiguous")

@@ -1,0 +1,259 @@
+//===- Module.cpp - nos._nos: the compiler and runtime for Python ---------===//
+//
+// The extension knows nothing of torch: nos.Optimizer (optimizer.py) hands it
+// each parameter group as raw addresses and lengths, and one call runs the
+// compiled kernel over the whole table through the same executors as the C++
+// nos::Optimizer (on the CPU, OpenMP's threads, which torch shares). So it
+// builds against no torch headers and works with the PyTorch it is imported
+// beside. C++ errors become Python exceptions:
+// std::invalid_argument is ValueError, everything else RuntimeError.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/Builtins.h"
+#include "nos/Compiler.h"
+#include "nos/Cuda.h"
+#include "nos/Runtime.h"
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace py = pybind11;
+using namespace nos;
+
+namespace {
+
+/// A compiled rule: its CPU kernel now, its GPU kernel on first CUDA use.
+class Kernel {
+public:
+  explicit Kernel(const std::string &rule) : rule_(rule) {
+    std::string error;
+    cpu_ = Compiler::shared().compileCpu(*parse().expr, &error);
+    if (!cpu_)
+      throw std::invalid_argument("cannot compile '" + rule + "': " + error);
+  }
+
+  const KernelInfo &info() const { return cpu_->info; }
+
+  py::object emit(const std::string &stageName) const {
+    Stage stage;
+    if (!stageFromName(stageName, stage))
+      throw std::invalid_argument("unknown stage '" + stageName +
+                                  "'; stages: " + stageNames());
+    std::string out, error;
+    if (!Compiler::shared().emit(*parse().expr, stage, out, &error))
+      throw std::runtime_error("cannot emit " + stageName + " for '" + rule_ +
+                               "': " + error);
+    if (stage == Stage::Obj)
+      return py::bytes(out);
+    return py::str(out);
+  }
+
+  NosArgs args(const Hyper &hyper, int64_t step) const {
+    if (std::string why = checkHyper(hyper); !why.empty())
+      throw std::invalid_argument(why);
+    std::string error;
+    NosArgs a = makeArgs(hyper, step, info().schedules, &error);
+    if (!error.empty())
+      throw std::invalid_argument(error);
+    return a;
+  }
+
+  /// Runs on OpenMP's threads, not a CpuExecutor: torch's CPU ops use the
+  /// same libgomp pool, whose threads spin for a while after each op, so a
+  /// pool of our own would share the cores with them (on 2 cores Adam went
+  /// from 3.9x to 2.0x torch.optim.Adam that way; bench/python_step.py).
+  void runCpu(const std::vector<NosTensor> &table, const NosArgs &args,
+              int threads) const {
+    int64_t total = 0;
+    for (const NosTensor &t : table)
+      total += t.n;
+    int parts = int(std::clamp<int64_t>(total / kMinElementsPerThread, 1,
+                                        std::max(1, threads)));
+    if (parts == 1) {
+      cpu_->fn(table.data(), int64_t(table.size()), &args);
+      return;
+    }
+    auto split = splitTable(table.data(), int64_t(table.size()), parts);
+    NosCpuKernelFn fn = cpu_->fn;
+#pragma omp parallel for num_threads(int(split.size())) schedule(static, 1)
+    for (size_t p = 0; p < split.size(); ++p)
+      fn(split[p].data(), int64_t(split[p].size()), &args);
+  }
+
+  void runCuda(const std::vector<NosTensor> &table, const NosArgs &args,
+               int device, uintptr_t stream) {
+    CudaExecutor &gpu = gpuFor(device);
+    gpu.run(gpuKernel()->info.hash, table.data(), int64_t(table.size()), args,
+            reinterpret_cast<void *>(stream));
+  }
+
+private:
+  ParseResult parse() const {
+    ParseResult parsed = parseRuleOrBuiltin(rule_);
+    if (!parsed)
+      throw std::invalid_argument("bad rule '" + rule_ +
+                                  "': " + parsed.error.str());
+    return parsed;
+  }
+
+  std::shared_ptr<const GpuKernel> gpuKernel() {
+    std::lock_guard<std::mutex> lock(gpuMutex_);
+    if (!gpu_) {
+      std::string error;
+      gpu_ = Compiler::shared().compileGpu(*parse().expr, &error);
+      if (!gpu_)
+        throw std::runtime_error("cannot compile the GPU kernel of '" + rule_ +
+                                 "': " + error);
+    }
+    return gpu_;
+  }
+
+  CudaExecutor &gpuFor(int device) {
+    static std::mutex mutex;
+    static std::map<int, std::unique_ptr<CudaExecutor>> executors;
+    auto kernel = gpuKernel();
+    std::lock_guard<std::mutex> lock(mutex);
+    auto &executor = executors[device];
+    if (!executor)
+      executor = std::make_unique<CudaExecutor>(device);
+    executor->load(kernel->info.hash, kernel->ptx);
+    return *executor;
+  }
+
+  std::string rule_;
+  std::shared_ptr<const CpuKernel> cpu_;
+  std::mutex gpuMutex_;
+  std::shared_ptr<const GpuKernel> gpu_;
+};
+
+/// The kernel table of one launch from parallel lists of addresses.
+std::vector<NosTensor> makeTable(const Kernel &kernel,
+                                 const std::vector<uintptr_t> &w,
+                                 const std::vector<uintptr_t> &g,
+                                 const std::vector<std::vector<uintptr_t>> &s,
+                                 const std::vector<int64_t> &n,
+                                 const std::vector<int64_t> &rngBase) {
+  size_t count = w.size(), slots = kernel.info().stateSlots.size();
+  if (g.size() != count || s.size() != count || n.size() != count ||
+      rngBase.size() != count)
+    throw std::invalid_argument("run: w, g, state, n and rng_base must have "
+                                "one entry per tensor");
+  std::vector<NosTensor> table(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (s[i].size() != slots)
+      throw std::invalid_argument("run: tensor " + std::to_string(i) + " has " +
+                                  std::to_string(s[i].size()) +
+                                  " state buffers; the rule keeps " +
+                                  std::to_string(slots));
+    if (!w[i] || !g[i] || n[i] < 0)
+      throw std::invalid_argument("run: tensor " + std::to_string(i) +
+                                  " has a null address or negative length");
+    NosTensor &t = table[i];
+    t.w = reinterpret_cast<float *>(w[i]);
+    t.g = reinterpret_cast<const float *>(g[i]);
+    for (size_t k = 0; k < slots; ++k)
+      t.state[k] = reinterpret_cast<float *>(s[i][k]);
+    t.n = n[i];
+    t.rng_base = rngBase[i];
+  }
+  return table;
+}
+
+Hyper hyperFrom(double lr, double beta1, double beta2, double beta3, double eps,
+                double delta, int64_t totalSteps, uint64_t seed) {
+  Hyper h;
+  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.beta3 = beta3;
+  h.eps = eps, h.delta = delta, h.totalSteps = totalSteps, h.seed = seed;
+  return h;
+}
+
+void bindKernel(py::module_ &m) {
+  py::class_<Kernel>(m, "Kernel", "A compiled rule (see nos.compile).")
+      .def_property_readonly("canonical",
+                             [](const Kernel &k) { return k.info().canonical; })
+      .def_property_readonly("hash",
+                             [](const Kernel &k) { return k.info().hash; })
+      .def_property_readonly(
+          "state_slots", [](const Kernel &k) { return k.info().stateSlots; })
+      .def_property_readonly(
+          "uses_random", [](const Kernel &k) { return k.info().usesRandom; })
+      .def_property_readonly(
+          "uses_schedule",
+          [](const Kernel &k) { return !k.info().schedules.empty(); })
+      .def("emit", &Kernel::emit, py::arg("stage"),
+           "The rule at one stage of the pipeline (the names of nosc "
+           "--emit); 'obj' gives bytes.")
+      .def(
+          "check",
+          [](const Kernel &k, double lr, double b1, double b2, double b3,
+             double eps, double delta, int64_t total, uint64_t seed) {
+            k.args(hyperFrom(lr, b1, b2, b3, eps, delta, total, seed), 1);
+          },
+          py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("beta3"),
+          py::arg("eps"), py::arg("delta"), py::arg("total_steps"),
+          py::arg("seed"),
+          "Raises ValueError if the rule cannot run with these settings.")
+      .def(
+          "run",
+          [](Kernel &k, const std::vector<uintptr_t> &w,
+             const std::vector<uintptr_t> &g,
+             const std::vector<std::vector<uintptr_t>> &s,
+             const std::vector<int64_t> &n, const std::vector<int64_t> &rng,
+             int64_t step, double lr, double b1, double b2, double b3,
+             double eps, double delta, int64_t total, uint64_t seed,
+             int threads, int device, uintptr_t stream) {
+            NosArgs args = k.args(
+                hyperFrom(lr, b1, b2, b3, eps, delta, total, seed), step);
+            std::vector<NosTensor> table = makeTable(k, w, g, s, n, rng);
+            py::gil_scoped_release release;
+            if (device < 0)
+              k.runCpu(table, args, threads);
+            else
+              k.runCuda(table, args, device, stream);
+          },
+          py::arg("w"), py::arg("g"), py::arg("state"), py::arg("n"),
+          py::arg("rng_base"), py::arg("step"), py::arg("lr"), py::arg("beta1"),
+          py::arg("beta2"), py::arg("beta3"), py::arg("eps"), py::arg("delta"),
+          py::arg("total_steps"), py::arg("seed"), py::arg("threads") = 1,
+          py::arg("device") = -1, py::arg("stream") = 0,
+          "One fused update of every tensor of the table, in place: w and g "
+          "are float32 addresses, state the rule's buffers per tensor; "
+          "device -1 is the CPU, else a CUDA device with `stream`.")
+      .def("__repr__", [](const Kernel &k) {
+        return "<nos.Kernel '" + k.info().canonical + "'>";
+      });
+}
+
+} // namespace
+
+PYBIND11_MODULE(_nos, m) {
+  m.doc() = "nos compiler and runtime (use the nos package, not this module)";
+  py::register_exception<CudaError>(m, "CudaError", PyExc_RuntimeError);
+  bindKernel(m);
+  m.def(
+      "compile", [](const std::string &rule) { return new Kernel(rule); },
+      py::arg("rule"),
+      "Compiles a built-in name or rule string; ValueError with the "
+      "line:column on a bad rule.");
+  m.def("builtin_names", &builtinNames);
+  m.def("builtin_rule", [](const std::string &name) -> py::object {
+    if (const char *rule = builtinRule(name))
+      return py::str(rule);
+    return py::none();
+  });
+  m.def("stage_names", [] { return stageNames(); });
+  m.def("compiler_stats", [] {
+    Compiler::Stats s = Compiler::shared().stats();
+    py::dict d;
+    d["compiled"] = s.compiled, d["disk_hits"] = s.diskHits;
+    d["memory_hits"] = s.memoryHits, d["disk_rejected"] = s.diskRejected;
+    d["evicted"] = s.evicted, d["loaded_cpu_kernels"] = s.loadedCpuKernels;
+    return d;
+  });
+  m.attr("compiler_version") = compilerVersion();
+}
