@@ -237,3 +237,13 @@ class _Spy:
     def run(self, w, *args, **kwargs):
         self._calls.append(w)
         return self._run(self._kernel, w, *args, **kwargs)
+
+
+def test_each_parameter_draws_its_own_noise():
+    a, b = torch.zeros(64), torch.zeros(64)
+    opt = nos.Optimizer([a, b], rule="g + noise", lr=1.0, seed=3)
+    a.grad, b.grad = torch.zeros(64), torch.zeros(64)
+    opt.step()
+    assert a.abs().sum() > 0 and b.abs().sum() > 0
+    assert not torch.equal(a, b)
+    assert opt.state[b]["rng_base"] == opt.state[a]["rng_base"] + 64
