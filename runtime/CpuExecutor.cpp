@@ -168,15 +168,19 @@ CpuExecutor::CpuExecutor(int threads) : pool_(std::make_unique<Pool>()) {
 
 CpuExecutor::~CpuExecutor() { pool_->shutdown(); }
 
-void CpuExecutor::run(NosCpuKernelFn fn, const NosTensor *table, int64_t count,
-                      const NosArgs &args) {
-  if (count <= 0)
-    return;
+int partsFor(const NosTensor *table, int64_t count, int threads) {
   int64_t total = 0;
   for (int64_t i = 0; i < count; ++i)
     total += std::max<int64_t>(table[i].n, 0);
   int64_t wanted = std::max<int64_t>(total / kMinElementsPerThread, 1);
-  int parts = int(std::min<int64_t>(threads_, wanted));
+  return int(std::min<int64_t>(std::max(threads, 1), wanted));
+}
+
+void CpuExecutor::run(NosCpuKernelFn fn, const NosTensor *table, int64_t count,
+                      const NosArgs &args) {
+  if (count <= 0)
+    return;
+  int parts = partsFor(table, count, threads_);
   if (parts == 1) {
     fn(table, count, &args); // not worth a thread hand-off
     return;

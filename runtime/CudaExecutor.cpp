@@ -14,6 +14,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 namespace nos {
@@ -453,3 +456,17 @@ void CudaExecutor::copyDeviceToDevice(void *, const void *, size_t, void *) {
 } // namespace nos
 
 #endif // NOS_HAVE_CUDA_H
+
+namespace nos {
+
+CudaExecutor &CudaExecutor::shared(int device) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<CudaExecutor>> executors;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto &executor = executors[device];
+  if (!executor)
+    executor = std::make_unique<CudaExecutor>(device);
+  return *executor;
+}
+
+} // namespace nos

@@ -17,8 +17,6 @@
 #include <torch/optim/serialize.h>
 #include <torch/version.h>
 
-#include <map>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -56,16 +54,6 @@ CpuExecutor &threadExecutor() {
   int threads = std::max(1, at::get_num_threads());
   if (!executor || executor->threads() != threads)
     executor = std::make_unique<CpuExecutor>(threads);
-  return *executor;
-}
-/// One GPU executor per CUDA device, made on first use.
-CudaExecutor &processGpu(int device) {
-  static std::mutex mutex;
-  static std::map<int, std::unique_ptr<CudaExecutor>> executors;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto &executor = executors[device];
-  if (!executor)
-    executor = std::make_unique<CudaExecutor>(device);
   return *executor;
 }
 
@@ -155,7 +143,8 @@ public:
                                     "kernel of '" +
                                     kernel->info.canonical + "': " + error);
     }
-    CudaExecutor &gpu = processGpu(device.index() < 0 ? 0 : device.index());
+    CudaExecutor &gpu =
+        CudaExecutor::shared(device.index() < 0 ? 0 : device.index());
     gpu.load(gpuKernel->info.hash, gpuKernel->ptx);
     return gpu;
   }

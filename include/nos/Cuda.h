@@ -57,6 +57,9 @@ public:
   /// Retains the primary context of `device`. Throws CudaError if CUDA is
   /// unavailable or the device does not exist.
   explicit CudaExecutor(int device = 0);
+  /// The process's executor for `device`, made on first use: training code
+  /// (nos::Optimizer, the Python extension) shares one per device.
+  static CudaExecutor &shared(int device);
   /// Unloads every module and frees the executor's own device memory.
   ~CudaExecutor();
   CudaExecutor(const CudaExecutor &) = delete;

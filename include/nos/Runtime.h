@@ -37,6 +37,10 @@ inline constexpr int64_t kMinElementsPerThread = 16 * 1024;
 /// that a 64-byte-aligned tensor gives aligned, whole-vector slices.
 inline constexpr int64_t kChunkAlign = 64;
 
+/// How many threads a table is worth, at most `threads`: one per
+/// kMinElementsPerThread elements in total, and at least one.
+int partsFor(const NosTensor *table, int64_t count, int threads);
+
 /// A slice of `t` covering elements [start, start + n).
 NosTensor sliceTensor(const NosTensor &t, int64_t start, int64_t n);
 

@@ -17,8 +17,6 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
-#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -66,14 +64,10 @@ public:
   /// Runs on OpenMP's threads, not a CpuExecutor: torch's CPU ops use the
   /// same libgomp pool, whose threads spin for a while after each op, so a
   /// pool of our own would share the cores with them (on 2 cores Adam went
-  /// from 3.9x to 2.0x torch.optim.Adam that way; bench/python_step.py).
+  /// from 3.8x to 2.0x torch.optim.Adam that way; bench/python_step.py).
   void runCpu(const std::vector<NosTensor> &table, const NosArgs &args,
               int threads) const {
-    int64_t total = 0;
-    for (const NosTensor &t : table)
-      total += t.n;
-    int parts = int(std::clamp<int64_t>(total / kMinElementsPerThread, 1,
-                                        std::max(1, threads)));
+    int parts = partsFor(table.data(), int64_t(table.size()), threads);
     if (parts == 1) {
       cpu_->fn(table.data(), int64_t(table.size()), &args);
       return;
@@ -114,15 +108,10 @@ private:
   }
 
   CudaExecutor &gpuFor(int device) {
-    static std::mutex mutex;
-    static std::map<int, std::unique_ptr<CudaExecutor>> executors;
     auto kernel = gpuKernel();
-    std::lock_guard<std::mutex> lock(mutex);
-    auto &executor = executors[device];
-    if (!executor)
-      executor = std::make_unique<CudaExecutor>(device);
-    executor->load(kernel->info.hash, kernel->ptx);
-    return *executor;
+    CudaExecutor &gpu = CudaExecutor::shared(device);
+    gpu.load(kernel->info.hash, kernel->ptx);
+    return gpu;
   }
 
   std::string rule_;
