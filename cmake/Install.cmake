@@ -28,7 +28,8 @@ install(TARGETS ${NOS_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The headers of the exported libraries only; search/ and train/ belong to
 # the tools and are not part of the package.
 set(NOS_PUBLIC_HEADERS AST.h AtomicFile.h Builtins.h Compiler.h Cuda.h
-    Frontend.h Hyper.h KernelABI.h Npy.h Philox.h Reference.h Runtime.h)
+    Frontend.h Hyper.h KernelABI.h Npy.h Operand.h Operands.def Philox.h
+    Reference.h Runtime.h)
 list(TRANSFORM NOS_PUBLIC_HEADERS PREPEND ${PROJECT_SOURCE_DIR}/include/nos/)
 install(FILES ${NOS_PUBLIC_HEADERS}
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nos)

@@ -24,26 +24,9 @@ using namespace mlir;
 using namespace mlir::nos;
 
 namespace {
-/// Kernel parameter numbers: table, chunks, chunk count, then NosArgs.
-constexpr unsigned kFirstArg = 3;
-
-SmallVector<Type> kernelParamTypes(const AbiTypes &t) {
-  SmallVector<Type> types{t.ptr, t.ptr, t.i64};
-  types.append(Sched, t.f32); // lr .. anoise_std
-  types.append(NOS_MAX_SCHEDULES, t.f32);
-  types.append(3, t.i64); // step, total_steps, seed
-  return types;
-}
-
-/// NosArgs field `f` as a kernel parameter number.
-unsigned paramOf(ArgField f) {
-  return f <= Sched ? kFirstArg + f
-                    : kFirstArg + Sched + NOS_MAX_SCHEDULES + (f - Step);
-}
-
 KernelScalars scalarsFromParams(KernelBuilder &kb, gpu::GPUFuncOp func,
                                 const KernelLayout &layout) {
-  auto arg = [&](ArgField f) { return func.getArgument(paramOf(f)); };
+  auto arg = [&](ArgField f) { return func.getArgument(gpuParamOf(f)); };
   KernelScalars s;
   s.lr = arg(Lr);
   for (int k = 0; k < 3; ++k) {
@@ -55,7 +38,7 @@ KernelScalars scalarsFromParams(KernelBuilder &kb, gpu::GPUFuncOp func,
   s.delta = arg(Delta);
   s.anoiseStd = arg(AStd);
   for (size_t k = 0; k < layout.schedules.size(); ++k)
-    s.sched.push_back(func.getArgument(paramOf(Sched) + k));
+    s.sched.push_back(func.getArgument(gpuParamOf(Sched) + k));
   kb.splitStepAndSeed(s, arg(Step), arg(Seed));
   return s;
 }
@@ -96,7 +79,7 @@ struct ConvertNOSToGPUPass
     Location loc = rule.getLoc();
     OpBuilder b = OpBuilder::atBlockTerminator(gpuModule.getBody());
     auto func = b.create<gpu::GPUFuncOp>(
-        loc, rule.getSymName(), b.getFunctionType(kernelParamTypes(t), {}));
+        loc, rule.getSymName(), b.getFunctionType(gpuParamTypes(t), {}));
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     func->setAttr("nvvm.maxntid",
                   b.getDenseI32ArrayAttr({NOS_GPU_BLOCK, 1, 1}));
@@ -116,14 +99,14 @@ struct ConvertNOSToGPUPass
     kb.loop(block, func.getArgument(2), grid, [&](Value c) {
       Value chunk = b.create<LLVM::GEPOp>(loc, t.ptr, t.chunk, chunks,
                                           ArrayRef<LLVM::GEPArg>{c});
-      Value tensor = kb.field(chunk, t.chunk, {0}, t.i64);
-      Value begin = kb.field(chunk, t.chunk, {1}, t.i64);
-      Value end = kb.field(chunk, t.chunk, {2}, t.i64);
+      Value tensor = kb.field(chunk, t.chunk, {ChunkTensor}, t.i64);
+      Value begin = kb.field(chunk, t.chunk, {ChunkBegin}, t.i64);
+      Value end = kb.field(chunk, t.chunk, {ChunkEnd}, t.i64);
       Value entry = b.create<LLVM::GEPOp>(loc, t.ptr, t.tensor, table,
                                           ArrayRef<LLVM::GEPArg>{tensor});
       TensorPointers ptrs =
           toGlobal(b, loc, kb.loadPointers(entry, layout.numStateSlots()));
-      scalars.rngBase = kb.field(entry, t.tensor, {4}, t.i64);
+      scalars.rngBase = kb.field(entry, t.tensor, {TensorRngBase}, t.i64);
       Value scalarBegin = begin;
       if (vectorWidth > 1) {
         // Each thread takes vectorWidth adjacent elements per iteration: as

@@ -70,8 +70,8 @@ struct ConvertNOSToKernelPass
       Value entry = b.create<LLVM::GEPOp>(loc, t.ptr, t.tensor, table,
                                           ArrayRef<LLVM::GEPArg>{index});
       TensorPointers ptrs = kb.loadPointers(entry, layout.numStateSlots());
-      Value n = kb.field(entry, t.tensor, {3}, t.i64);
-      scalars.rngBase = kb.field(entry, t.tensor, {4}, t.i64);
+      Value n = kb.field(entry, t.tensor, {TensorN}, t.i64);
+      scalars.rngBase = kb.field(entry, t.tensor, {TensorRngBase}, t.i64);
       Value vectorEnd = zero;
       if (vectorWidth > 1) {
         Value lanes = kb.constant(vectorWidth);

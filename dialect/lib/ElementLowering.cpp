@@ -156,30 +156,43 @@ Value ElementEmitter::lowerLeaf(Operation *op, Value i) {
   }
   if (auto c = dyn_cast<ConstantOp>(op))
     return constant(c.getValue().convertToDouble());
-  if (auto noise = dyn_cast<NoiseOp>(op))
-    return b.create<arith::MulFOp>(loc, normal(i, noise.getStream()),
-                                   constant(0.1));
-  if (auto noise = dyn_cast<ANoiseOp>(op))
-    return b.create<arith::MulFOp>(loc, normal(i, noise.getStream()),
-                                   splat(s.anoiseStd));
-  if (isa<G2Op>(op))
-    return b.create<arith::MulFOp>(loc, g, g);
-  if (isa<G3Op>(op))
-    return b.create<arith::MulFOp>(loc, b.create<arith::MulFOp>(loc, g, g), g);
-  if (isa<AdamOp>(op))
-    return b.create<arith::DivFOp>(loc, m, sqrtPlusEps(v));
-  if (isa<RMSPropOp>(op))
-    return b.create<arith::DivFOp>(loc, g, sqrtPlusEps(v));
-  if (isa<GOp>(op))
+  std::optional<::nos::Operand> operand = operandOf(op);
+  assert(operand && "unhandled nos leaf op");
+  return lowerOperand(*operand, op, i);
+}
+
+// Exhaustive, so an operand added to Operands.def without a meaning here is
+// a -Wswitch warning.
+Value ElementEmitter::lowerOperand(::nos::Operand operand, Operation *op,
+                                   Value i) {
+  using ::nos::Operand;
+  switch (operand) {
+  case Operand::G:
     return g;
-  if (isa<WOp>(op))
-    return w;
-  if (isa<MOp>(op))
+  case Operand::G2:
+    return b.create<arith::MulFOp>(loc, g, g);
+  case Operand::G3:
+    return b.create<arith::MulFOp>(loc, b.create<arith::MulFOp>(loc, g, g), g);
+  case Operand::M:
     return m;
-  if (isa<VOp>(op))
+  case Operand::V:
     return v;
-  assert(isa<GammaOp>(op) && "unhandled nos leaf op");
-  return gamma;
+  case Operand::Gamma:
+    return gamma;
+  case Operand::W:
+    return w;
+  case Operand::Noise:
+    return b.create<arith::MulFOp>(
+        loc, normal(i, cast<NoiseOp>(op).getStream()), constant(0.1));
+  case Operand::ANoise:
+    return b.create<arith::MulFOp>(
+        loc, normal(i, cast<ANoiseOp>(op).getStream()), splat(s.anoiseStd));
+  case Operand::Adam:
+    return b.create<arith::DivFOp>(loc, m, sqrtPlusEps(v));
+  case Operand::RMSProp:
+    return b.create<arith::DivFOp>(loc, g, sqrtPlusEps(v));
+  }
+  llvm_unreachable("unknown operand");
 }
 
 Value ElementEmitter::lowerUnary(Operation *op, Value x, Value i) {

@@ -53,6 +53,7 @@ private:
   Value laneIndices(Value i);
   Value lowerOp(Operation *op, Value i);
   Value lowerLeaf(Operation *op, Value i);
+  Value lowerOperand(::nos::Operand operand, Operation *op, Value i);
   Value lowerUnary(Operation *op, Value x, Value i);
   Value lowerBinary(Operation *op, Value x, Value y);
   Value sign(Value x);

@@ -11,19 +11,108 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
 using namespace mlir;
 using namespace mlir::nos;
+
+namespace {
+/// A member of an ABI struct as the C compiler laid it out.
+struct CField {
+  size_t offset, elementSize, count;
+  bool pointer, integer;
+};
+
+template <typename T> constexpr CField cfield(size_t offset) {
+  using E = std::remove_all_extents_t<T>;
+  return {offset, sizeof(E), std::is_array_v<T> ? std::extent_v<T> : 1,
+          std::is_pointer_v<E>, std::is_integral_v<E>};
+}
+
+#define NOS_ARGS_CFIELD(Name, member)                                          \
+  cfield<decltype(NosArgs::member)>(offsetof(NosArgs, member)),
+#define NOS_TENSOR_CFIELD(Name, member)                                        \
+  cfield<decltype(NosTensor::member)>(offsetof(NosTensor, member)),
+#define NOS_CHUNK_CFIELD(Name, member)                                         \
+  cfield<decltype(NosChunk::member)>(offsetof(NosChunk, member)),
+constexpr CField kArgFields[] = {NOS_ARGS_FIELDS(NOS_ARGS_CFIELD)};
+constexpr CField kTensorFields[] = {NOS_TENSOR_FIELDS(NOS_TENSOR_CFIELD)};
+constexpr CField kChunkFields[] = {NOS_CHUNK_FIELDS(NOS_CHUNK_CFIELD)};
+
+constexpr size_t alignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+/// True when `fields` are every member of a struct of `size` bytes, in
+/// declaration order: each starts where natural alignment puts it after the
+/// one before, and the last ends the struct. A member missing from a list,
+/// or two listed out of order, breaks the chain.
+template <size_t N>
+constexpr bool coversInOrder(const CField (&fields)[N], size_t size) {
+  size_t end = 0, align = 1;
+  for (const CField &f : fields) {
+    if (f.offset != alignUp(end, f.elementSize))
+      return false;
+    end = f.offset + f.elementSize * f.count;
+    align = std::max(align, f.elementSize);
+  }
+  return alignUp(end, align) == size;
+}
+static_assert(coversInOrder(kArgFields, sizeof(NosArgs)),
+              "NOS_ARGS_FIELDS must list every NosArgs member in order");
+static_assert(coversInOrder(kTensorFields, sizeof(NosTensor)),
+              "NOS_TENSOR_FIELDS must list every NosTensor member in order");
+static_assert(coversInOrder(kChunkFields, sizeof(NosChunk)),
+              "NOS_CHUNK_FIELDS must list every NosChunk member in order");
+
+/// Table, chunk list, chunk count: the GPU parameters before NosArgs.
+constexpr unsigned kFirstArg = 3;
+
+constexpr unsigned gpuParamsBefore(size_t field) {
+  unsigned n = kFirstArg;
+  for (size_t i = 0; i < field; ++i)
+    n += kArgFields[i].count;
+  return n;
+}
+static_assert(gpuParamsBefore(std::size(kArgFields)) == NOS_GPU_PARAMS,
+              "NOS_GPU_PARAMS must count every NosArgs scalar");
+
+Type elementType(MLIRContext *ctx, const CField &f) {
+  if (f.pointer)
+    return LLVM::LLVMPointerType::get(ctx);
+  if (f.integer)
+    return IntegerType::get(ctx, 8 * f.elementSize);
+  assert(f.elementSize == 4 && "the ABI's floats are f32");
+  return Float32Type::get(ctx);
+}
+
+template <size_t N>
+Type structType(MLIRContext *ctx, const CField (&fields)[N]) {
+  SmallVector<Type> members;
+  for (const CField &f : fields) {
+    Type e = elementType(ctx, f);
+    members.push_back(f.count > 1 ? LLVM::LLVMArrayType::get(e, f.count) : e);
+  }
+  return LLVM::LLVMStructType::getLiteral(ctx, members);
+}
+} // namespace
 
 AbiTypes::AbiTypes(MLIRContext *ctx) {
   ptr = LLVM::LLVMPointerType::get(ctx);
   i64 = IntegerType::get(ctx, 64);
   f32 = Float32Type::get(ctx);
-  tensor = LLVM::LLVMStructType::getLiteral(
-      ctx, {ptr, ptr, LLVM::LLVMArrayType::get(ptr, NOS_MAX_STATE), i64, i64});
-  args = LLVM::LLVMStructType::getLiteral(
-      ctx, {f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
-            LLVM::LLVMArrayType::get(f32, NOS_MAX_SCHEDULES), i64, i64, i64});
-  chunk = LLVM::LLVMStructType::getLiteral(ctx, {i64, i64, i64});
+  tensor = structType(ctx, kTensorFields);
+  args = structType(ctx, kArgFields);
+  chunk = structType(ctx, kChunkFields);
+}
+
+unsigned mlir::nos::gpuParamOf(ArgField f) { return gpuParamsBefore(f); }
+
+SmallVector<Type> mlir::nos::gpuParamTypes(const AbiTypes &t) {
+  SmallVector<Type> types{t.ptr, t.ptr, t.i64};
+  for (const CField &f : kArgFields)
+    types.append(f.count, elementType(t.f32.getContext(), f));
+  return types;
 }
 
 Value KernelBuilder::field(Value base, Type structType,
@@ -36,10 +125,10 @@ Value KernelBuilder::field(Value base, Type structType,
 
 TensorPointers KernelBuilder::loadPointers(Value entry, unsigned slots) {
   TensorPointers p;
-  p.w = field(entry, t.tensor, {0}, t.ptr);
-  p.g = field(entry, t.tensor, {1}, t.ptr);
+  p.w = field(entry, t.tensor, {TensorW}, t.ptr);
+  p.g = field(entry, t.tensor, {TensorG}, t.ptr);
   for (unsigned k = 0; k < slots; ++k)
-    p.state.push_back(field(entry, t.tensor, {2, int32_t(k)}, t.ptr));
+    p.state.push_back(field(entry, t.tensor, {TensorState, int32_t(k)}, t.ptr));
   return p;
 }
 

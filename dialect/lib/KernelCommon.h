@@ -21,26 +21,37 @@ struct AbiTypes {
   explicit AbiTypes(MLIRContext *ctx);
 };
 
-/// Field numbers of NosArgs.
-enum ArgField {
-  Lr,
-  Beta1,
-  Beta2,
-  Beta3,
-  Eps,
-  Delta,
-  Bc1,
-  Bc2,
-  Bc3,
-  Omb1,
-  Omb2,
-  Omb3,
-  AStd,
-  Sched,
-  Step,
-  Total,
-  Seed
-};
+/// The fields of the ABI structs in declaration order, each enumerator with
+/// the C member it names; KernelCommon.cpp checks each list against the C
+/// struct at compile time and builds the LLVM struct types from it.
+// clang-format off
+#define NOS_ARGS_FIELDS(X)                                                     \
+  X(Lr, lr)                                                                    \
+  X(Beta1, beta1) X(Beta2, beta2) X(Beta3, beta3)                              \
+  X(Eps, eps) X(Delta, delta)                                                  \
+  X(Bc1, bc1) X(Bc2, bc2) X(Bc3, bc3)                                          \
+  X(Omb1, omb1) X(Omb2, omb2) X(Omb3, omb3)                                    \
+  X(AStd, anoise_std) X(Sched, sched)                                          \
+  X(Step, step) X(Total, total_steps) X(Seed, seed)
+#define NOS_TENSOR_FIELDS(X)                                                   \
+  X(TensorW, w) X(TensorG, g) X(TensorState, state) X(TensorN, n)              \
+  X(TensorRngBase, rng_base)
+#define NOS_CHUNK_FIELDS(X)                                                    \
+  X(ChunkTensor, tensor) X(ChunkBegin, begin) X(ChunkEnd, end)
+// clang-format on
+
+#define NOS_ENUMERATOR(Name, member) Name,
+/// Field numbers of NosArgs, NosTensor and NosChunk.
+enum ArgField { NOS_ARGS_FIELDS(NOS_ENUMERATOR) };
+enum TensorField { NOS_TENSOR_FIELDS(NOS_ENUMERATOR) };
+enum ChunkField { NOS_CHUNK_FIELDS(NOS_ENUMERATOR) };
+#undef NOS_ENUMERATOR
+
+/// The GPU kernel's parameter number of NosArgs field `f`: table, chunks and
+/// chunk count come first, then every field, arrays spelled out.
+unsigned gpuParamOf(ArgField f);
+/// The GPU kernel's parameter types, NOS_GPU_PARAMS of them.
+SmallVector<Type> gpuParamTypes(const AbiTypes &t);
 
 /// Builds loads of ABI fields and the element loops around them.
 class KernelBuilder {

@@ -28,15 +28,12 @@ struct Walker {
   }
 
   void record(Operation *op) {
-    if (isa<MOp>(op))
-      layout.usesM = true;
-    else if (isa<VOp, RMSPropOp>(op))
-      layout.usesV = true;
-    else if (isa<AdamOp>(op))
-      layout.usesM = layout.usesV = true;
-    else if (isa<GammaOp>(op))
-      layout.usesGamma = true;
-    else if (auto ema = dyn_cast<EmaOp>(op))
+    if (std::optional<::nos::Operand> operand = operandOf(op)) {
+      unsigned reads = ::nos::operandInfo(*operand).reads;
+      layout.usesM |= (reads & ::nos::ReadsM) != 0;
+      layout.usesV |= (reads & ::nos::ReadsV) != 0;
+      layout.usesGamma |= (reads & ::nos::ReadsGamma) != 0;
+    } else if (auto ema = dyn_cast<EmaOp>(op))
       layout.emas.push_back(ema);
     else if (isa<LDOp, CDOp, RDOp>(op))
       layout.schedules.push_back(op);

@@ -18,7 +18,40 @@ using namespace mlir::nos;
 #include "nos/Dialect/NOSOps.cpp.inc"
 
 bool mlir::nos::isStochastic(Operation *op) {
-  return isa<NoiseOp, ANoiseOp, DropOp>(op);
+  if (std::optional<::nos::Operand> operand = operandOf(op))
+    return ::nos::operandInfo(*operand).random;
+  return isa<DropOp>(op);
+}
+
+std::optional<::nos::Operand> mlir::nos::operandOf(Operation *op) {
+#define NOS_OPERAND(Name, Spelling, Kind, Reads, Token, Summary)               \
+  if (isa<Name##Op>(op))                                                       \
+    return ::nos::Operand::Name;
+#include "nos/Operands.def"
+  return std::nullopt;
+}
+
+namespace {
+// One per Kind of Operands.def.
+template <typename OpT>
+Operation *createLeaf(OpBuilder &b, Location loc, uint32_t) {
+  return b.create<OpT>(loc);
+}
+template <typename OpT>
+Operation *createStochasticLeaf(OpBuilder &b, Location loc, uint32_t stream) {
+  return b.create<OpT>(loc, stream);
+}
+} // namespace
+
+Operation *mlir::nos::createOperandOp(OpBuilder &b, Location loc,
+                                      ::nos::Operand operand, uint32_t stream) {
+  switch (operand) {
+#define NOS_OPERAND(Name, Spelling, Kind, Reads, Token, Summary)               \
+  case ::nos::Operand::Name:                                                   \
+    return create##Kind<Name##Op>(b, loc, stream);
+#include "nos/Operands.def"
+  }
+  llvm_unreachable("unknown operand");
 }
 
 Value RuleOp::getUpdate() {
@@ -33,14 +66,18 @@ LogicalResult RuleOp::verifyRegions() {
     if (op.getDialect() != getOperation()->getDialect())
       return op.emitOpError("is not allowed in a nos.rule");
   KernelLayout layout = computeKernelLayout(*this);
+  // Errors point at the first ema or schedule past the limit, so the user
+  // sees which one to drop.
   if (layout.numStateSlots() > NOS_MAX_STATE)
-    return emitOpError("needs ")
-           << layout.numStateSlots() << " state buffers; at most "
-           << NOS_MAX_STATE << " are supported";
+    return layout.emas[NOS_MAX_STATE - layout.firstEmaSlot()].emitOpError(
+               "would be state buffer ")
+           << NOS_MAX_STATE + 1 << " of " << layout.numStateSlots()
+           << "; at most " << NOS_MAX_STATE << " are supported";
   if (layout.schedules.size() > NOS_MAX_SCHEDULES)
-    return emitOpError("uses ")
-           << layout.schedules.size() << " distinct schedules; at most "
-           << NOS_MAX_SCHEDULES << " are supported";
+    return layout.schedules[NOS_MAX_SCHEDULES]->emitOpError(
+               "would be distinct schedule ")
+           << NOS_MAX_SCHEDULES + 1 << " of " << layout.schedules.size()
+           << "; at most " << NOS_MAX_SCHEDULES << " are supported";
   return success();
 }
 

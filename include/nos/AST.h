@@ -9,13 +9,13 @@
 #ifndef NOS_AST_H
 #define NOS_AST_H
 
+#include "nos/Operand.h"
+
 #include <memory>
 #include <string>
 
 namespace nos {
 
-/// Per-element operands (DSL §3). Order is part of the canonical ordering.
-enum class Operand { G, G2, G3, M, V, Gamma, W, Noise, ANoise, Adam, RMSProp };
 /// Decay schedules (DSL §4): scalars that depend on step and total steps.
 enum class Schedule { LD, CD, RD };
 /// Unary functions (DSL §5). Clip and Drop carry a literal parameter.

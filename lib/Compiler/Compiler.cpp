@@ -14,6 +14,7 @@
 #include "Pipeline.h"
 
 #include "nos/Frontend.h"
+#include "nos/KernelABI.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
@@ -32,7 +33,15 @@ using namespace mlir;
 
 namespace nos {
 
-const char *compilerVersion() { return "nos-0.1.0+abi2"; }
+#define NOS_STR(x) #x
+#define NOS_XSTR(x) NOS_STR(x)
+// The project version (CMake) and KernelABI.h's ABI number: both are part of
+// every cache key.
+const char *compilerVersion() {
+  return "nos-" NOS_PROJECT_VERSION "+abi" NOS_XSTR(NOS_ABI_VERSION);
+}
+#undef NOS_XSTR
+#undef NOS_STR
 
 static std::string hex64(uint64_t value) {
   std::string out;

@@ -40,31 +40,8 @@ public:
 
 private:
   Value operand(Operand op, Location loc) {
-    switch (op) {
-    case Operand::G:
-      return b.create<mlir::nos::GOp>(loc);
-    case Operand::G2:
-      return b.create<mlir::nos::G2Op>(loc);
-    case Operand::G3:
-      return b.create<mlir::nos::G3Op>(loc);
-    case Operand::M:
-      return b.create<mlir::nos::MOp>(loc);
-    case Operand::V:
-      return b.create<mlir::nos::VOp>(loc);
-    case Operand::Gamma:
-      return b.create<mlir::nos::GammaOp>(loc);
-    case Operand::W:
-      return b.create<mlir::nos::WOp>(loc);
-    case Operand::Noise:
-      return b.create<mlir::nos::NoiseOp>(loc, nextStream++);
-    case Operand::ANoise:
-      return b.create<mlir::nos::ANoiseOp>(loc, nextStream++);
-    case Operand::Adam:
-      return b.create<mlir::nos::AdamOp>(loc);
-    case Operand::RMSProp:
-      return b.create<mlir::nos::RMSPropOp>(loc);
-    }
-    llvm_unreachable("unknown operand");
+    uint32_t stream = operandInfo(op).random ? nextStream++ : 0;
+    return mlir::nos::createOperandOp(b, loc, op, stream)->getResult(0);
   }
 
   Value schedule(const Expr &e, Location loc) {

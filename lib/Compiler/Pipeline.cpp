@@ -63,17 +63,24 @@ LogicalResult canonicalizeModule(ModuleOp module) {
   return pm.run(module);
 }
 
+/// What both lowerings run after converting the rule. The same polynomial
+/// expansions on both targets, so they compute exp/log/cos alike instead of
+/// libdevice's versions on one side; then splats of per-step scalars and
+/// constants leave the element loops, which is most of what LLVM's middle
+/// end would otherwise be run for.
+static void addKernelCleanup(PassManager &pm) {
+  pm.addPass(mlir::nos::createNOSExpandMath());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+}
+
 LogicalResult lowerToKernel(ModuleOp module, unsigned width) {
   PassManager pm(module.getContext());
   mlir::nos::ConvertNOSToKernelOptions options;
   options.vectorWidth = width;
   pm.addPass(mlir::nos::createConvertNOSToKernel(options));
-  pm.addPass(mlir::nos::createNOSExpandMath());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  // Splats of per-step scalars and constants leave the element loops here,
-  // which is most of what LLVM's middle end would otherwise be run for.
-  pm.addPass(createLoopInvariantCodeMotionPass());
+  addKernelCleanup(pm);
   return pm.run(module);
 }
 
@@ -82,12 +89,7 @@ LogicalResult lowerToGpuKernel(ModuleOp module, const GpuTarget &target) {
   mlir::nos::ConvertNOSToGPUOptions options;
   options.vectorWidth = target.vectorWidth;
   pm.addPass(mlir::nos::createConvertNOSToGPU(options));
-  // The same polynomial expansions as on the CPU, so both targets compute
-  // exp/log/cos alike instead of libdevice's versions on one side.
-  pm.addPass(mlir::nos::createNOSExpandMath());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createLoopInvariantCodeMotionPass());
+  addKernelCleanup(pm);
   return pm.run(module);
 }
 

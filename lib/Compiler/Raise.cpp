@@ -26,7 +26,7 @@ public:
 
 private:
   ExprPtr raiseOp(Operation *op) {
-    if (std::optional<Operand> operand = operandOf(op))
+    if (std::optional<Operand> operand = ops::operandOf(op))
       return makeOperand(*operand);
     return llvm::TypeSwitch<Operation *, ExprPtr>(op)
         .Case([&](ops::ConstantOp c) {
@@ -53,22 +53,6 @@ private:
                            d.getP().convertToDouble());
         })
         .Default([&](Operation *op) { return raiseFunction(op); });
-  }
-
-  static std::optional<Operand> operandOf(Operation *op) {
-    return llvm::TypeSwitch<Operation *, std::optional<Operand>>(op)
-        .Case([](ops::GOp) { return Operand::G; })
-        .Case([](ops::G2Op) { return Operand::G2; })
-        .Case([](ops::G3Op) { return Operand::G3; })
-        .Case([](ops::MOp) { return Operand::M; })
-        .Case([](ops::VOp) { return Operand::V; })
-        .Case([](ops::GammaOp) { return Operand::Gamma; })
-        .Case([](ops::WOp) { return Operand::W; })
-        .Case([](ops::NoiseOp) { return Operand::Noise; })
-        .Case([](ops::ANoiseOp) { return Operand::ANoise; })
-        .Case([](ops::AdamOp) { return Operand::Adam; })
-        .Case([](ops::RMSPropOp) { return Operand::RMSProp; })
-        .Default([](Operation *) { return std::nullopt; });
   }
 
   ExprPtr raiseFunction(Operation *op) {

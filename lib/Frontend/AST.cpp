@@ -72,33 +72,7 @@ double defaultScheduleN(Schedule s) {
   return 0.0;
 }
 
-const char *spelling(Operand op) {
-  switch (op) {
-  case Operand::G:
-    return "g";
-  case Operand::G2:
-    return "g2";
-  case Operand::G3:
-    return "g3";
-  case Operand::M:
-    return "m";
-  case Operand::V:
-    return "v";
-  case Operand::Gamma:
-    return "gamma";
-  case Operand::W:
-    return "w";
-  case Operand::Noise:
-    return "noise";
-  case Operand::ANoise:
-    return "anoise";
-  case Operand::Adam:
-    return "adam";
-  case Operand::RMSProp:
-    return "rmsprop";
-  }
-  return "?";
-}
+const char *spelling(Operand op) { return operandInfo(op).spelling; }
 
 const char *spelling(UnaryFn fn) {
   switch (fn) {

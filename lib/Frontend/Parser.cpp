@@ -35,16 +35,21 @@ std::string locText(SourceLoc loc) {
   return std::to_string(loc.line) + ":" + std::to_string(loc.column);
 }
 
-const char *const kExpectedNames =
-    "g, g2, g3, m, v, gamma, w, noise, anoise, adam, rmsprop, ld, cd, rd or "
-    "a function exp, log, sqrt, sign, clip, drop, left, ema";
+const std::string &expectedNames() {
+  static const std::string names = [] {
+    std::string out;
+    for (const OperandInfo &info : kOperands)
+      out += std::string(info.spelling) + ", ";
+    return out + "ld, cd, rd or a function exp, log, sqrt, sign, clip, drop, "
+                 "left, ema";
+  }();
+  return names;
+}
 
 std::optional<Operand> operandNamed(std::string_view s) {
-  for (Operand op : {Operand::G, Operand::G2, Operand::G3, Operand::M,
-                     Operand::V, Operand::Gamma, Operand::W, Operand::Noise,
-                     Operand::ANoise, Operand::Adam, Operand::RMSProp})
-    if (s == spelling(op))
-      return op;
+  for (const OperandInfo &info : kOperands)
+    if (s == info.spelling)
+      return info.op;
   return std::nullopt;
 }
 
@@ -259,7 +264,7 @@ private:
     if (name.text == "ema")
       return parseEma(name);
     return fail(name, "unknown operand " + describe(name) +
-                          "; expected one of " + kExpectedNames);
+                          "; expected one of " + expectedNames());
   }
 
   Node parseSchedule(Schedule s, const Token &name) {

@@ -74,9 +74,10 @@ public:
 
 private:
   void noteOperand(Operand op) {
-    usesM_ |= op == Operand::M || op == Operand::Adam;
-    usesV_ |= op == Operand::V || op == Operand::Adam || op == Operand::RMSProp;
-    usesGamma_ |= op == Operand::Gamma;
+    unsigned reads = operandInfo(op).reads;
+    usesM_ |= (reads & ReadsM) != 0;
+    usesV_ |= (reads & ReadsV) != 0;
+    usesGamma_ |= (reads & ReadsGamma) != 0;
   }
 
   int scheduleIndex(const Expr &e) {

@@ -34,25 +34,22 @@ struct Part {
   size_t size = 0;
 };
 
-const char *const kOperandList =
-    "g, g2, g3, m, v, gamma, sign(g), sign(m), 1, 2, noise, 1e-4w, 1e-3w, "
-    "1e-2w, 1e-1w, adam, rmsprop, ld, cd, rd, anoise or oK (the output of an "
-    "earlier unit K)";
+std::string operandList() {
+  std::string out;
+  for (const std::string &name : tokenOperands())
+    out += (out.empty() ? "" : ", ") + name;
+  return out + " or oK (the output of an earlier unit K)";
+}
+
 const char *const kUnaryList = "x, neg, exp, log, sqrt, clip1e-5, clip1e-4, "
                                "clip1e-3, drop0.1, drop0.3, drop0.5, sign";
 const char *const kBinaryList = "add, sub, mul, div, pow, left";
 
 std::optional<Part> leafOperand(std::string_view t, SourceLoc loc) {
   auto leaf = [](ExprPtr e) { return Part{std::move(e), 1, 1}; };
-  static const std::pair<const char *, Operand> plain[] = {
-      {"g", Operand::G},         {"g2", Operand::G2},
-      {"g3", Operand::G3},       {"m", Operand::M},
-      {"v", Operand::V},         {"gamma", Operand::Gamma},
-      {"noise", Operand::Noise}, {"anoise", Operand::ANoise},
-      {"adam", Operand::Adam},   {"rmsprop", Operand::RMSProp}};
-  for (auto &[name, op] : plain)
-    if (t == name)
-      return leaf(makeOperand(op, loc));
+  for (const OperandInfo &info : kOperands)
+    if (info.token && t == info.spelling)
+      return leaf(makeOperand(info.op, loc));
   if (t == "sign(g)" || t == "sign(m)") {
     auto x = makeOperand(t == "sign(g)" ? Operand::G : Operand::M, loc);
     return Part{makeUnary(UnaryFn::Sign, x, 0.0, loc), 2, 2};
@@ -181,8 +178,7 @@ private:
         std::all_of(w.text.begin() + 1, w.text.end(),
                     [](char c) { return std::isdigit((unsigned char)c); }))
       return unitOutput(w, out);
-    return fail(w, std::string("is not an operand; expected one of ") +
-                       kOperandList);
+    return fail(w, "is not an operand; expected one of " + operandList());
   }
 
   bool unitOutput(const Word &w, Part &out) {
@@ -267,6 +263,8 @@ ParseResult parseTokens(std::string_view tokens) {
   return TokenParser(tokens).run();
 }
 
+// The paper's order, which fixes what a search's seed samples; an operand
+// added to Operands.def as a token joins at the end.
 const std::vector<std::string> &tokenOperands() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
@@ -276,6 +274,10 @@ const std::vector<std::string> &tokenOperands() {
           "1e-1w",   "adam", "rmsprop", "ld",    "cd",    "rd",    "anoise"})
       if (leafOperand(name, {})) // the parser's own table decides
         out.push_back(name);
+    for (const OperandInfo &info : kOperands)
+      if (info.token &&
+          std::find(out.begin(), out.end(), info.spelling) == out.end())
+        out.push_back(info.spelling);
     return out;
   }();
   return names;

@@ -25,46 +25,41 @@ inline size_t pick(std::mt19937_64 &rng, size_t n) {
   return static_cast<size_t>(rng() % n);
 }
 
-/// One rule per operand, function and operator of the language.
+/// One rule per operand (every row of Operands.def), function and operator
+/// of the language.
 inline std::vector<const char *> primitiveRules() {
-  return {"g",
-          "g2",
-          "g3",
-          "m",
-          "v",
-          "gamma",
-          "w",
-          "noise",
-          "anoise",
-          "adam",
-          "rmsprop",
-          "ld",
-          "cd",
-          "rd",
-          "cd(3)",
-          "rd(2)",
-          "2.5",
-          "-g",
-          "exp(g)",
-          "log(g)",
-          "sqrt(g)",
-          "sign(g)",
-          "clip(g, 1e-3)",
-          "drop(g, 0.3)",
-          "g + m",
-          "g - m",
-          "g * m",
-          "g / m",
-          "g ^ m",
-          "m ^ 2",
-          "(-2) ^ g",
-          "g ^ 0.5",
-          "left(g, m)",
-          "ema(g, 0.9)",
-          "sign(ema(g2, 0.5))",
-          "exp(sign(g) * sign(m)) * g",
-          "(1 + sign(g) * sign(m)) * g",
-          "1e-4 * w + g"};
+  std::vector<const char *> rules;
+  for (const OperandInfo &info : kOperands)
+    rules.push_back(info.spelling);
+  for (const char *rule : {"ld",
+                           "cd",
+                           "rd",
+                           "cd(3)",
+                           "rd(2)",
+                           "2.5",
+                           "-g",
+                           "exp(g)",
+                           "log(g)",
+                           "sqrt(g)",
+                           "sign(g)",
+                           "clip(g, 1e-3)",
+                           "drop(g, 0.3)",
+                           "g + m",
+                           "g - m",
+                           "g * m",
+                           "g / m",
+                           "g ^ m",
+                           "m ^ 2",
+                           "(-2) ^ g",
+                           "g ^ 0.5",
+                           "left(g, m)",
+                           "ema(g, 0.9)",
+                           "sign(ema(g2, 0.5))",
+                           "exp(sign(g) * sign(m)) * g",
+                           "(1 + sign(g) * sign(m)) * g",
+                           "1e-4 * w + g"})
+    rules.push_back(rule);
+  return rules;
 }
 
 /// The classic optimizers and the paper's rules, as strings.

@@ -36,8 +36,13 @@ struct Options {
   Hyper hyper;
 };
 
+/// A compiler message that already reads "L:C: error: ..." keeps its own
+/// prefix rather than gaining a second "error:".
 int fail(const std::string &message) {
-  fmt::print(stderr, "nosc: error: {}\n", message);
+  size_t colon = message.find(": error: ");
+  bool located = colon != std::string::npos && colon > 0 &&
+                 message.find_first_not_of("0123456789:") == colon + 1;
+  fmt::print(stderr, located ? "nosc: {}\n" : "nosc: error: {}\n", message);
   return 1;
 }
 
@@ -252,10 +257,10 @@ int run(const Options &o) {
   if (o.info || (o.emit.empty() && !o.check && o.runDir.empty()))
     printInfo(*kernel, o.tokens.empty() ? source : "");
   bool runs = o.check || !o.runDir.empty();
-  if (runs && !kernel->info.schedules.empty() && o.hyper.totalSteps <= 0)
-    return fail(fmt::format("the rule uses the decay schedule '{}', which "
-                            "needs --total-steps",
-                            spelling(kernel->info.schedules[0].kind)));
+  if (std::string why = checkTotalSteps(kernel->info.schedules,
+                                        o.hyper.totalSteps, "--total-steps");
+      runs && !why.empty())
+    return fail(why);
   if (o.check)
     if (int rc = runCheck(*kernel, o))
       return rc;

@@ -15,6 +15,9 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "nos/Dialect/NOSDialect.h"
+#include "nos/Operand.h"
+
+#include <optional>
 
 #define GET_OP_CLASSES
 #include "nos/Dialect/NOSOps.h.inc"
@@ -23,6 +26,13 @@ namespace mlir::nos {
 
 /// True for the ops that draw random numbers (noise, anoise, drop).
 bool isStochastic(Operation *op);
+
+/// The operand a leaf op stands for; nothing for any other op.
+std::optional<::nos::Operand> operandOf(Operation *op);
+/// Creates the leaf op of `operand`; one that draws random numbers takes
+/// Philox stream `stream`, the others ignore it.
+Operation *createOperandOp(OpBuilder &b, Location loc, ::nos::Operand operand,
+                           uint32_t stream);
 
 /// What a rule needs at run time, in the order the kernel ABI uses. Computed
 /// by one pre-order walk from the yield, so the compiler, the lowering and the

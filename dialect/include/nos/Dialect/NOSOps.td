@@ -1,8 +1,9 @@
 //===- NOSOps.td - Operations of the nos dialect -----------*- tablegen -*-===//
 //
-// One op per operand, schedule and function of the rule language, plus the
-// stateful nos.ema, literals and the nos.rule container. Shared base classes
-// keep each op to a line or two; every value is an f32 element.
+// One op per operand (from nos/Operands.def), schedule and function of the
+// rule language, plus the stateful nos.ema, literals and the nos.rule
+// container. Shared base classes keep each op to a line or two; every value
+// is an f32 element.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_OPS_TD
@@ -68,15 +69,6 @@ class NOS_LeafOp<string mnemonic, string desc, list<Trait> traits = []>
   }]>];
 }
 
-def NOS_GOp : NOS_LeafOp<"g", "The gradient">;
-def NOS_G2Op : NOS_LeafOp<"g2", "The squared gradient">;
-def NOS_G3Op : NOS_LeafOp<"g3", "The cubed gradient">;
-def NOS_MOp : NOS_LeafOp<"m", "Bias-corrected running average of g">;
-def NOS_VOp : NOS_LeafOp<"v", "Bias-corrected running average of g^2">;
-def NOS_GammaOp : NOS_LeafOp<"gamma", "Bias-corrected running average of g^3">;
-def NOS_WOp : NOS_LeafOp<"w", "The parameter's current value">;
-def NOS_AdamOp : NOS_LeafOp<"adam", "Adam's update m / (sqrt(v) + eps)">;
-def NOS_RMSPropOp : NOS_LeafOp<"rmsprop", "g / (sqrt(v) + eps)">;
 def NOS_LDOp : NOS_LeafOp<"ld", "Linear decay max(0, 1 - t/T)">;
 
 class NOS_StochasticLeafOp<string mnemonic, string desc>
@@ -92,9 +84,8 @@ class NOS_StochasticLeafOp<string mnemonic, string desc>
   }]>];
 }
 
-def NOS_NoiseOp : NOS_StochasticLeafOp<"noise", "Gaussian noise, std 0.1">;
-def NOS_ANoiseOp : NOS_StochasticLeafOp<"anoise",
-    "Annealed Gaussian noise, variance 1/(1+t)^0.55">;
+// One op per row of nos/Operands.def (g, m, noise, adam, ...).
+include "nos/Dialect/NOSOperandOps.td"
 
 class NOS_PeriodicScheduleOp<string mnemonic, string desc>
     : NOS_LeafOp<mnemonic, desc> {
@@ -158,7 +149,9 @@ def NOS_EmaOp : NOS_Op<"ema", [Pure, SameOperandsAndResultType]> {
   let summary = "Raw running average of x with a literal beta";
   let description = [{
     e <- beta e + (1 - beta) x, updated before use, starting at 0 and not
-    bias-corrected. Gets its own state buffer.
+    bias-corrected. Each nos.ema op owns one state buffer; Pure lets CSE
+    merge two emas of the same x and beta, so `ema(g, 0.9) + ema(g, 0.9)`
+    keeps one buffer.
   }];
   let arguments = (ins F32:$x, F64Attr:$beta);
   let results = (outs F32:$result);
