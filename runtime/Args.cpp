@@ -8,32 +8,23 @@
 //===----------------------------------------------------------------------===//
 #include "nos/Runtime.h"
 
-#include <sstream>
+#include <string>
 
 namespace nos {
 namespace {
 
-bool isBeta(double b) { return b >= 0.0 && b < 1.0; } // false for NaN
-
 /// Returns the first reason the inputs cannot give a valid NosArgs, or "".
 std::string validate(const Hyper &h, int64_t step,
                      const std::vector<ScheduleSpec> &schedules) {
-  std::ostringstream os;
   if (step < 1)
-    os << "step must be at least 1, got " << step;
-  else if (schedules.size() > NOS_MAX_SCHEDULES)
-    os << "rule has " << schedules.size()
-       << " decay schedules; kernels support at most " << NOS_MAX_SCHEDULES;
-  else if (!schedules.empty() && h.totalSteps <= 0)
-    os << "rule uses a decay schedule (" << spelling(schedules[0].kind)
-       << ") but total steps were not given";
-  else if (!isBeta(h.beta1))
-    os << "beta1 = " << h.beta1 << " is outside [0, 1)";
-  else if (!isBeta(h.beta2))
-    os << "beta2 = " << h.beta2 << " is outside [0, 1)";
-  else if (!isBeta(h.beta3))
-    os << "beta3 = " << h.beta3 << " is outside [0, 1)";
-  return os.str();
+    return "step must be at least 1, got " + std::to_string(step);
+  if (schedules.size() > NOS_MAX_SCHEDULES)
+    return "rule has " + std::to_string(schedules.size()) +
+           " decay schedules; kernels support at most " +
+           std::to_string(NOS_MAX_SCHEDULES);
+  if (std::string why = checkHyper(h); !why.empty())
+    return why;
+  return checkTotalSteps(schedules, h.totalSteps, "total steps");
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Fidelity.h"
+#include "nos/train/Plot.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/search/Evaluations.h"
@@ -361,10 +362,9 @@ struct Analysis {
     for (const ProxyFigures &f : proxies)
       lo = std::min(lo, f.seconds), hi = std::max(hi, f.seconds);
     lo /= 1.5, hi *= 1.5;
-    auto px = [&](double x) {
-      return x0 + w * std::log(x / lo) / std::log(hi / lo);
-    };
-    auto py = [&](double y) { return y0 + h * (yhi - y) / (yhi - ylo); };
+    plot::Panel panel{x0, y0, w, h, lo, hi, ylo, yhi, true};
+    auto px = [&](double x) { return panel.px(x); };
+    auto py = [&](double y) { return panel.py(y); };
     std::string s = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
         "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -373,34 +373,11 @@ struct Analysis {
         "How well each proxy ranks {} rules like the full task, against its "
         "cost</text>\n",
         W, H, W / 2, rules.size());
-    for (int i = 0; i <= 7; ++i) {
-      double y = ylo + 0.2 * i;
-      s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" "
-                       "y2=\"{:.1f}\" stroke=\"{}\"/><text x=\"{}\" "
-                       "y=\"{:.1f}\" text-anchor=\"end\">{:.1f}</text>\n",
-                       x0, x0 + w, py(y), py(y),
-                       std::abs(y) < 1e-9 ? "#999" : "#e4e4e4", x0 - 6,
-                       py(y) + 4, y);
-    }
-    for (double x = std::pow(10, std::floor(std::log10(lo))); x <= hi; x *= 10)
-      for (double m : {1.0, 2.0, 5.0})
-        if (x * m >= lo && x * m <= hi)
-          s += fmt::format(
-              "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" "
-              "stroke=\"#e4e4e4\"/><text x=\"{0:.1f}\" y=\"{3}\" "
-              "text-anchor=\"middle\">{4:g}</text>\n",
-              px(x * m), y0, y0 + h, y0 + h + 16, x * m);
-    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-                     "fill=\"none\" stroke=\"black\"/>\n",
-                     x0, y0, w, h);
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">"
-                     "seconds of child training per rule and seed (log)"
-                     "</text>\n",
-                     x0 + w / 2, y0 + h + 36);
-    s += fmt::format("<text x=\"20\" y=\"{0}\" transform=\"rotate(-90 20 "
-                     "{0})\" text-anchor=\"middle\">Spearman rho with the "
-                     "full task, one child seed</text>\n",
-                     y0 + h / 2);
+    s += panel.axes("seconds of child training per rule and seed (log)",
+                    "Spearman rho with the full task, one child seed");
+    s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" "
+                     "y2=\"{:.1f}\" stroke=\"#999\"/>\n",
+                     x0, x0 + w, py(0), py(0));
     double lx = x0 + w + 20, ly = y0 + 8;
     s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#1f77b4\"/>"
                      "<text x=\"{}\" y=\"{}\">all rules</text>\n"

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Report.h"
+#include "nos/train/Plot.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/search/Search.h"
@@ -90,57 +91,6 @@ void printRun(const Run &r, int top) {
   }
 }
 
-/// A plot area: data ranges mapped onto a rectangle of the SVG.
-struct Panel {
-  double x0, y0, w, h;   // pixels
-  double xmax, ylo, yhi; // data
-  /// Above 0: a log x axis from xmin (earlier x sit on the left edge).
-  double xmin = 0;
-  double px(double x) const {
-    if (xmin > 0)
-      return x0 + w * std::log10(std::max(x, xmin) / xmin) /
-                      std::max(std::log10(xmax / xmin), 1e-9);
-    return x0 + w * x / std::max(xmax, 1e-9);
-  }
-  double py(double y) const {
-    return y0 + h * (1 - (y - ylo) / std::max(yhi - ylo, 1e-9));
-  }
-  std::string axes(const std::string &xlabel, const std::string &ylabel) const {
-    std::string s = fmt::format(
-        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
-        "stroke=\"black\"/>\n",
-        x0, y0, w, h);
-    for (int i = 0; i <= 4; ++i) {
-      double y = ylo + (yhi - ylo) * i / 4;
-      double x =
-          xmin > 0 ? xmin * std::pow(xmax / xmin, i / 4.0) : xmax * i / 4;
-      s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">"
-                       "{:.3f}</text>\n",
-                       x0 - 6, py(y) + 4, y);
-      s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">"
-                       "{:.3g}</text>\n",
-                       px(x), y0 + h + 16, x);
-    }
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}"
-                     "</text>\n",
-                     x0 + w / 2, y0 + h + 34, xlabel);
-    s += fmt::format("<text x=\"{0}\" y=\"{1}\" transform=\"rotate(-90 {0} "
-                     "{1})\" text-anchor=\"middle\">{2}</text>\n",
-                     x0 - 48, y0 + h / 2, ylabel);
-    return s;
-  }
-  std::string line(const std::vector<std::pair<double, double>> &pts,
-                   const char *color, const char *extra = "",
-                   double width = 2) const {
-    std::string points;
-    for (auto [x, y] : pts)
-      points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-    return fmt::format("<polyline fill=\"none\" stroke=\"{}\" "
-                       "stroke-width=\"{}\" {} points=\"{}\"/>\n",
-                       color, width, extra, points);
-  }
-};
-
 const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
@@ -177,10 +127,11 @@ std::string plot(const std::vector<Run> &runs) {
         maxN = std::max(maxN, ++n), maxT = std::max(maxT, c.time / 60);
   }
   auto [lo, hi] = rewardRange(runs);
-  Panel top{left, 50, W - left - right, 300, maxN, lo, hi};
+  plot::Panel top{left, 50, W - left - right, 300, 0, maxN, lo, hi};
   // Log time: a search finds most of what it finds in its first minutes.
-  Panel bottom{left, 450, W - left - right,         300, maxT,
-               lo,   hi,  std::min(0.01, maxT / 10)};
+  plot::Panel bottom{
+      left, 450, W - left - right, 300, std::min(0.01, maxT / 10), maxT, lo,
+      hi,   true};
   auto clamp = [&](double y) { return std::clamp(y, lo, hi); };
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "

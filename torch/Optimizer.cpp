@@ -235,14 +235,13 @@ Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
       impl_(std::make_unique<Impl>()) {
   impl_->compile(rule);
   impl_->sync(param_groups_);
-  bool schedules = !impl_->kernel->info.schedules.empty();
   for (auto &group : param_groups_) {
-    hyperOf(static_cast<OptimizerOptions &>(group.options())); // validates
-    if (schedules &&
-        static_cast<OptimizerOptions &>(group.options()).total_steps() <= 0)
-      throw std::invalid_argument(
-          "nos::Optimizer: the rule '" + impl_->kernel->info.canonical +
-          "' uses a decay schedule and needs total_steps > 0");
+    auto &options = static_cast<OptimizerOptions &>(group.options());
+    hyperOf(options); // validates
+    if (std::string why = checkTotalSteps(impl_->kernel->info.schedules,
+                                          options.total_steps(), "total_steps");
+        !why.empty())
+      throw std::invalid_argument("nos::Optimizer: " + why);
   }
 }
 

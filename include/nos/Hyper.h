@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace nos {
 
@@ -56,6 +57,17 @@ inline std::string checkHyper(const Hyper &h) {
   if (h.totalSteps < 0)
     return bad("total_steps", double(h.totalSteps), "0 (unset) or positive");
   return {};
+}
+
+/// Why a rule with `schedules` cannot run with `totalSteps`, or "": ld, cd
+/// and rd are functions of t / T. `option` names T the way the caller's user
+/// spells it (--total-steps, total_steps).
+inline std::string checkTotalSteps(const std::vector<ScheduleSpec> &schedules,
+                                   int64_t totalSteps, const char *option) {
+  if (schedules.empty() || totalSteps > 0)
+    return {};
+  return std::string("the rule uses the decay schedule '") +
+         spelling(schedules[0].kind) + "', which needs " + option + " > 0";
 }
 
 /// 1 / (1 - beta^t), the bias correction of a running average at step t >= 1.

@@ -14,6 +14,9 @@ import torch
 
 from . import _nos
 
+# nos::Hyper's defaults (include/nos/Hyper.h), the one place they live.
+_DEFAULTS = _nos.default_hyper()
+
 _SUPPORTED_DTYPES = (torch.float32, torch.bfloat16)
 
 
@@ -27,8 +30,10 @@ class Optimizer(torch.optim.Optimizer):
     ld, cd or rd) and ``seed`` the seed of the rule's noise.
     """
 
-    def __init__(self, params, rule="powersign", lr=0.1, betas=(0.9, 0.999),
-                 beta3=0.999, eps=1e-8, delta=1e-8, total_steps=0, seed=0):
+    def __init__(self, params, rule="powersign", lr=_DEFAULTS["lr"],
+                 betas=(_DEFAULTS["beta1"], _DEFAULTS["beta2"]),
+                 beta3=_DEFAULTS["beta3"], eps=_DEFAULTS["eps"],
+                 delta=_DEFAULTS["delta"], total_steps=0, seed=0):
         self.kernel = _nos.compile(rule)
         self._next_rng_base = 0
         defaults = dict(lr=lr, betas=betas, beta3=beta3, eps=eps,

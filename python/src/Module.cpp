@@ -52,9 +52,11 @@ public:
   }
 
   NosArgs args(const Hyper &hyper, int64_t step) const {
-    if (std::string why = checkHyper(hyper); !why.empty())
-      throw std::invalid_argument(why);
-    std::string error;
+    // makeArgs checks too; this names T as the Python user spells it.
+    std::string error =
+        checkTotalSteps(info().schedules, hyper.totalSteps, "total_steps");
+    if (!error.empty())
+      throw std::invalid_argument(error);
     NosArgs a = makeArgs(hyper, step, info().schedules, &error);
     if (!error.empty())
       throw std::invalid_argument(error);
@@ -236,6 +238,16 @@ PYBIND11_MODULE(_nos, m) {
     return py::none();
   });
   m.def("stage_names", [] { return stageNames(); });
+  m.def(
+      "default_hyper",
+      [] {
+        Hyper h;
+        py::dict d;
+        d["lr"] = h.lr, d["beta1"] = h.beta1, d["beta2"] = h.beta2;
+        d["beta3"] = h.beta3, d["eps"] = h.eps, d["delta"] = h.delta;
+        return d;
+      },
+      "nos::Hyper's defaults, which nos.Optimizer's keyword arguments use.");
   m.def("compiler_stats", [] {
     Compiler::Stats s = Compiler::shared().stats();
     py::dict d;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/train/Report.h"
+#include "nos/train/Plot.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/Builtins.h"
@@ -166,7 +167,7 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
   static const char *colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                  "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                                  "#bcbd22", "#17becf"};
-  const double W = 720, H = 440, left = 60, right = 200, top = 40, bottom = 50;
+  const double W = 760, H = 460, left = 70, right = 210, top = 40, bottom = 60;
   double maxStep = 1, lo = 1, hi = 0;
   std::vector<std::vector<std::pair<double, double>>> curves;
   for (const Summary &s : summaries) {
@@ -177,39 +178,20 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
   }
   if (hi <= lo)
     lo = 0, hi = 1;
-  auto px = [&](double x) { return left + (W - left - right) * x / maxStep; };
-  auto py = [&](double y) {
-    return top + (H - top - bottom) * (1 - (y - lo) / (hi - lo));
-  };
+  auto [ylo, yhi] = plot::niceRange(lo, hi);
+  auto [xlo, xhi] = plot::niceRange(0, maxStep);
+  plot::Panel panel{left, top, W - left - right, H - top - bottom, xlo, xhi,
+                    ylo,  yhi};
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "
       "height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"24\" "
       "font-size=\"14\">{}</text>\n",
       W, H, left, escapeXml(title));
-  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" "
-                     "stroke=\"black\"/><line x1=\"{0}\" y1=\"{3}\" "
-                     "x2=\"{0}\" y2=\"{1}\" stroke=\"black\"/>\n",
-                     left, H - bottom, W - right, top);
-  for (int i = 0; i <= 4; ++i) {
-    double y = lo + (hi - lo) * i / 4;
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">"
-                       "{:.3f}</text>\n",
-                       left - 6, py(y) + 4, y);
-  }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">step "
-                     "(0 to {:g})</text>\n<text x=\"14\" y=\"{}\" "
-                     "transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">"
-                     "validation accuracy</text>\n",
-                     (left + W - right) / 2, H - 14, maxStep, H / 2, H / 2);
+  svg += panel.axes("training step", "validation accuracy (mean over seeds)");
   for (size_t k = 0; k < curves.size(); ++k) {
-    std::string points;
-    for (auto [x, y] : curves[k])
-      points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
     const char *color = colors[k % 10];
-    svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" "
-                       "stroke-width=\"2\" points=\"{}\"/>\n",
-                       color, points);
+    svg += panel.line(curves[k], color);
     svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{} (lr {:g})"
                        "</text>\n",
                        W - right + 10, top + 16 * (k + 1), color,

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Fidelity.h"
+#include "nos/train/Plot.h"
 
 #include <catch2/catch.hpp>
 
@@ -33,4 +34,52 @@ TEST_CASE("proxies are known by name", "[search]") {
   } catch (const std::invalid_argument &e) {
     CHECK(std::string(e.what()).find("12k-halving") != std::string::npos);
   }
+}
+
+// The axes of every SVG report (nos/train/Plot.h).
+TEST_CASE("plot ticks are round and cover the range", "[search][plot]") {
+  using namespace nos::plot;
+  CHECK(niceTicks(0, 1000) == std::vector<double>{0, 200, 400, 600, 800, 1000});
+  CHECK(niceTicks(0, 1170) == std::vector<double>{0, 200, 400, 600, 800, 1000});
+  std::vector<double> rho = niceTicks(-0.4, 1.0);
+  REQUIRE(rho.size() == 8);
+  CHECK(rho.front() == Approx(-0.4));
+  CHECK(rho[2] == 0.0);
+  CHECK(rho.back() == Approx(1.0));
+  std::vector<double> acc = niceTicks(0.62, 0.87);
+  REQUIRE(acc.size() == 5); // 0.65 to 0.85 by 0.05
+  CHECK(acc.front() == Approx(0.65));
+  CHECK(acc.back() == Approx(0.85));
+  CHECK(niceTicks(3, 3) == std::vector<double>{3});
+  auto [lo, hi] = niceRange(0.613, 0.871);
+  CHECK(lo == Approx(0.6));
+  CHECK(hi == Approx(0.9));
+  CHECK(logTicks(0.01, 1000) ==
+        std::vector<double>{0.01, 0.1, 1, 10, 100, 1000});
+  CHECK(logTicks(0.3, 20) == std::vector<double>{0.5, 1, 2, 5, 10, 20});
+  CHECK(tickLabel(2000) == "2000");
+  CHECK(tickLabel(0.25) == "0.25");
+}
+
+TEST_CASE("a plot panel draws a labelled grid", "[search][plot]") {
+  nos::plot::Panel panel{100, 50, 400, 200, 0, 1000, 0.5, 1.0};
+  CHECK(panel.px(0) == 100);
+  CHECK(panel.px(1000) == 500);
+  CHECK(panel.py(0.5) == 250);
+  CHECK(panel.py(1.0) == 50);
+  std::string svg = panel.axes("step", "accuracy");
+  // Six x ticks (0..1000 by 200) and six y ticks (0.5..1 by 0.1), each a
+  // grid line, a tick mark and a number.
+  auto count = [&](const std::string &what) {
+    size_t n = 0;
+    for (size_t at = svg.find(what); at != std::string::npos;
+         at = svg.find(what, at + 1))
+      ++n;
+    return n;
+  };
+  CHECK(count("stroke=\"#e0e0e0\"") == 12);
+  CHECK(count(">600</text>") == 1);
+  CHECK(count(">0.7</text>") == 1);
+  CHECK(count(">step</text>") == 1);
+  CHECK(count(">accuracy</text>") == 1);
 }

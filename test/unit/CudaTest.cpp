@@ -291,8 +291,19 @@ TEST_CASE("cudaAvailable says why not", "[cuda]") {
 
 TEST_CASE("CudaExecutor without CUDA throws the reason", "[cuda]") {
   std::string why;
-  if (cudaAvailable(&why))
+  if (cudaAvailable(&why)) {
+    // With a driver the same constructor must work, and a device that does
+    // not exist must be refused with a CudaError, not a crash.
+    CudaExecutor ex;
+    CHECK(ex.device() == 0);
+    try {
+      CudaExecutor missing(1 << 20);
+      FAIL("constructed a CudaExecutor on device 1048576");
+    } catch (const CudaError &e) {
+      CHECK(std::string(e.what()).size() > 0);
+    }
     return;
+  }
   try {
     CudaExecutor ex;
     FAIL("constructed a CudaExecutor without CUDA");

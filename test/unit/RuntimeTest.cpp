@@ -331,22 +331,32 @@ TEST_CASE("makeArgs computes the per-step scalars", "[runtime]") {
   std::string error = "stale";
   NosArgs a = makeArgs(h, 250, sched, &error);
   REQUIRE(error.empty());
-  CHECK(a.lr == float(0.01));
+  // Expected values are worked out by hand (and in Python's float64), not
+  // with Hyper.h's functions that makeArgs itself calls.
+  CHECK(a.lr == 0.01f);
+  CHECK(a.beta1 == 0.9f);
+  CHECK(a.beta2 == 0.999f);
   CHECK(a.beta3 == 0.5f);
-  CHECK(a.eps == float(1e-7));
-  CHECK(a.delta == float(1e-6));
-  CHECK(a.bc1 == float(1.0 / (1.0 - std::pow(0.9, 250.0))));
-  CHECK(a.bc2 == float(biasCorrection(0.999, 250)));
-  CHECK(a.bc3 == float(biasCorrection(0.5, 250)));
-  CHECK(a.anoise_std == float(std::pow(251.0, -0.275)));
-  CHECK(a.sched[0] == 0.75f);
-  CHECK(a.sched[1] == float(scheduleValue(Schedule::CD, 0.5, 250, 1000)));
-  CHECK(a.sched[2] == float(scheduleValue(Schedule::RD, 3, 250, 1000)));
+  CHECK(a.eps == 1e-7f);
+  CHECK(a.delta == 1e-6f);
+  CHECK(a.bc1 == 1.0f); // 1 / (1 - 0.9^250) rounds to 1 in f32
+  CHECK(a.bc2 == 4.518821721794604f);
+  CHECK(a.bc3 == 1.0f);
+  // 1 - beta rounded once from double: 1.0f - 0.999f would be 0.0009999871.
+  CHECK(a.omb1 == 0.1f);
+  CHECK(a.omb2 == 0.001f);
+  CHECK(a.omb3 == 0.5f);
+  CHECK(a.anoise_std == 0.21882136690109158f); // 251^-0.275
+  CHECK(a.sched[0] == 0.75f);                  // 1 - 250/1000
+  CHECK(a.sched[1] == 0.8535533905932737f);    // (1 + cos(pi/4)) / 2
+  CHECK(a.sched[2] == 0.14644660940672627f);   // (1 + cos(3 pi/4)) / 2
   CHECK(a.sched[3] == 0.0f);
   CHECK(a.step == 250);
   CHECK(a.total_steps == 1000);
-  CHECK(a.seed == h.seed);
-  CHECK(makeArgs(h, 1, {}, nullptr).bc1 == float(1.0 / (1.0 - 0.9)));
+  CHECK(a.seed == 0x123456789abcULL);
+  NosArgs first = makeArgs(h, 3, {}, nullptr);
+  CHECK(first.bc1 == 3.690036900369005f);  // 1 / (1 - 0.9^3)
+  CHECK(first.bc2 == 333.66688900003714f); // 1 / (1 - 0.999^3)
 }
 
 TEST_CASE("makeArgs rejects invalid inputs", "[runtime]") {
@@ -362,8 +372,8 @@ TEST_CASE("makeArgs rejects invalid inputs", "[runtime]") {
   CHECK(error.find("step") != std::string::npos);
   CHECK(fails(h, -5, {}));
   CHECK(fails(h, 1, {{Schedule::LD, 0}}));
-  CHECK(error.find("rule uses a decay schedule (ld) but total steps were not "
-                   "given") != std::string::npos);
+  CHECK(error == "the rule uses the decay schedule 'ld', which needs total "
+                 "steps > 0");
   h.totalSteps = 10;
   CHECK_FALSE(fails(h, 1, {{Schedule::LD, 0}}));
   CHECK(fails(h, 1, std::vector<ScheduleSpec>(NOS_MAX_SCHEDULES + 1)));

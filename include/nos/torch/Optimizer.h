@@ -23,13 +23,14 @@ namespace nos {
 /// never recompiles: they are kernel arguments.
 struct OptimizerOptions
     : public torch::optim::OptimizerCloneableOptions<OptimizerOptions> {
-  OptimizerOptions(double lr = 0.1) : lr_(lr) {}
+  // The defaults are nos::Hyper's (Hyper.h), the one place they live.
+  OptimizerOptions(double lr = Hyper{}.lr) : lr_(lr) {}
   TORCH_ARG(double, lr);
-  TORCH_ARG(double, beta1) = 0.9;
-  TORCH_ARG(double, beta2) = 0.999;
-  TORCH_ARG(double, beta3) = 0.999;
-  TORCH_ARG(double, eps) = 1e-8;
-  TORCH_ARG(double, delta) = 1e-8;
+  TORCH_ARG(double, beta1) = Hyper{}.beta1;
+  TORCH_ARG(double, beta2) = Hyper{}.beta2;
+  TORCH_ARG(double, beta3) = Hyper{}.beta3;
+  TORCH_ARG(double, eps) = Hyper{}.eps;
+  TORCH_ARG(double, delta) = Hyper{}.delta;
   /// T of the decay schedules; required when the rule uses ld, cd or rd.
   TORCH_ARG(int64_t, total_steps) = 0;
   TORCH_ARG(int64_t, seed) = 0;
