@@ -146,7 +146,9 @@ std::string plot(const std::vector<Run> &runs) {
                      left, left);
   svg += top.axes("candidate", "reward");
   svg += bottom.axes("minutes of search (log scale)", "best reward so far");
-  // The reference rules of the first run, scored by the same pipeline.
+  // The reference rules of the first run, scored by the same pipeline;
+  // their names go below the legend of the runs (30 px a run from y = 60).
+  double referenceTop = std::max(240.0, 60.0 + 30 * double(runs.size()) + 10);
   for (const Candidate &c : runs[0].all)
     if (c.batch < 0 && c.reward >= lo) {
       std::string name = c.origin.substr(c.origin.find(':') + 1);
@@ -156,7 +158,7 @@ std::string plot(const std::vector<Run> &runs) {
                          "y=\"{4:.1f}\" fill=\"#777\" font-size=\"10\">{5} "
                          "{6:.4f}</text>\n",
                          left, top.py(c.reward), left + top.w, W - right + 12,
-                         240.0 + 13 * c.slot, name, c.reward);
+                         referenceTop + 13 * c.slot, name, c.reward);
     }
   for (size_t k = 0; k < runs.size(); ++k) {
     const char *color = kColors[k % 8];

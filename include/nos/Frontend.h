@@ -17,8 +17,14 @@
 namespace nos {
 
 /// Limits that turn hostile input into an error instead of a stack overflow.
+/// Nesting (parentheses, calls, unary minus) is what a person writes deep;
+/// a chain of one operator (g + m + ... ) is not nesting to its writer but
+/// still makes a tree as tall as it is long, which every later walk (printer,
+/// IR builder, raising, reference) recurses down, so it has a limit of its
+/// own, far above the nesting one.
 inline constexpr size_t kMaxRuleLength = 64 * 1024;
 inline constexpr int kMaxNestingDepth = 200;
+inline constexpr int kMaxTreeHeight = 1024;
 
 struct Diagnostic {
   SourceLoc loc;

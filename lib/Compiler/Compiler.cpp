@@ -117,6 +117,15 @@ public:
       return module;
     auto ruleOp = *module->getOps<mlir::nos::RuleOp>().begin();
     info.canonical = printRule(*raiseRule(ruleOp));
+    // The canonical text is the rule's identity, parsed again by the check,
+    // the store and the search, so it must itself be a rule the parser
+    // takes: it can be longer than the input, and a long chain mixing + and
+    // - comes out parenthesised, one level per run of one sign.
+    if (ParseResult back = parseRule(info.canonical); !back) {
+      setError(error, "the rule's canonical form does not parse back: " +
+                          back.error.str());
+      return nullptr;
+    }
     info.hash = hex64(llvm::xxh3_64bits(info.canonical));
     mlir::nos::KernelLayout layout = mlir::nos::computeKernelLayout(ruleOp);
     info.stateSlots.clear();

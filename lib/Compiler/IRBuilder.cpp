@@ -17,7 +17,7 @@ public:
   RuleBuilder(MLIRContext &ctx, OpBuilder &b) : ctx(ctx), b(b) {}
 
   Value build(const Expr &e) {
-    Location loc = FileLineColLoc::get(&ctx, "rule", e.loc.line, e.loc.column);
+    Location loc = locOf(e);
     switch (e.kind) {
     case Expr::Kind::Operand:
       return operand(e.operand, loc);
@@ -27,10 +27,8 @@ public:
       return schedule(e, loc);
     case Expr::Kind::Unary:
       return unary(e, build(*e.lhs), loc);
-    case Expr::Kind::Binary: {
-      Value lhs = build(*e.lhs);
-      return binary(e.binary, lhs, build(*e.rhs), loc);
-    }
+    case Expr::Kind::Binary:
+      return chain(e);
     case Expr::Kind::Ema:
       return b.create<mlir::nos::EmaOp>(loc, build(*e.lhs),
                                         b.getF64FloatAttr(e.param));
@@ -39,6 +37,24 @@ public:
   }
 
 private:
+  Location locOf(const Expr &e) {
+    return FileLineColLoc::get(&ctx, "rule", e.loc.line, e.loc.column);
+  }
+
+  /// A chain g + m + v + ... is a tree as tall as it is long, leaning left:
+  /// its spine is walked in a loop, so recursion stays as deep as the
+  /// rule's nesting. Ops come out in the same order as plain recursion.
+  Value chain(const Expr &top) {
+    std::vector<const Expr *> spine;
+    const Expr *x = &top;
+    for (; x->kind == Expr::Kind::Binary; x = x->lhs.get())
+      spine.push_back(x);
+    Value acc = build(*x);
+    for (auto it = spine.rbegin(); it != spine.rend(); ++it)
+      acc = binary((*it)->binary, acc, build(*(*it)->rhs), locOf(**it));
+    return acc;
+  }
+
   Value operand(Operand op, Location loc) {
     uint32_t stream = operandInfo(op).random ? nextStream++ : 0;
     return mlir::nos::createOperandOp(b, loc, op, stream)->getResult(0);

@@ -10,8 +10,9 @@
 // A '-' directly followed by a number that is not the base of a '^' becomes
 // a negative Literal, so that the printer's `-2` reads back as Literal(-2);
 // `-(2)` stays Neg(Literal(2)). Errors are returned, never thrown, and both
-// the recursion and the tree depth are capped by kMaxNestingDepth so hostile
-// input cannot overflow the stack of this or any later tree walk.
+// the recursion is capped by kMaxNestingDepth and the tree height (which long
+// chains of one operator raise without recursion here) by kMaxTreeHeight, so
+// hostile input cannot overflow the stack of this or any later tree walk.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,22 +130,27 @@ private:
     return fail(loc, "rule nests deeper than " +
                          std::to_string(kMaxNestingDepth) + " levels");
   }
+  Node tooTall(SourceLoc loc) {
+    return fail(loc, "rule is more than " + std::to_string(kMaxTreeHeight) +
+                         " operations deep (each operator of a chain counts "
+                         "one)");
+  }
 
   Node leaf(ExprPtr e) { return {std::move(e), 1}; }
   Node unary(UnaryFn fn, Node x, double param, SourceLoc loc) {
-    if (x.depth + 1 > kMaxNestingDepth)
-      return tooDeep(loc);
+    if (x.depth + 1 > kMaxTreeHeight)
+      return tooTall(loc);
     return {makeUnary(fn, x.e, param, loc), x.depth + 1};
   }
   Node binary(BinaryFn fn, Node a, Node b, SourceLoc loc) {
     int depth = std::max(a.depth, b.depth) + 1;
-    if (depth > kMaxNestingDepth)
-      return tooDeep(loc);
+    if (depth > kMaxTreeHeight)
+      return tooTall(loc);
     return {makeBinary(fn, a.e, b.e, loc), depth};
   }
   Node ema(Node x, double beta, SourceLoc loc) {
-    if (x.depth + 1 > kMaxNestingDepth)
-      return tooDeep(loc);
+    if (x.depth + 1 > kMaxTreeHeight)
+      return tooTall(loc);
     return {makeEma(x.e, beta, loc), x.depth + 1};
   }
 

@@ -247,17 +247,18 @@ TEST_CASE("limits turn hostile input into errors", "[frontend][errors]") {
   CHECK(parseRule(ok + "g"));
   CHECK_FALSE(parseRule(bad + "g"));
 
-  // A flat chain builds a deep tree without deep recursion.
+  // A chain of one operator is not nesting: 1024 terms (a tree 1024 tall)
+  // parse, one more is refused at the operator that crosses the limit.
   std::string chain = "g";
-  for (int i = 0; i < 300; ++i)
-    chain += " + g";
+  for (int i = 1; i < kMaxTreeHeight; ++i)
+    chain += i % 2 ? "+m" : "-g";
   ParseResult r = parseRule(chain);
-  REQUIRE_FALSE(r);
-  CHECK(r.error.message == deep);
-  std::string shortChain = "g";
-  for (int i = 0; i < 150; ++i)
-    shortChain += " + g";
-  CHECK(parseRule(shortChain));
+  REQUIRE(r);
+  ParseResult longer = parseRule(chain + "-v");
+  REQUIRE_FALSE(longer);
+  CHECK(longer.error.message == "rule is more than 1024 operations deep (each "
+                                "operator of a chain counts one)");
+  CHECK(longer.error.loc.column == int(chain.size()) + 1);
 }
 
 TEST_CASE("locations and dumpTree", "[frontend]") {

@@ -170,6 +170,43 @@ TEST_CASE("verifier errors name the rule position", "[kernel]") {
                     0) == 0);
 }
 
+// [deep]: out of the ASan run, whose frames are about ten times larger; a
+// Release build walks this tree in well under 1 MiB of stack.
+TEST_CASE("a chain of a thousand terms compiles and matches",
+          "[kernel][deep]") {
+  // As tall a tree as the parser takes: every later walk (IR builder,
+  // canonicalizer, raising, printer, reference) must get down it.
+  const char *terms[] = {"g", "m", "v", "sign(g)", "w"};
+  for (const char *op : {" + ", " * "}) {
+    std::string rule = "g";
+    for (int i = 1; i < kMaxTreeHeight; ++i)
+      rule += op + std::string(terms[i % 5]);
+    requireMatches(rule);
+  }
+}
+
+TEST_CASE("a canonical form longer than the rule limit is refused",
+          "[kernel]") {
+  // 500 terms of 10 factors fit in 64 KiB as written (11 characters a
+  // factor) but not as canonical text ("clip(g, 0.1) * ", 15 a factor).
+  std::string term = "clip(g,.1)";
+  for (int k = 1; k < 10; ++k)
+    term += std::string("*clip(") + "gmvw"[k % 4] + ",.1)";
+  std::string rule = term;
+  for (int i = 1; i < 500; ++i)
+    rule += "+" + term;
+  ParseResult parsed = parseRule(rule);
+  REQUIRE(parsed);
+  KernelInfo info;
+  std::string error;
+  CHECK_FALSE(sharedCompiler().canonicalize(*parsed.expr, info, &error));
+  CHECK(error.rfind("the rule's canonical form does not parse back: 1:65537: "
+                    "error: rule is ",
+                    0) == 0);
+  CHECK(error.find(" characters long; the limit is 65536") !=
+        std::string::npos);
+}
+
 TEST_CASE("the check catches a kernel that disagrees", "[kernel]") {
   std::string error;
   auto sgd = sharedCompiler().compileCpu(*parseRule("g").expr, &error);
