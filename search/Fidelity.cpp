@@ -9,12 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Fidelity.h"
-#include "nos/train/Plot.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/search/Evaluations.h"
 #include "nos/search/Search.h"
 #include "nos/search/Strategy.h"
+#include "nos/train/Plot.h"
 #include "nos/train/Report.h"
 
 #include <fmt/core.h>
@@ -363,8 +363,6 @@ struct Analysis {
       lo = std::min(lo, f.seconds), hi = std::max(hi, f.seconds);
     lo /= 1.5, hi *= 1.5;
     plot::Panel panel{x0, y0, w, h, lo, hi, ylo, yhi, true};
-    auto px = [&](double x) { return panel.px(x); };
-    auto py = [&](double y) { return panel.py(y); };
     std::string s = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
         "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -377,7 +375,7 @@ struct Analysis {
                     "Spearman rho with the full task, one child seed");
     s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" "
                      "y2=\"{:.1f}\" stroke=\"#999\"/>\n",
-                     x0, x0 + w, py(0), py(0));
+                     x0, x0 + w, panel.py(0), panel.py(0));
     double lx = x0 + w + 20, ly = y0 + 8;
     s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#1f77b4\"/>"
                      "<text x=\"{}\" y=\"{}\">all rules</text>\n"
@@ -390,7 +388,7 @@ struct Analysis {
       const ProxyFigures &f = proxies[k];
       bool chosen = f.name == defaultProxyName();
       const char *color = chosen ? "#d62728" : "#1f77b4";
-      double x = px(f.seconds);
+      double x = panel.px(f.seconds);
       s += fmt::format(
           "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" "
           "y2=\"{2:.1f}\" stroke=\"{3}\" stroke-dasharray=\"2,2\"/>\n"
@@ -399,8 +397,8 @@ struct Analysis {
           "stroke=\"{3}\" stroke-width=\"2\"/>\n"
           "<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"10\" "
           "fill=\"{3}\">{6}</text>\n",
-          x, py(f.rhoSeed), py(f.rhoTop), color, x + 6,
-          py(f.rhoSeed) - 5 - 9.0 * double(k % 2), k + 1);
+          x, panel.py(f.rhoSeed), panel.py(f.rhoTop), color, x + 6,
+          panel.py(f.rhoSeed) - 5 - 9.0 * double(k % 2), k + 1);
       s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"{}\">{:>2} {}{}"
                        "</text>\n",
                        lx, ly + 48 + 16.0 * double(k), color, k + 1,

@@ -6,11 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Report.h"
-#include "nos/train/Plot.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/search/Search.h"
 #include "nos/search/Store.h"
+#include "nos/train/Plot.h"
 #include "nos/train/Report.h"
 
 #include <fmt/core.h>

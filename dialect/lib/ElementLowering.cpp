@@ -161,8 +161,8 @@ Value ElementEmitter::lowerLeaf(Operation *op, Value i) {
   return lowerOperand(*operand, op, i);
 }
 
-// Exhaustive, so an operand added to Operands.def without a meaning here is
-// a -Wswitch warning.
+// Exhaustive, so an operand added to Operands.def without a meaning here
+// stops the build (-Werror=switch).
 Value ElementEmitter::lowerOperand(::nos::Operand operand, Operation *op,
                                    Value i) {
   using ::nos::Operand;

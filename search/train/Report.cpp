@@ -6,11 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/train/Report.h"
-#include "nos/train/Plot.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
+#include "nos/train/Plot.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>

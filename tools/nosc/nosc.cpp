@@ -257,10 +257,11 @@ int run(const Options &o) {
   if (o.info || (o.emit.empty() && !o.check && o.runDir.empty()))
     printInfo(*kernel, o.tokens.empty() ? source : "");
   bool runs = o.check || !o.runDir.empty();
-  if (std::string why = checkTotalSteps(kernel->info.schedules,
-                                        o.hyper.totalSteps, "--total-steps");
-      runs && !why.empty())
-    return fail(why);
+  if (runs)
+    if (std::string why = checkTotalSteps(kernel->info.schedules,
+                                          o.hyper.totalSteps, "--total-steps");
+        !why.empty())
+      return fail(why);
   if (o.check)
     if (int rc = runCheck(*kernel, o))
       return rc;
