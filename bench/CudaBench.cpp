@@ -9,10 +9,10 @@
 //===----------------------------------------------------------------------===//
 #include "CudaBench.h"
 
+#include "nos/Args.h"
 #include "nos/Compiler.h"
-#include "nos/Cuda.h"
-#include "nos/Frontend.h"
-#include "nos/Runtime.h"
+#include "nos/CudaExecutor.h"
+#include "nos/Parser.h"
 
 #include <nlohmann/json.hpp>
 

@@ -11,7 +11,7 @@
 #include "JitMemoryBench.h"
 
 #include "nos/Compiler.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
 
 #include <fmt/core.h>
 

@@ -10,9 +10,9 @@
 #include "SearchBench.h"
 #include "TrainBench.h"
 
-#include "nos/search/Fidelity.h"
 #include "nos/search/Search.h"
 #include "nos/search/Store.h"
+#include "nos/studies/Fidelity.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -34,6 +34,7 @@ namespace nos::bench {
 
 namespace {
 using namespace nos::search;
+using namespace nos::studies;
 using Clock = std::chrono::steady_clock;
 
 struct Throughput {
@@ -49,7 +50,7 @@ int workerCount(int workers) {
 }
 
 Throughput runPlain(const SearchBenchOptions &o) {
-  ProxySpec spec = proxyPreset(o.plainProxy);
+  ProxySpec spec = train::proxyPreset(o.plainProxy);
   spec.hurdle = false;
   Pipeline pipeline(spec);
   Space space(2);
@@ -131,7 +132,9 @@ nlohmann::json proxySpearman(const std::string &path) {
   if (!in)
     return nullptr;
   nlohmann::json report = nlohmann::json::parse(in);
-  return report.at("proxies").at(defaultProxyName()).at("spearman_single_seed");
+  return report.at("proxies")
+      .at(train::defaultProxyName())
+      .at("spearman_single_seed");
 }
 } // namespace
 
@@ -158,29 +161,30 @@ void runSearchBench(const SearchBenchOptions &o) {
                o.fidelity);
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
-  nlohmann::json j = {{"bench", "search"},
-                      {"minutes_each", o.minutes},
-                      {"seed", o.seed},
-                      {"workers", workerCount(o.workers)},
-                      {"plain_proxy", o.plainProxy},
-                      {"proxy", defaultProxyName()},
-                      {"settled_plain", plain.settled},
-                      {"distinct_plain", plain.distinct},
-                      {"settled", full.settled},
-                      {"distinct", full.distinct},
-                      {"candidates_per_hour_plain", plain.perHour()},
-                      {"candidates_per_hour", full.perHour()},
-                      {"settled_ratio", full.perHour() / plain.perHour()},
-                      {"step_ms", step.stepMs},
-                      {"step_gflops", step.stepGflops},
-                      {"mm_gflops", step.mmGflops},
-                      {"mm_efficiency", step.stepGflops / step.mmGflops},
+  nlohmann::json j = {
+      {"bench", "search"},
+      {"minutes_each", o.minutes},
+      {"seed", o.seed},
+      {"workers", workerCount(o.workers)},
+      {"plain_proxy", o.plainProxy},
+      {"proxy", train::defaultProxyName()},
+      {"settled_plain", plain.settled},
+      {"distinct_plain", plain.distinct},
+      {"settled", full.settled},
+      {"distinct", full.distinct},
+      {"candidates_per_hour_plain", plain.perHour()},
+      {"candidates_per_hour", full.perHour()},
+      {"settled_ratio", full.perHour() / plain.perHour()},
+      {"step_ms", step.stepMs},
+      {"step_gflops", step.stepGflops},
+      {"mm_gflops", step.mmGflops},
+      {"mm_efficiency", step.stepGflops / step.mmGflops},
       {"step_gflops_all_cores", stepAll.stepGflops},
       {"mm_gflops_all_cores", stepAll.mmGflops},
       {"mm_efficiency_all_cores", stepAll.stepGflops / stepAll.mmGflops},
 
-                      {"proxy_spearman", spearman},
-                      {"statuses", full.statuses},
+      {"proxy_spearman", spearman},
+      {"statuses", full.statuses},
       {"peak_rss_mb", double(usage.ru_maxrss) / 1024}};
   fmt::print("{}\n", j.dump());
 }

@@ -15,9 +15,11 @@
 #include "SearchBench.h"
 #include "TrainBench.h"
 
+#include "nos/Args.h"
 #include "nos/Compiler.h"
-#include "nos/Frontend.h"
-#include "nos/Runtime.h"
+#include "nos/CpuExecutor.h"
+#include "nos/Parser.h"
+#include "nos/StateBuffers.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

@@ -25,11 +25,12 @@ install(TARGETS ${NOS_EXPORTED} EXPORT nosTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS ${NOS_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The headers of the exported libraries only; search/ and train/ belong to
-# the tools and are not part of the package.
-set(NOS_PUBLIC_HEADERS AST.h AtomicFile.h Builtins.h Compiler.h Cuda.h
-    Frontend.h Hyper.h KernelABI.h Npy.h Operand.h Operands.def Philox.h
-    Reference.h Runtime.h)
+# The headers of the exported libraries only; train/, report/, search/ and
+# studies/ belong to the tools and are not part of the package.
+set(NOS_PUBLIC_HEADERS Args.h AST.h AtomicFile.h Builtins.h Check.h Compiler.h
+    CpuExecutor.h CudaExecutor.h CudaHostRun.h Hyper.h KernelABI.h Operand.h
+    Operands.def Parser.h Philox.h Printer.h Reference.h Schedule.h
+    StateBuffers.h Tokens.h)
 list(TRANSFORM NOS_PUBLIC_HEADERS PREPEND ${PROJECT_SOURCE_DIR}/include/nos/)
 install(FILES ${NOS_PUBLIC_HEADERS}
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nos)

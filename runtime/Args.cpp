@@ -6,7 +6,7 @@
 // with the oracle about a bias correction or a schedule value.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Runtime.h"
+#include "nos/Args.h"
 
 #include <string>
 

@@ -6,7 +6,7 @@
 // persistent because a training step is often shorter than thread creation.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Runtime.h"
+#include "nos/CpuExecutor.h"
 
 #include <algorithm>
 #include <condition_variable>

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "CudaDriver.h"
 
-#include "nos/Cuda.h"
+#include "nos/CudaExecutor.h"
 
 #if NOS_HAVE_CUDA_H
 #include <dlfcn.h>

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "CudaDriver.h"
 
-#include "nos/Cuda.h"
+#include "nos/CudaExecutor.h"
 
 #include <algorithm>
 #include <cstdint>

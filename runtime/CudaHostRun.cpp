@@ -6,7 +6,7 @@
 // twice, so it is for checking, never for training.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Cuda.h"
+#include "nos/CudaHostRun.h"
 
 namespace nos {
 

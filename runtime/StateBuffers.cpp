@@ -6,7 +6,7 @@
 // vectorized kernel loads whole cache lines.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Runtime.h"
+#include "nos/StateBuffers.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -2,9 +2,9 @@
 # run.sh - install what is missing, build, and run the main job: a search.
 #
 # The main job is a short PPO search (the paper's controller) on the
-# default proxy, a Fashion-MNIST MLP trained for one epoch on 6,000 images
-# over a four-point lr grid, after scoring the six reference rules through
-# the same pipeline; then the report: top rules against the references, and
+# default proxy, a Fashion-MNIST MLP trained for one epoch on 12,000 images
+# pooled to 14x14 with successive halving over a four-point lr grid, after
+# scoring the six reference rules through the same pipeline; then the report: top rules against the references, and
 # the plot. NOS_MAIN_MINUTES sets the budget (default 4, about 5 minutes in
 # all with the build cached); each run gets a fresh folder under out/.
 set -euo pipefail

@@ -10,7 +10,7 @@
 // REINFORCE one plain policy-gradient step.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Strategy.h"
+#include "nos/search/Controller.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>

@@ -12,9 +12,11 @@
 
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 #include "nos/Reference.h"
-#include "nos/search/Strategy.h"
+#include "nos/Tokens.h"
+#include "nos/search/Strategies.h"
 
 #include <fmt/core.h>
 

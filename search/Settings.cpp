@@ -7,19 +7,12 @@
 // different search.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Fidelity.h"
 #include "nos/search/Search.h"
+#include "nos/train/ProxyJson.h"
 
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
-
-namespace nos::train {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskSpec, dataset, model, dataDir, hidden,
-                                   pool, filters, trainSize, validationSize,
-                                   splitSeed)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HurdleSpec, dim, steps, target, seed, lrs)
-} // namespace nos::train
 
 namespace nos::search {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StrategyOptions, name, seed, hidden, layers,
@@ -28,15 +21,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StrategyOptions, name, seed, hidden, layers,
                                    normalizeAdvantages, clip, ppoEpochs,
                                    population, tournament, unitMutation)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProbeSpec, elements, steps, seed)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProxySpec, kind, task, lrs, rungs, eta,
-                                   epochs, batchSize, evalsPerEpoch, seed,
-                                   hurdle, hurdleSpec, toyTarget)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SearchSettings, strategy, units, batchSize,
                                    proxy, probe, references)
-
-std::string proxyJson(const ProxySpec &spec) {
-  return nlohmann::json(spec).dump();
-}
 
 std::string SearchSettings::toJson() const {
   return nlohmann::json(*this).dump(1);

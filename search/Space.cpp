@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Space.h"
 
-#include "nos/Frontend.h"
+#include "nos/Tokens.h"
 
 #include <algorithm>
 #include <sstream>

@@ -7,7 +7,8 @@
 // which keeps lucky evaluations from ruling forever.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Strategy.h"
+#include "nos/search/Strategies.h"
+#include "nos/search/Controller.h"
 
 #include <nlohmann/json.hpp>
 

@@ -9,9 +9,10 @@
 //===----------------------------------------------------------------------===//
 #include "nos/torch/Optimizer.h"
 
+#include "nos/Args.h"
 #include "nos/Builtins.h"
-#include "nos/Cuda.h"
-#include "nos/Runtime.h"
+#include "nos/CpuExecutor.h"
+#include "nos/CudaExecutor.h"
 
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/optim/serialize.h>

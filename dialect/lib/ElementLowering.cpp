@@ -97,7 +97,7 @@ Value ElementEmitter::updateSlot(unsigned slot, Value x, Value beta,
   return updated;
 }
 
-/// m, v and gamma are updated before the rule reads them (DSL §1).
+/// m, v and gamma are updated before the rule reads them (language.md §1).
 void ElementEmitter::updateMoments(Value grad, Value i) {
   unsigned slot = 0;
   Value g2 = b.create<arith::MulFOp>(loc, grad, grad);

@@ -2,7 +2,7 @@
 //
 // Gives each random op the pre-order index that the reference interpreter
 // computes on the canonical text, so "same canonical form" implies "same
-// random numbers" (DSL §6).
+// random numbers" (language.md §7).
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Dialect/Passes.h"

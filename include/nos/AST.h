@@ -10,17 +10,16 @@
 #define NOS_AST_H
 
 #include "nos/Operand.h"
+#include "nos/Schedule.h"
 
 #include <memory>
 #include <string>
 
 namespace nos {
 
-/// Decay schedules (DSL §4): scalars that depend on step and total steps.
-enum class Schedule { LD, CD, RD };
-/// Unary functions (DSL §5). Clip and Drop carry a literal parameter.
+/// Unary functions (language.md §3). Clip and Drop carry a literal parameter.
 enum class UnaryFn { Neg, Exp, Log, Sqrt, Sign, Clip, Drop };
-/// Binary functions (DSL §5).
+/// Binary functions (language.md §3).
 enum class BinaryFn { Add, Sub, Mul, Div, Pow, Left };
 
 struct SourceLoc {
@@ -57,18 +56,6 @@ ExprPtr makeEma(ExprPtr x, double beta, SourceLoc loc = {});
 double defaultScheduleN(Schedule s);
 /// Spelling of an operand / schedule / function in the infix language.
 const char *spelling(Operand op);
-/// Inline so the runtime, which does not link the frontend, shares it.
-inline const char *spelling(Schedule s) {
-  switch (s) {
-  case Schedule::LD:
-    return "ld";
-  case Schedule::CD:
-    return "cd";
-  case Schedule::RD:
-    return "rd";
-  }
-  return "?";
-}
 const char *spelling(UnaryFn fn);
 const char *spelling(BinaryFn fn);
 

@@ -9,7 +9,7 @@
 #ifndef NOS_BUILTINS_H
 #define NOS_BUILTINS_H
 
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
 
 #include <string>
 #include <string_view>

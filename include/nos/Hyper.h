@@ -1,16 +1,16 @@
 //===- Hyper.h - Runtime hyperparameters and per-step scalars ---*- C++ -*-===//
 //
 // The hyperparameters a rule runs with, and the host-side formulas for the
-// scalars that depend only on the step: bias corrections, annealed-noise scale
-// and the decay schedules of DSL §4. Header-only and dependency-free because
-// the reference interpreter, the runtime and the GPU path must compute exactly
-// the same numbers.
+// scalars that depend only on the step: bias corrections and the annealed-noise
+// scale (the decay schedules are Schedule.h's). Header-only and dependency-free
+// because the reference interpreter, the runtime and the GPU path must compute
+// exactly the same numbers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_HYPER_H
 #define NOS_HYPER_H
 
-#include "nos/AST.h"
+#include "nos/Schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,12 +20,6 @@
 #include <vector>
 
 namespace nos {
-
-/// A schedule node of a rule: the kernel reads its value from NosArgs::sched.
-struct ScheduleSpec {
-  Schedule kind;
-  double n;
-};
 
 struct Hyper {
   double lr = 0.1;
@@ -78,22 +72,6 @@ inline double biasCorrection(double beta, int64_t step) {
 /// Standard deviation of anoise at step t: variance 1/(1+t)^0.55.
 inline double annealedNoiseStd(int64_t step) {
   return std::pow(1.0 + static_cast<double>(step), -0.275);
-}
-
-/// Value of a decay schedule (DSL §4) with t clamped to [0, T].
-inline double scheduleValue(Schedule s, double n, int64_t step, int64_t total) {
-  const double pi = 3.14159265358979323846;
-  double T = static_cast<double>(total);
-  double t = std::clamp(static_cast<double>(step), 0.0, T);
-  switch (s) {
-  case Schedule::LD:
-    return std::max(0.0, 1.0 - t / T);
-  case Schedule::CD:
-    return 0.5 * (1.0 + std::cos(2.0 * pi * n * t / T));
-  case Schedule::RD:
-    return 0.5 * (1.0 + std::cos(pi * std::fmod(n * t, T) / T));
-  }
-  return 0.0;
 }
 
 } // namespace nos

@@ -4,7 +4,7 @@
  * and the runtime (which fills them). Everything a training loop changes per
  * step lives in NosArgs, so changing it never recompiles; per-step scalars
  * that need pow/cos (bias corrections, schedules) are computed once on the
- * host in double precision by nos::makeArgs (include/nos/Runtime.h) rather
+ * host in double precision by nos::makeArgs (include/nos/Args.h) rather
  * than per element in the kernel. Changing this layout changes
  * NOS_ABI_VERSION and the compiler version in every cache key.
  *
@@ -21,8 +21,8 @@
 /* One contiguous slice of one parameter. state[k] is the k-th slot of the
  * kernel's state layout (m, v, gamma that the rule uses, then each ema in
  * canonical order). rng_base is the element index of w[0] in the random
- * stream (DSL §6), so a slice of a tensor draws the numbers its elements
- * would draw in a whole-tensor call. */
+ * stream (language.md §7), so a slice of a tensor draws the numbers its
+ * elements would draw in a whole-tensor call. */
 typedef struct NosTensor {
   float *w;
   const float *g;

@@ -12,7 +12,8 @@
 
 namespace nos {
 
-/// Per-element operands (DSL §3). Order is part of the canonical ordering.
+/// Per-element operands (language.md §2). Order is part of the canonical
+/// ordering.
 enum class Operand {
 #define NOS_OPERAND(Name, Spelling, Kind, Reads, Token, Summary) Name,
 #include "nos/Operands.def"

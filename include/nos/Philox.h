@@ -1,4 +1,4 @@
-//===- Philox.h - The counter-based random numbers of DSL §6 ----*- C++ -*-===//
+//===- Philox.h - Counter-based random numbers (language.md §7) -*- C++ -*-===//
 //
 // Philox-4x32-10 keyed by the seed, with the counter (element index, step,
 // node). The compiled kernels emit the same rounds as MLIR arith ops, so this

@@ -1,10 +1,11 @@
 //===- Reference.h - The reference interpreter (the oracle) -----*- C++ -*-===//
 //
 // Evaluates a rule per element in double precision with the state updates and
-// random-number contract of DSL §1, §3, §6. Every compiled kernel is tested
-// against it. Besides the value it propagates a first-order bound on the error
-// an f32 evaluation of the same expression may make, which gives differential
-// tests a tolerance derived from the rule instead of a magic number.
+// random-number contract of language.md §1, §2, §7. Every compiled kernel is
+// tested against it. Besides the value it propagates a first-order bound on the
+// error an f32 evaluation of the same expression may make, which gives
+// differential tests a tolerance derived from the rule instead of a magic
+// number.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_REFERENCE_H

@@ -8,9 +8,10 @@
 //===----------------------------------------------------------------------===//
 #include "nos/Check.h"
 
-#include "nos/Frontend.h"
+#include "nos/Args.h"
+#include "nos/CpuExecutor.h"
+#include "nos/Parser.h"
 #include "nos/Reference.h"
-#include "nos/Runtime.h"
 
 #include <algorithm>
 #include <cfloat>

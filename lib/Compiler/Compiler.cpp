@@ -13,8 +13,9 @@
 #include "KernelPayload.h"
 #include "Pipeline.h"
 
-#include "nos/Frontend.h"
 #include "nos/KernelABI.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"

@@ -1,6 +1,6 @@
 //===- Parser.cpp - Recursive-descent parser of the infix language --------===//
 //
-// Grammar (DSL §3-5), lowest precedence first:
+// Grammar (language.md §2-4), lowest precedence first:
 //   expr    := term (('+' | '-') term)*
 //   term    := unary (('*' | '/') unary)*
 //   unary   := '-' unary | power
@@ -16,8 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nos/Parser.h"
 #include "Lexer.h"
-#include "nos/Frontend.h"
 
 #include <algorithm>
 #include <cmath>

@@ -13,8 +13,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nos/Printer.h"
 #include "Lexer.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
 
 #include <cmath>
 

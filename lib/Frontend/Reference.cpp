@@ -1,10 +1,10 @@
 //===- Reference.cpp - The reference interpreter (the oracle) -------------===//
 //
 // Evaluates a rule element by element in double precision, exactly following
-// DSL §1, §3, §6, and carries with every value a first-order bound on how far
-// an f32 evaluation of the same expression may be from it. The bound models
-// one rounding (u = 2^-24, or FLT_MIN in the subnormal range where a GPU may
-// flush) per operation, two for library functions, and propagates input
+// language.md §1, §2, §7, and carries with every value a first-order bound on
+// how far an f32 evaluation of the same expression may be from it. The bound
+// models one rounding (u = 2^-24, or FLT_MIN in the subnormal range where a GPU
+// may flush) per operation, two for library functions, and propagates input
 // errors through each operation's derivative; anything that may overflow f32
 // or is not finite gets an infinite bound, so tests skip rather than guess.
 //
@@ -16,8 +16,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "nos/Reference.h"
-#include "nos/Frontend.h"
 #include "nos/Philox.h"
+#include "nos/Printer.h"
 
 #include <cfloat>
 #include <cmath>

@@ -1,4 +1,4 @@
-//===- Tokens.cpp - The paper's token form of a rule (DSL §8) -------------===//
+//===- Tokens.cpp - The paper's token form (language.md §5) --------------===//
 //
 // The search controller samples rules as units `op1 op2 u1 u2 b` that compute
 // b(u1(op1), u2(op2)). This converts them to the same AST the infix parser
@@ -10,8 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nos/Tokens.h"
 #include "Lexer.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 
 #include <algorithm>
 #include <cctype>

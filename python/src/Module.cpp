@@ -9,10 +9,11 @@
 // std::invalid_argument is ValueError, everything else RuntimeError.
 //
 //===----------------------------------------------------------------------===//
+#include "nos/Args.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
-#include "nos/Cuda.h"
-#include "nos/Runtime.h"
+#include "nos/CpuExecutor.h"
+#include "nos/CudaExecutor.h"
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>

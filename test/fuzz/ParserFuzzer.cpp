@@ -5,7 +5,9 @@
 // stack (the length and depth limits are what make that true).
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
+#include "nos/Tokens.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "MockCuda.h"
 
-#include "nos/Cuda.h"
+#include "nos/CudaExecutor.h"
 
 #include <catch2/catch.hpp>
 

@@ -6,8 +6,9 @@
 // samples.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Strategy.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Tokens.h"
+#include "nos/search/Strategies.h"
 
 #include <catch2/catch.hpp>
 

@@ -120,13 +120,13 @@ Bytes cifarRecords(int64_t n, int64_t first = 0) {
 const std::string kFashionDir = "/usr/share/datasets/fashion-mnist";
 
 bool haveFashionMnist() {
-  return fs::exists(data::defaultFashionMnistDir() +
+  return fs::exists(train::defaultFashionMnistDir() +
                     "/t10k-images-idx3-ubyte.gz");
 }
 
 /// A dataset whose single input feature is the example's index, so that
 /// rows can be followed through splits and batches.
-data::Dataset indexed(int64_t n) {
+train::Dataset indexed(int64_t n) {
   torch::Tensor ids = torch::arange(n, torch::kLong);
   return {ids.to(torch::kFloat).unsqueeze(1), ids % 2, 2, "indexed"};
 }
@@ -147,7 +147,7 @@ int64_t parameterCount(const torch::nn::Sequential &net) {
 TEST_CASE("Fashion-MNIST IDX files are read and normalised", "[data]") {
   TempDir dir;
   FakeMnist files(dir);
-  data::Dataset test = data::loadFashionMnist(dir.path, /*train=*/false);
+  train::Dataset test = train::loadFashionMnist(dir.path, /*train=*/false);
   REQUIRE(test.size() == 20);
   REQUIRE(test.classes == 10);
   REQUIRE(test.inputs.sizes() == torch::IntArrayRef({20, 1, 28, 28}));
@@ -164,13 +164,13 @@ TEST_CASE("Fashion-MNIST IDX files are read and normalised", "[data]") {
 
   writeGz(dir.file("train-images-idx3-ubyte.gz"), idxImages(3));
   writeGz(dir.file("train-labels-idx1-ubyte.gz"), idxLabels(3, 3));
-  CHECK(data::loadFashionMnist(dir.path, /*train=*/true).size() == 3);
+  CHECK(train::loadFashionMnist(dir.path, /*train=*/true).size() == 3);
 }
 
 TEST_CASE("Damaged Fashion-MNIST files are reported by name", "[data]") {
   TempDir dir;
   FakeMnist files(dir);
-  auto load = [&] { data::loadFashionMnist(dir.path, false); };
+  auto load = [&] { train::loadFashionMnist(dir.path, false); };
 
   SECTION("missing file") {
     fs::remove(files.labels);
@@ -237,7 +237,7 @@ TEST_CASE("CIFAR-10 binary records are read channel-major", "[data]") {
   std::string testFile = dir.file("test_batch.bin");
   writeRaw(testFile, cifarRecords(10));
 
-  data::Dataset train = data::loadCifar10(dir.path, true);
+  train::Dataset train = train::loadCifar10(dir.path, true);
   REQUIRE(train.size() == 10);
   REQUIRE(train.inputs.sizes() == torch::IntArrayRef({10, 3, 32, 32}));
   const double mean[] = {0.4914, 0.4822, 0.4465};
@@ -251,26 +251,26 @@ TEST_CASE("CIFAR-10 binary records are read channel-major", "[data]") {
             Approx(expected).margin(1e-5));
     }
   }
-  CHECK(data::loadCifar10(dir.path, false).size() == 10);
+  CHECK(train::loadCifar10(dir.path, false).size() == 10);
 
   SECTION("truncated record") {
     Bytes records = cifarRecords(10);
     records.pop_back();
     writeRaw(testFile, records);
-    REQUIRE_THROWS_WITH(data::loadCifar10(dir.path, false),
+    REQUIRE_THROWS_WITH(train::loadCifar10(dir.path, false),
                         Contains(testFile) && Contains("truncated"));
   }
   SECTION("label out of range") {
     Bytes records = cifarRecords(10);
     records[3 * 3073] = 11;
     writeRaw(testFile, records);
-    REQUIRE_THROWS_WITH(data::loadCifar10(dir.path, false),
+    REQUIRE_THROWS_WITH(train::loadCifar10(dir.path, false),
                         Contains(testFile) && Contains("label 11"));
   }
   SECTION("missing batch") {
     std::string third = dir.file("data_batch_3.bin");
     fs::remove(third);
-    REQUIRE_THROWS_WITH(data::loadCifar10(dir.path, true),
+    REQUIRE_THROWS_WITH(train::loadCifar10(dir.path, true),
                         Contains(third) && Contains("cannot open"));
   }
 }
@@ -280,8 +280,8 @@ TEST_CASE("The real Fashion-MNIST test set loads", "[data]") {
     WARN("Fashion-MNIST not installed; skipped");
     return;
   }
-  data::Dataset test =
-      data::loadFashionMnist(data::defaultFashionMnistDir(), false);
+  train::Dataset test =
+      train::loadFashionMnist(train::defaultFashionMnistDir(), false);
   REQUIRE(test.inputs.sizes() == torch::IntArrayRef({10000, 1, 28, 28}));
   REQUIRE(test.labels.min().item<int64_t>() == 0);
   REQUIRE(test.labels.max().item<int64_t>() == 9);
@@ -297,14 +297,14 @@ TEST_CASE("The real Fashion-MNIST test set loads", "[data]") {
 TEST_CASE("The default Fashion-MNIST folder follows the environment",
           "[data]") {
   setenv("NOS_FASHION_MNIST_DIR", "/somewhere/else", 1);
-  CHECK(data::defaultFashionMnistDir() == "/somewhere/else");
+  CHECK(train::defaultFashionMnistDir() == "/somewhere/else");
   unsetenv("NOS_FASHION_MNIST_DIR");
-  CHECK(data::defaultFashionMnistDir() == kFashionDir);
+  CHECK(train::defaultFashionMnistDir() == kFashionDir);
 }
 
 TEST_CASE("Train/validation splits are deterministic and disjoint", "[data]") {
-  data::Dataset all = indexed(100);
-  data::Split split = data::splitTrainValidation(all, 30, 7);
+  train::Dataset all = indexed(100);
+  train::Split split = train::splitTrainValidation(all, 30, 7);
   REQUIRE(split.train.size() == 70);
   REQUIRE(split.validation.size() == 30);
   torch::Tensor together =
@@ -312,24 +312,24 @@ TEST_CASE("Train/validation splits are deterministic and disjoint", "[data]") {
   CHECK(torch::equal(std::get<0>(together.sort()), torch::arange(100)));
   CHECK(torch::equal(split.train.labels, ids(split.train.inputs) % 2));
 
-  data::Split again = data::splitTrainValidation(all, 30, 7);
+  train::Split again = train::splitTrainValidation(all, 30, 7);
   CHECK(torch::equal(again.validation.inputs, split.validation.inputs));
-  data::Split other = data::splitTrainValidation(all, 30, 8);
+  train::Split other = train::splitTrainValidation(all, 30, 8);
   CHECK_FALSE(torch::equal(other.validation.inputs, split.validation.inputs));
   // Not simply the first or last examples.
   CHECK_FALSE(torch::equal(ids(split.validation.inputs), torch::arange(30)));
 
-  CHECK(data::splitTrainValidation(all, 0, 1).train.size() == 100);
-  CHECK_THROWS_AS(data::splitTrainValidation(all, 101, 1),
+  CHECK(train::splitTrainValidation(all, 0, 1).train.size() == 100);
+  CHECK_THROWS_AS(train::splitTrainValidation(all, 101, 1),
                   std::invalid_argument);
 }
 
 TEST_CASE("Batches cover an epoch in a seeded order", "[data]") {
-  data::Dataset all = indexed(10);
-  data::Batches epoch(all, 4, 3);
+  train::Dataset all = indexed(10);
+  train::Batches epoch(all, 4, 3);
   REQUIRE(epoch.size() == 3);
   std::vector<torch::Tensor> seen;
-  for (data::Batch batch : epoch) {
+  for (train::Batch batch : epoch) {
     CHECK(torch::equal(batch.labels, ids(batch.inputs) % 2));
     seen.push_back(ids(batch.inputs));
   }
@@ -339,19 +339,19 @@ TEST_CASE("Batches cover an epoch in a seeded order", "[data]") {
   CHECK(torch::equal(std::get<0>(order.sort()), torch::arange(10)));
   CHECK_FALSE(torch::equal(order, torch::arange(10)));
 
-  CHECK(torch::equal(ids(data::Batches(all, 4, 3)[1].inputs), seen[1]));
-  torch::Tensor nextEpoch = ids(data::Batches(all, 10, 3, 1)[0].inputs);
+  CHECK(torch::equal(ids(train::Batches(all, 4, 3)[1].inputs), seen[1]));
+  torch::Tensor nextEpoch = ids(train::Batches(all, 10, 3, 1)[0].inputs);
   CHECK_FALSE(torch::equal(nextEpoch, order));
-  CHECK(data::Batches(all, 4, 3, 0, /*dropLast=*/true).size() == 2);
+  CHECK(train::Batches(all, 4, 3, 0, /*dropLast=*/true).size() == 2);
   CHECK_THROWS_AS(epoch[3], std::out_of_range);
 }
 
 TEST_CASE("Logistic data follow their generating hyperplane", "[data]") {
-  data::Dataset d = data::logisticRegression(2000, 10, 42);
+  train::Dataset d = train::logisticRegression(2000, 10, 42);
   REQUIRE(d.inputs.sizes() == torch::IntArrayRef({2000, 10}));
   REQUIRE(d.labels.sizes() == torch::IntArrayRef({2000}));
   REQUIRE(d.classes == 2);
-  torch::Tensor plane = data::logisticHyperplane(10, 42);
+  torch::Tensor plane = train::logisticHyperplane(10, 42);
   REQUIRE(plane.sizes() == torch::IntArrayRef({11}));
   torch::Tensor side =
       (torch::mv(d.inputs, plane.slice(0, 0, 10)) + plane[10] > 0)
@@ -363,14 +363,14 @@ TEST_CASE("Logistic data follow their generating hyperplane", "[data]") {
   double positives = d.labels.to(torch::kDouble).mean().item<double>();
   CHECK(positives > 0.2);
   CHECK(positives < 0.8);
-  CHECK(torch::equal(data::logisticRegression(2000, 10, 42).inputs, d.inputs));
+  CHECK(torch::equal(train::logisticRegression(2000, 10, 42).inputs, d.inputs));
   CHECK_FALSE(
-      torch::equal(data::logisticRegression(2000, 10, 43).inputs, d.inputs));
+      torch::equal(train::logisticRegression(2000, 10, 43).inputs, d.inputs));
 }
 
 TEST_CASE("The quadratic is ill-conditioned with minimum 0 at 0", "[data]") {
   const int64_t dim = 16;
-  data::Objective q = data::quadratic(dim, 3);
+  train::Objective q = train::quadratic(dim, 3);
   REQUIRE(q.init.sizes() == torch::IntArrayRef({dim}));
   CHECK(q.loss(torch::zeros({dim})).item<double>() == 0);
   CHECK(q.loss(q.init).item<double>() > 0);
@@ -390,54 +390,53 @@ TEST_CASE("The quadratic is ill-conditioned with minimum 0 at 0", "[data]") {
   CHECK(eigenvalues.max().item<double>() == Approx(1.0).epsilon(1e-3));
   // A is not diagonal, so the problem is not separable per coordinate.
   CHECK((a - torch::diag(torch::diag(a))).abs().max().item<double>() > 1e-3);
-  CHECK(torch::equal(data::quadratic(dim, 3).init, q.init));
+  CHECK(torch::equal(train::quadratic(dim, 3).init, q.init));
 }
 
 TEST_CASE("Rosenbrock has minimum 0 at all ones", "[data]") {
-  data::Objective r2 = data::rosenbrock(2);
+  train::Objective r2 = train::rosenbrock(2);
   CHECK(r2.loss(torch::ones({2})).item<double>() == 0);
   // 100 (1 - 1.44)^2 + (1 + 1.2)^2 = 19.36 + 4.84
   CHECK(r2.loss(r2.init).item<double>() == Approx(24.2).epsilon(1e-5));
-  data::Objective r5 = data::rosenbrock(5);
+  train::Objective r5 = train::rosenbrock(5);
   CHECK(
       torch::allclose(r5.init, torch::tensor({-1.2f, 1.f, -1.2f, 1.f, -1.2f})));
   CHECK(r5.loss(torch::ones({5})).item<double>() == 0);
   CHECK(r5.loss(r5.init).item<double>() > 1);
-  CHECK_THROWS_AS(data::rosenbrock(1), std::invalid_argument);
+  CHECK_THROWS_AS(train::rosenbrock(1), std::invalid_argument);
 }
 
 TEST_CASE("Child models have the expected shapes and sizes", "[models]") {
   torch::manual_seed(0);
-  torch::nn::Sequential mnistMlp = models::mlp(784, {128}, 10);
+  torch::nn::Sequential mnistMlp = train::mlp(784, {128}, 10);
   CHECK(mnistMlp->forward(torch::zeros({4, 1, 28, 28})).sizes() ==
         torch::IntArrayRef({4, 10}));
   CHECK(parameterCount(mnistMlp) == 784 * 128 + 128 + 128 * 10 + 10);
-  torch::nn::Sequential cifarMlp = models::mlp(3072, {64, 32}, 10);
+  torch::nn::Sequential cifarMlp = train::mlp(3072, {64, 32}, 10);
   CHECK(cifarMlp->forward(torch::zeros({2, 3, 32, 32})).sizes() ==
         torch::IntArrayRef({2, 10}));
   CHECK(parameterCount(cifarMlp) == 199082);
-  CHECK(models::mlp(5, {}, 2)->forward(torch::zeros({3, 5})).sizes() ==
+  CHECK(train::mlp(5, {}, 2)->forward(torch::zeros({3, 5})).sizes() ==
         torch::IntArrayRef({3, 2}));
 
   // conv1 1*32*9+32, conv2 32*32*9+32, head 32*14*14*10+10
-  torch::nn::Sequential mnistConv = models::convNet(1, 28, 28, 10);
+  torch::nn::Sequential mnistConv = train::convNet(1, 28, 28, 10);
   CHECK(mnistConv->forward(torch::zeros({4, 1, 28, 28})).sizes() ==
         torch::IntArrayRef({4, 10}));
   CHECK(parameterCount(mnistConv) == 320 + 9248 + 62730);
-  torch::nn::Sequential cifarConv = models::convNet(3, 32, 32, 10);
+  torch::nn::Sequential cifarConv = train::convNet(3, 32, 32, 10);
   CHECK(cifarConv->forward(torch::zeros({2, 3, 32, 32})).sizes() ==
         torch::IntArrayRef({2, 10}));
   CHECK(parameterCount(cifarConv) == 896 + 9248 + 81930);
-  CHECK(parameterCount(models::convNet(1, 28, 28, 10, 8)) == 80 + 584 + 15690);
-  CHECK_THROWS_AS(models::convNet(1, 1, 28, 10), std::invalid_argument);
+  CHECK(parameterCount(train::convNet(1, 28, 28, 10, 8)) == 80 + 584 + 15690);
+  CHECK_THROWS_AS(train::convNet(1, 1, 28, 10), std::invalid_argument);
 }
 
 TEST_CASE("Model initialisation is fixed by torch::manual_seed", "[models]") {
   auto weights = [](uint64_t seed) {
     torch::manual_seed(seed);
-    return torch::cat(
-        {models::convNet(1, 8, 8, 3, 4)->parameters()[0].flatten(),
-         models::mlp(6, {5}, 2)->parameters()[0].flatten()});
+    return torch::cat({train::convNet(1, 8, 8, 3, 4)->parameters()[0].flatten(),
+                       train::mlp(6, {5}, 2)->parameters()[0].flatten()});
   };
   CHECK(torch::equal(weights(1), weights(1)));
   CHECK_FALSE(torch::equal(weights(1), weights(2)));
@@ -448,13 +447,13 @@ TEST_CASE("SGD steps reduce the MLP loss on Fashion-MNIST", "[models]") {
     WARN("Fashion-MNIST not installed; skipped");
     return;
   }
-  data::Dataset train =
-      data::loadFashionMnist(data::defaultFashionMnistDir(), true);
+  train::Dataset train =
+      train::loadFashionMnist(train::defaultFashionMnistDir(), true);
   REQUIRE(train.size() == 60000);
   torch::Tensor x = train.inputs.slice(0, 0, 512);
   torch::Tensor y = train.labels.slice(0, 0, 512);
   torch::manual_seed(0);
-  torch::nn::Sequential net = models::mlp(784, {64}, 10);
+  torch::nn::Sequential net = train::mlp(784, {64}, 10);
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.1));
   auto loss = [&] {
     return torch::nn::functional::cross_entropy(net->forward(x), y);

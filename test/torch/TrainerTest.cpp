@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/train/Trainer.h"
-#include "nos/train/Report.h"
+#include "nos/report/Runs.h"
 
 #include <catch2/catch.hpp>
 

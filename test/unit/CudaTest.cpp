@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "TestSupport.h"
 
-#include "nos/Cuda.h"
+#include "nos/CudaExecutor.h"
 
 #include <catch2/catch.hpp>
 

@@ -10,7 +10,9 @@
 #include "RuleGen.h"
 #include "TestSupport.h"
 
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
+#include "nos/Tokens.h"
 
 #include <catch2/catch.hpp>
 

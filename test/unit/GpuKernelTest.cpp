@@ -10,11 +10,13 @@
 #include "RuleGen.h"
 #include "TestSupport.h"
 
+#include "nos/Args.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
-#include "nos/Cuda.h"
-#include "nos/Frontend.h"
-#include "nos/Runtime.h"
+#include "nos/CpuExecutor.h"
+#include "nos/CudaHostRun.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 
 #include <catch2/catch.hpp>
 

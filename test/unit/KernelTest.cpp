@@ -10,8 +10,10 @@
 
 #include "nos/Check.h"
 #include "nos/Compiler.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 #include "nos/Reference.h"
+#include "nos/Tokens.h"
 
 #include <catch2/catch.hpp>
 

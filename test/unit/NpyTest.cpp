@@ -5,7 +5,7 @@
 // bytes are written here so the tests need no numpy.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Npy.h"
+#include "Npy.h"
 
 #include <catch2/catch.hpp>
 

@@ -11,7 +11,8 @@
 #include "TestSupport.h"
 
 #include "nos/Compiler.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 
 #include <catch2/catch.hpp>
 

@@ -12,8 +12,8 @@
 #include "RuleGen.h"
 #include "TestSupport.h"
 
-#include "nos/Frontend.h"
 #include "nos/Philox.h"
+#include "nos/Printer.h"
 #include "nos/Reference.h"
 
 #include <catch2/catch.hpp>

@@ -12,7 +12,7 @@
 #define NOS_TEST_UNIT_RULEGEN_H
 
 #include "nos/AST.h"
-#include "nos/Frontend.h"
+#include "nos/Tokens.h"
 
 #include <cstdint>
 #include <random>

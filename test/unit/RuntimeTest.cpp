@@ -6,7 +6,9 @@
 // thread ran once and that the slices tile every tensor exactly.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Runtime.h"
+#include "nos/Args.h"
+#include "nos/CpuExecutor.h"
+#include "nos/StateBuffers.h"
 
 #include <catch2/catch.hpp>
 

@@ -13,8 +13,8 @@
 #define NOS_TEST_UNIT_TESTSUPPORT_H
 
 #include "nos/Compiler.h"
-#include "nos/Cuda.h"
-#include "nos/Frontend.h"
+#include "nos/CudaExecutor.h"
+#include "nos/Parser.h"
 
 #include <catch2/catch.hpp>
 

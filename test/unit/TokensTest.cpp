@@ -6,8 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nos/Tokens.h"
 #include "RuleGen.h"
-#include "nos/Frontend.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 
 #include <catch2/catch.hpp>
 

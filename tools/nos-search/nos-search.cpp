@@ -9,17 +9,18 @@
 // `resume` takes only a budget, so a resumed run is the same run.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Compare.h"
-#include "nos/search/Fidelity.h"
+#include "nos/studies/Compare.h"
+#include "nos/studies/Fidelity.h"
 
-#include "nos/search/Report.h"
 #include "nos/search/Search.h"
 #include "nos/search/Workers.h"
+#include "nos/studies/SearchReport.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 using namespace nos::search;
+using namespace nos::studies;
 
 namespace {
 /// CLI11's PositiveNumber prints the largest double in its message.
@@ -62,7 +63,7 @@ bool applyProxyPreset(int argc, char **argv, SearchSettings &s) {
     else
       continue;
     try {
-      s.proxy = proxyPreset(name);
+      s.proxy = nos::train::proxyPreset(name);
     } catch (const std::exception &e) {
       fmt::print(stderr, "nos-search: error: --proxy: {}\n", e.what());
       return false;
@@ -73,7 +74,7 @@ bool applyProxyPreset(int argc, char **argv, SearchSettings &s) {
 
 std::vector<std::string> presetNames() {
   std::vector<std::string> names;
-  for (const auto &[name, spec] : proxyPresets())
+  for (const auto &[name, spec] : nos::train::proxyPresets())
     names.push_back(name);
   return names;
 }
@@ -117,7 +118,8 @@ void addSettings(CLI::App &app, SearchSettings &s) {
                  "Share of mutations that redraw a whole unit")
       ->check(CLI::Range(0.0, 1.0));
   ProxySpec &p = s.proxy;
-  static std::string preset = defaultProxyName(); // read by applyProxyPreset
+  static std::string preset =
+      nos::train::defaultProxyName(); // read by applyProxyPreset
   app.add_option("--proxy", preset,
                  "A named proxy; the other proxy flags change its settings")
       ->check(CLI::IsMember(presetNames()));

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
-#include "nos/train/Report.h"
+#include "nos/report/Runs.h"
 #include "nos/train/Trainer.h"
 
 #include <CLI/CLI.hpp>

@@ -6,8 +6,10 @@
 //===----------------------------------------------------------------------===//
 #include "RunSteps.h"
 
-#include "nos/Npy.h"
-#include "nos/Runtime.h"
+#include "Npy.h"
+#include "nos/Args.h"
+#include "nos/CpuExecutor.h"
+#include "nos/StateBuffers.h"
 
 namespace nos {
 

@@ -12,8 +12,9 @@
 #include "nos/Builtins.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
-#include "nos/Cuda.h"
-#include "nos/Frontend.h"
+#include "nos/CudaHostRun.h"
+#include "nos/Parser.h"
+#include "nos/Tokens.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

@@ -13,7 +13,7 @@
 #define NOS_SEARCH_SEARCH_H
 
 #include "nos/search/Pipeline.h"
-#include "nos/search/Strategy.h"
+#include "nos/search/Strategies.h"
 
 #include <string>
 #include <vector>

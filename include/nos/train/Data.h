@@ -19,7 +19,7 @@
 #include <functional>
 #include <string>
 
-namespace nos::data {
+namespace nos::train {
 
 /// A supervised classification problem held in memory. Images are float32
 /// [N, C, H, W], scaled to [0, 1] and normalised per channel with the
@@ -129,6 +129,6 @@ private:
   bool dropLast;
 };
 
-} // namespace nos::data
+} // namespace nos::train
 
 #endif // NOS_DATA_H

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace nos::models {
+namespace nos::train {
 
 /// Flatten, then Linear+ReLU for each width in `hidden`, then a Linear head
 /// producing `classes` logits. Accepts [N, D] or [N, C, H, W] inputs with
@@ -29,6 +29,6 @@ torch::nn::Sequential mlp(int64_t inputs, std::vector<int64_t> hidden,
 torch::nn::Sequential convNet(int64_t channels, int64_t height, int64_t width,
                               int64_t classes, int64_t filters = 32);
 
-} // namespace nos::models
+} // namespace nos::train
 
 #endif // NOS_MODELS_H

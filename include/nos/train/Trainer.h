@@ -61,7 +61,7 @@ struct RunResult {
 };
 
 /// The cheap problem a search candidate must make progress on before child
-/// training: `steps` full-batch steps on data::quadratic(dim, seed), an
+/// training: `steps` full-batch steps on train::quadratic(dim, seed), an
 /// ill-conditioned quadratic, at each lr; passed when, at some lr, the final
 /// loss is finite and below `target` times the initial loss.
 struct HurdleSpec {

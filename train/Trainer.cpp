@@ -25,32 +25,32 @@ namespace nos::train {
 class Task::Impl {
 public:
   TaskSpec spec;
-  data::Split split;
+  train::Split split;
   bool pooled = false;
 
   explicit Impl(const TaskSpec &s) : spec(s) {
-    data::Dataset all = load();
+    train::Dataset all = load();
     if (spec.pool > 1 && all.inputs.dim() == 4) { // tabular data stays
       all.inputs = torch::avg_pool2d(all.inputs, spec.pool);
       pooled = true;
     }
     if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
       all = take(all, spec.trainSize + spec.validationSize);
-    split = data::splitTrainValidation(
+    split = train::splitTrainValidation(
         all, std::min(spec.validationSize, all.size() / 2), spec.splitSeed);
   }
 
-  data::Dataset load() const {
+  train::Dataset load() const {
     if (spec.dataset == "fashion-mnist")
-      return data::loadFashionMnist(
-          spec.dataDir.empty() ? data::defaultFashionMnistDir() : spec.dataDir,
+      return train::loadFashionMnist(
+          spec.dataDir.empty() ? train::defaultFashionMnistDir() : spec.dataDir,
           /*train=*/true);
     if (spec.dataset == "cifar10")
-      return data::loadCifar10(spec.dataDir.empty() ? data::defaultCifar10Dir()
-                                                    : spec.dataDir,
-                               /*train=*/true);
+      return train::loadCifar10(
+          spec.dataDir.empty() ? train::defaultCifar10Dir() : spec.dataDir,
+          /*train=*/true);
     if (spec.dataset == "logistic")
-      return data::logisticRegression(
+      return train::logisticRegression(
           spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000, 20,
           spec.splitSeed);
     throw std::invalid_argument("unknown dataset '" + spec.dataset +
@@ -58,8 +58,8 @@ public:
                                 "logistic");
   }
 
-  static data::Dataset take(const data::Dataset &all, int64_t n) {
-    data::Dataset out = all;
+  static train::Dataset take(const train::Dataset &all, int64_t n) {
+    train::Dataset out = all;
     out.inputs = all.inputs.narrow(0, 0, n);
     out.labels = all.labels.narrow(0, 0, n);
     return out;
@@ -73,12 +73,12 @@ public:
     const torch::Tensor &x = split.train.inputs;
     int64_t classes = split.train.classes;
     if (spec.model == "mlp")
-      return models::mlp(x[0].numel(), spec.hidden, classes);
+      return train::mlp(x[0].numel(), spec.hidden, classes);
     if (spec.model == "convnet") {
       if (x.dim() != 4)
         throw std::invalid_argument("the convnet needs image data");
-      return models::convNet(x.size(1), x.size(2), x.size(3), classes,
-                             spec.filters);
+      return train::convNet(x.size(1), x.size(2), x.size(3), classes,
+                            spec.filters);
     }
     throw std::invalid_argument("unknown model '" + spec.model +
                                 "'; expected mlp or convnet");
@@ -90,7 +90,7 @@ struct Evaluation {
   double loss, accuracy;
 };
 
-Evaluation evaluate(torch::nn::Sequential &model, const data::Dataset &data) {
+Evaluation evaluate(torch::nn::Sequential &model, const train::Dataset &data) {
   torch::NoGradGuard noGrad;
   model->eval();
   double loss = 0, correct = 0;
@@ -118,7 +118,7 @@ bool exploded(double loss, double first, double factor) {
 void setTorchThreads(int threads) { at::set_num_threads(std::max(1, threads)); }
 
 HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec) {
-  data::Objective problem = data::quadratic(spec.dim, spec.seed);
+  train::Objective problem = train::quadratic(spec.dim, spec.seed);
   HurdleResult result;
   for (double lr : spec.lrs) {
     torch::Tensor x = problem.init.clone().set_requires_grad(true);
@@ -210,7 +210,7 @@ public:
   torch::nn::Sequential model;
   std::unique_ptr<Optimizer> optimizer;
   int64_t perEpoch, total, evalEvery;
-  std::optional<data::Batches> batches;
+  std::optional<train::Batches> batches;
   double firstLoss = -1, recentLoss = 0;
   RunResult result;
 
@@ -219,7 +219,7 @@ private:
     int64_t epoch = result.steps / perEpoch, index = result.steps % perEpoch;
     if (index == 0)
       batches.emplace(task.split.train, config.batchSize, config.seed, epoch);
-    data::Batch batch = (*batches)[index];
+    train::Batch batch = (*batches)[index];
     optimizer->zero_grad();
     torch::Tensor loss = torch::nn::functional::cross_entropy(
         model->forward(batch.inputs), batch.labels);

@@ -25,7 +25,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace nos::data {
+namespace nos::train {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -413,4 +413,4 @@ Batch Batches::operator[](int64_t i) const {
           data.labels.index_select(0, indices)};
 }
 
-} // namespace nos::data
+} // namespace nos::train

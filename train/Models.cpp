@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace nos::models {
+namespace nos::train {
 namespace {
 
 void requirePositive(int64_t value, const char *what) {
@@ -65,4 +65,4 @@ torch::nn::Sequential convNet(int64_t channels, int64_t height, int64_t width,
       torch::nn::Flatten(), torch::nn::Linear(pooled, classes));
 }
 
-} // namespace nos::models
+} // namespace nos::train

@@ -8,14 +8,14 @@
 // mean over seeds, ranked by that mean.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_SEARCH_COMPARE_H
-#define NOS_SEARCH_COMPARE_H
+#ifndef NOS_STUDIES_COMPARE_H
+#define NOS_STUDIES_COMPARE_H
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace nos::search {
+namespace nos::studies {
 
 struct CompareOptions {
   std::string dir;                // results.jsonl, report.txt, report.json
@@ -33,6 +33,6 @@ struct CompareOptions {
 /// Returns the exit code; errors name their cause.
 int runCompare(const CompareOptions &options);
 
-} // namespace nos::search
+} // namespace nos::studies
 
-#endif // NOS_SEARCH_COMPARE_H
+#endif // NOS_STUDIES_COMPARE_H

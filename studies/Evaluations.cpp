@@ -6,12 +6,12 @@
 // short has every rule on every proxy for its first seeds.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Evaluations.h"
+#include "nos/studies/Evaluations.h"
 
 #include "nos/AtomicFile.h"
-#include "nos/search/Fidelity.h"
+#include "nos/report/Runs.h"
 #include "nos/search/Search.h"
-#include "nos/train/Report.h"
+#include "nos/studies/Fidelity.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -23,7 +23,8 @@
 #include <stdexcept>
 #include <thread>
 
-namespace nos::search {
+namespace nos::studies {
+using namespace search;
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Evaluation, proxy, rule, seed,
                                                 reward, bestLr, seconds, status,
@@ -92,7 +93,7 @@ void EvaluationLog::complete(const std::vector<std::string> &proxies,
                              const std::string &tool) {
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
   for (const std::string &n : proxies)
-    pipelines[n] = std::make_unique<Pipeline>(proxyPreset(n));
+    pipelines[n] = std::make_unique<Pipeline>(train::proxyPreset(n));
   std::vector<Job> jobs;
   for (uint64_t s : seeds)
     for (size_t r = 0; r < rules.size(); ++r)
@@ -151,4 +152,4 @@ std::vector<RatedRule> referenceRatedRules() {
   return out;
 }
 
-} // namespace nos::search
+} // namespace nos::studies

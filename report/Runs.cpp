@@ -5,12 +5,12 @@
 // one grid). Files are written whole or not at all.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/train/Report.h"
+#include "nos/report/Runs.h"
 
 #include "nos/AtomicFile.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
-#include "nos/train/Plot.h"
+#include "nos/report/Plot.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -178,10 +178,10 @@ bool writeSvg(const std::string &path, const std::vector<Run> &runs,
   }
   if (hi <= lo)
     lo = 0, hi = 1;
-  auto [ylo, yhi] = plot::niceRange(lo, hi);
-  auto [xlo, xhi] = plot::niceRange(0, maxStep);
-  plot::Panel panel{left, top, W - left - right, H - top - bottom, xlo, xhi,
-                    ylo,  yhi};
+  auto [ylo, yhi] = report::niceRange(lo, hi);
+  auto [xlo, xhi] = report::niceRange(0, maxStep);
+  report::Panel panel{left, top, W - left - right, H - top - bottom, xlo, xhi,
+                      ylo,  yhi};
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "

@@ -7,14 +7,14 @@
 // sees.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/train/Plot.h"
+#include "nos/report/Plot.h"
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace nos::plot {
+namespace nos::report {
 namespace {
 /// Of 1, 2, 5 and 10 times the power of ten below the raw step, the one
 /// whose tick count comes closest to `target`.
@@ -126,4 +126,4 @@ std::string Panel::line(const std::vector<std::pair<double, double>> &pts,
                      color, width, extra, points);
 }
 
-} // namespace nos::plot
+} // namespace nos::report

@@ -1,4 +1,4 @@
-//===- Strategy.h - How the search proposes rules ---------------*- C++ -*-===//
+//===- Strategies.h - How the search proposes rules -------------*- C++ -*-===//
 //
 // Four strategies over the same token space: the paper's LSTM controller
 // trained with PPO or with REINFORCE, uniform random sampling, and
@@ -6,11 +6,11 @@
 // learn from its rewards, and save or restore everything that decides the
 // next proposal (weights, optimizer moments, baseline, population, random
 // state) as bytes, so a resumed run proposes exactly what the killed one
-// would have. No torch types here; the controller's live in Controller.cpp.
+// would have. No torch types here; the controller's live in Controller.h.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_SEARCH_STRATEGY_H
-#define NOS_SEARCH_STRATEGY_H
+#ifndef NOS_SEARCH_STRATEGIES_H
+#define NOS_SEARCH_STRATEGIES_H
 
 #include "nos/search/Space.h"
 
@@ -82,9 +82,6 @@ private:
 /// Uniform over the space.
 Actions sampleUniform(const Space &space, Rng &rng);
 
-std::unique_ptr<Strategy> makeController(const StrategyOptions &options,
-                                         const Space &space);
-
 } // namespace nos::search
 
-#endif // NOS_SEARCH_STRATEGY_H
+#endif // NOS_SEARCH_STRATEGIES_H

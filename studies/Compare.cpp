@@ -6,14 +6,13 @@
 // a reader can tell a win from noise.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Compare.h"
+#include "nos/studies/Compare.h"
 
 #include "nos/AtomicFile.h"
-#include "nos/Builtins.h"
-#include "nos/search/Evaluations.h"
-#include "nos/search/Fidelity.h"
+#include "nos/report/Runs.h"
 #include "nos/search/Store.h"
-#include "nos/train/Report.h"
+#include "nos/studies/Evaluations.h"
+#include "nos/studies/Fidelity.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -24,7 +23,8 @@
 #include <set>
 #include <stdexcept>
 
-namespace nos::search {
+namespace nos::studies {
+using namespace search;
 
 namespace {
 /// The references, then each run's top distinct full-fidelity rules, then
@@ -67,7 +67,7 @@ struct Row {
 /// Per rule: the lr with the best mean over seeds, its mean and spread.
 Row summarize(const EvaluationLog &log, const std::string &proxy,
               const RatedRule &rule, const std::vector<uint64_t> &seeds) {
-  const std::vector<double> &lrs = proxyPreset(proxy).lrs;
+  const std::vector<double> &lrs = train::proxyPreset(proxy).lrs;
   Row row;
   row.label = rule.label;
   row.mean = -1;
@@ -107,8 +107,8 @@ std::string table(const std::string &proxy, std::vector<Row> rows,
   std::string s = fmt::format(
       "{} ({}), lr chosen per rule by the mean over {} seeds; d = (mean - "
       "{}) / standard error of the difference\n",
-      proxy, Pipeline(proxyPreset(proxy)).describe(), yardstick.values.size(),
-      yardstick.label);
+      proxy, Pipeline(train::proxyPreset(proxy)).describe(),
+      yardstick.values.size(), yardstick.label);
   s += fmt::format("  {:>4}  {:>7}  {:>7}  {:>6}  {:>6}  {:>4}  {}\n", "rank",
                    "mean", "std", "lr", "d", "div", "rule");
   int n = int(yardstick.values.size());
@@ -135,7 +135,7 @@ std::string table(const std::string &proxy, std::vector<Row> rows,
 int runCompare(const CompareOptions &o) {
   try {
     for (const std::string &p : o.proxies)
-      proxyPreset(p); // an unknown name fails before any work
+      train::proxyPreset(p); // an unknown name fails before any work
     std::vector<RatedRule> rules = compareRules(o);
     std::filesystem::create_directories(o.dir);
     EvaluationLog log(o.dir + "/results.jsonl");
@@ -166,4 +166,4 @@ int runCompare(const CompareOptions &o) {
   }
 }
 
-} // namespace nos::search
+} // namespace nos::studies

@@ -6,8 +6,8 @@
 // where it was and never trains one twice.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_SEARCH_EVALUATIONS_H
-#define NOS_SEARCH_EVALUATIONS_H
+#ifndef NOS_STUDIES_EVALUATIONS_H
+#define NOS_STUDIES_EVALUATIONS_H
 
 #include <cstdint>
 #include <map>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace nos::search {
+namespace nos::studies {
 
 struct RatedRule {
   std::string label;     // how tables name it
@@ -58,6 +58,6 @@ private:
 /// The six references by name, canonicalized.
 std::vector<RatedRule> referenceRatedRules();
 
-} // namespace nos::search
+} // namespace nos::studies
 
-#endif // NOS_SEARCH_EVALUATIONS_H
+#endif // NOS_STUDIES_EVALUATIONS_H

@@ -8,14 +8,14 @@
 // choice of proxy; the seed-mean one says how much of the gap is noise.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Fidelity.h"
+#include "nos/studies/Fidelity.h"
 
 #include "nos/AtomicFile.h"
-#include "nos/search/Evaluations.h"
+#include "nos/report/Plot.h"
+#include "nos/report/Runs.h"
 #include "nos/search/Search.h"
-#include "nos/search/Strategy.h"
-#include "nos/train/Plot.h"
-#include "nos/train/Report.h"
+#include "nos/search/Strategies.h"
+#include "nos/studies/Evaluations.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -27,72 +27,8 @@
 #include <set>
 #include <stdexcept>
 
-namespace nos::search {
-
-const std::map<std::string, ProxySpec> &proxyPresets() {
-  static const std::map<std::string, ProxySpec> presets = [] {
-    // 12,000 images as stored, no halving: every preset says how it
-    // differs from this, not from the default (which is one of them).
-    ProxySpec plain;
-    plain.rungs = 1, plain.task.pool = 1;
-
-    std::map<std::string, ProxySpec> m;
-    ProxySpec p = plain;
-    p.task.trainSize = 0, p.task.validationSize = 10000, p.epochs = 3;
-    m["full"] = p;
-    m["12k"] = plain;
-    p = plain, p.task.trainSize = 6000;
-    m["6k"] = p;
-    p = plain, p.task.pool = 2;
-    m["12k-pool"] = p;
-    p = plain, p.task.hidden = {32};
-    m["12k-h32"] = p;
-    p = plain, p.lrs = {0.001, 0.03, 1};
-    m["12k-3lr"] = p;
-    p = plain, p.rungs = 2, p.eta = 3;
-    m["12k-halving"] = p;
-    p = plain, p.task.pool = 2, p.rungs = 2, p.eta = 3;
-    m["12k-pool-halving"] = p;
-    p = plain, p.task.trainSize = 6000, p.task.pool = 2, p.task.hidden = {32};
-    m["6k-pool-h32"] = p;
-    // Dearer ones: does more training order the good rules as the full
-    // task does?
-    p = plain, p.epochs = 3;
-    m["12k-3ep"] = p;
-    p = plain, p.epochs = 3, p.task.pool = 2;
-    m["12k-pool-3ep"] = p;
-    p = plain, p.epochs = 3, p.task.pool = 2, p.rungs = 2, p.eta = 3;
-    m["12k-pool-3ep-halving"] = p;
-
-    p = plain, p.task.trainSize = 0, p.task.validationSize = 10000;
-    m["all-1ep"] = p;
-    // A transfer task: the ConvNet (two 3x3 convolutions of 32 filters).
-    p = plain, p.task.model = "convnet";
-    m["convnet"] = p;
-
-    return m;
-  }();
-  return presets;
-}
-
-ProxySpec proxyPreset(const std::string &name) {
-  auto it = proxyPresets().find(name);
-  if (it != proxyPresets().end())
-    return it->second;
-  std::string known;
-  for (const auto &[n, spec] : proxyPresets())
-    known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown proxy '" + name + "'; expected one of " +
-                              known);
-}
-
-const char *defaultProxyName() {
-  std::string def = proxyJson(ProxySpec{});
-  for (const auto &[name, spec] : proxyPresets())
-    if (proxyJson(spec) == def)
-      return name.c_str();
-  return "custom";
-}
+namespace nos::studies {
+using namespace search;
 
 namespace {
 std::vector<double> ranks(const std::vector<double> &v) {
@@ -176,7 +112,7 @@ public:
       if (std::find(names_.begin(), names_.end(), n) == names_.end())
         names_.push_back(n);
     for (const std::string &n : names_)
-      proxyPreset(n); // rejects an unknown name before any work
+      train::proxyPreset(n); // rejects an unknown name before any work
   }
 
   void run() {
@@ -348,7 +284,7 @@ struct Analysis {
                               {"spearman_single_seed", f.rhoSeed},
                               {"spearman_seed_mean", f.rhoMean},
                               {"spearman_top_half", f.rhoTop}};
-    j["default_proxy"] = defaultProxyName();
+    j["default_proxy"] = train::defaultProxyName();
     return j.dump(1) + "\n";
   }
 
@@ -362,7 +298,7 @@ struct Analysis {
     for (const ProxyFigures &f : proxies)
       lo = std::min(lo, f.seconds), hi = std::max(hi, f.seconds);
     lo /= 1.5, hi *= 1.5;
-    plot::Panel panel{x0, y0, w, h, lo, hi, ylo, yhi, true};
+    report::Panel panel{x0, y0, w, h, lo, hi, ylo, yhi, true};
     std::string s = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" "
         "height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -386,7 +322,7 @@ struct Analysis {
                      ly + 22);
     for (size_t k = 0; k < proxies.size(); ++k) {
       const ProxyFigures &f = proxies[k];
-      bool chosen = f.name == defaultProxyName();
+      bool chosen = f.name == train::defaultProxyName();
       const char *color = chosen ? "#d62728" : "#1f77b4";
       double x = panel.px(f.seconds);
       s += fmt::format(
@@ -435,4 +371,4 @@ int runFidelity(const FidelityOptions &options) {
   }
 }
 
-} // namespace nos::search
+} // namespace nos::studies

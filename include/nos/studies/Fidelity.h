@@ -10,26 +10,14 @@
 // stopped continues where it was.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_SEARCH_FIDELITY_H
-#define NOS_SEARCH_FIDELITY_H
-
-#include "nos/search/Pipeline.h"
+#ifndef NOS_STUDIES_FIDELITY_H
+#define NOS_STUDIES_FIDELITY_H
 
 #include <map>
 #include <string>
 #include <vector>
 
-namespace nos::search {
-
-/// The proxies nos-search knows by name ("full" is the reference task: the
-/// whole training set less 10,000 held out, 3 epochs, no halving).
-const std::map<std::string, ProxySpec> &proxyPresets();
-/// The preset `name`; throws std::invalid_argument naming the known ones.
-ProxySpec proxyPreset(const std::string &name);
-/// The spec as the JSON a run stores (Settings.cpp).
-std::string proxyJson(const ProxySpec &spec);
-/// The name of the default proxy (ProxySpec{}'s settings).
-const char *defaultProxyName();
+namespace nos::studies {
 
 /// Spearman's rho with average ranks for ties; 0 when either side is
 /// constant or the sizes differ.
@@ -48,6 +36,6 @@ struct FidelityOptions {
 /// and DIR/report.svg. Returns the exit code; errors name their cause.
 int runFidelity(const FidelityOptions &options);
 
-} // namespace nos::search
+} // namespace nos::studies
 
-#endif // NOS_SEARCH_FIDELITY_H
+#endif // NOS_STUDIES_FIDELITY_H

@@ -1,13 +1,14 @@
 //===- Npy.h - NumPy .npy files of float32 ----------------------*- C++ -*-===//
 //
-// Tensors cross the boundary to Python tooling (datasets, golden outputs,
-// plots) as .npy files. Only little-endian float32 in C order is supported,
-// which is all nos produces; anything else is rejected with a message that
-// names the file and the reason rather than being misread.
+// nosc --run reads weights and gradients from, and writes results to, .npy
+// files, which is how tensors cross the boundary to Python tooling. Only
+// little-endian float32 in C order is supported, which is all nos produces;
+// anything else is rejected with a message that names the file and the reason
+// rather than being misread.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_NPY_H
-#define NOS_NPY_H
+#ifndef NOSC_NPY_H
+#define NOSC_NPY_H
 
 #include <cstdint>
 #include <string>
@@ -36,4 +37,4 @@ bool writeNpy(const std::string &path, const NpyArray &array,
 
 } // namespace nos
 
-#endif // NOS_NPY_H
+#endif // NOSC_NPY_H

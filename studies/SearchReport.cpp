@@ -5,13 +5,13 @@
 // (a duplicate is not a second finding).
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Report.h"
+#include "nos/studies/SearchReport.h"
 
 #include "nos/AtomicFile.h"
+#include "nos/report/Plot.h"
+#include "nos/report/Runs.h"
 #include "nos/search/Search.h"
 #include "nos/search/Store.h"
-#include "nos/train/Plot.h"
-#include "nos/train/Report.h"
 
 #include <fmt/core.h>
 
@@ -20,7 +20,8 @@
 #include <map>
 #include <set>
 
-namespace nos::search {
+namespace nos::studies {
+using namespace search;
 
 namespace {
 struct Run {
@@ -127,9 +128,9 @@ std::string plot(const std::vector<Run> &runs) {
         maxN = std::max(maxN, ++n), maxT = std::max(maxT, c.time / 60);
   }
   auto [lo, hi] = rewardRange(runs);
-  plot::Panel top{left, 50, W - left - right, 300, 0, maxN, lo, hi};
+  report::Panel top{left, 50, W - left - right, 300, 0, maxN, lo, hi};
   // Log time: a search finds most of what it finds in its first minutes.
-  plot::Panel bottom{
+  report::Panel bottom{
       left, 450, W - left - right, 300, std::min(0.01, maxT / 10), maxT, lo,
       hi,   true};
   auto clamp = [&](double y) { return std::clamp(y, lo, hi); };
@@ -249,4 +250,4 @@ int report(const std::vector<std::string> &dirs, const ReportOptions &options) {
   return 0;
 }
 
-} // namespace nos::search
+} // namespace nos::studies

@@ -1,4 +1,4 @@
-//===- Cuda.h - Running compiled GPU kernels --------------------*- C++ -*-===//
+//===- CudaExecutor.h - Running compiled GPU kernels ------------*- C++ -*-===//
 //
 // The host side of the GPU kernel ABI (KernelABI.h): a CUDA driver runtime that
 // loads the PTX the compiler emits and launches its `nos_rule` entry over a
@@ -10,8 +10,8 @@
 // This header needs neither cuda.h nor the driver.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_CUDA_H
-#define NOS_CUDA_H
+#ifndef NOS_CUDAEXECUTOR_H
+#define NOS_CUDAEXECUTOR_H
 
 #include "nos/KernelABI.h"
 
@@ -147,13 +147,6 @@ private:
   void *p_;
 };
 
-/// Runs the kernel under `key` once over a table of *host* arrays: copies
-/// each tensor's w, g and first `slots` state arrays to the device, launches,
-/// waits, and copies w and the state back. For checks and tests only.
-void runOnHostArrays(CudaExecutor &gpu, const std::string &key,
-                     NosTensor *table, int64_t count, const NosArgs &args,
-                     int slots);
-
 } // namespace nos
 
-#endif // NOS_CUDA_H
+#endif // NOS_CUDAEXECUTOR_H

@@ -7,13 +7,13 @@
 // runs overlaid, the strategy comparison.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_SEARCH_REPORT_H
-#define NOS_SEARCH_REPORT_H
+#ifndef NOS_STUDIES_SEARCHREPORT_H
+#define NOS_STUDIES_SEARCHREPORT_H
 
 #include <string>
 #include <vector>
 
-namespace nos::search {
+namespace nos::studies {
 
 struct ReportOptions {
   int top = 10;
@@ -23,6 +23,6 @@ struct ReportOptions {
 /// Returns the exit code; prints errors with their reason.
 int report(const std::vector<std::string> &dirs, const ReportOptions &options);
 
-} // namespace nos::search
+} // namespace nos::studies
 
-#endif // NOS_SEARCH_REPORT_H
+#endif // NOS_STUDIES_SEARCHREPORT_H

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace nos::plot {
+namespace nos::report {
 
 /// Round values in [lo, hi], about `target` of them, a step of 1, 2 or 5
 /// times a power of ten apart; {lo} when the range is empty.
@@ -44,6 +44,6 @@ struct Panel {
                    double width = 2) const;
 };
 
-} // namespace nos::plot
+} // namespace nos::report
 
 #endif // NOS_TRAIN_PLOT_H

@@ -5,12 +5,14 @@
 // the list, and the default proxy is one of them.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Fidelity.h"
-#include "nos/train/Plot.h"
+#include "nos/studies/Fidelity.h"
+#include "nos/report/Plot.h"
+#include "nos/train/Proxy.h"
 
 #include <catch2/catch.hpp>
 
-using namespace nos::search;
+using namespace nos::studies;
+using namespace nos::train;
 
 TEST_CASE("spearman's rho on known rankings", "[search]") {
   CHECK(spearman({1, 2, 3, 4}, {10, 20, 30, 40}) == Approx(1));
@@ -36,9 +38,9 @@ TEST_CASE("proxies are known by name", "[search]") {
   }
 }
 
-// The axes of every SVG report (nos/train/Plot.h).
+// The axes of every SVG report (nos/report/Plot.h).
 TEST_CASE("plot ticks are round and cover the range", "[search][plot]") {
-  using namespace nos::plot;
+  using namespace nos::report;
   CHECK(niceTicks(0, 1000) == std::vector<double>{0, 200, 400, 600, 800, 1000});
   CHECK(niceTicks(0, 1170) == std::vector<double>{0, 200, 400, 600, 800, 1000});
   std::vector<double> rho = niceTicks(-0.4, 1.0);
@@ -62,7 +64,7 @@ TEST_CASE("plot ticks are round and cover the range", "[search][plot]") {
 }
 
 TEST_CASE("a plot panel draws a labelled grid", "[search][plot]") {
-  nos::plot::Panel panel{100, 50, 400, 200, 0, 1000, 0.5, 1.0};
+  nos::report::Panel panel{100, 50, 400, 200, 0, 1000, 0.5, 1.0};
   CHECK(panel.px(0) == 100);
   CHECK(panel.px(1000) == 500);
   CHECK(panel.py(0.5) == 250);

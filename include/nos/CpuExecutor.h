@@ -1,34 +1,21 @@
-//===- Runtime.h - Running compiled CPU kernels -----------------*- C++ -*-===//
+//===- CpuExecutor.h - Running compiled CPU kernels -------------*- C++ -*-===//
 //
-// The host side of the kernel ABI: per-step arguments (makeArgs), the thread
-// pool that applies one compiled kernel to every parameter of a model
-// (CpuExecutor) and the optimizer state arrays the kernels update in place
-// (StateBuffers). Plain C++17 with no MLIR or torch so that the compiler, the
-// torch adapter and tests without a compiler can all use it.
+// The thread pool that applies one compiled kernel to every parameter of a
+// model, and how it splits a table of tensors into per-thread parts
+// (runtime/CpuExecutor.cpp). Plain C++17 with no MLIR or torch so that the
+// compiler, the torch adapter and tests without a compiler can all use it.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_RUNTIME_H
-#define NOS_RUNTIME_H
+#ifndef NOS_CPUEXECUTOR_H
+#define NOS_CPUEXECUTOR_H
 
-#include "nos/Hyper.h"
 #include "nos/KernelABI.h"
 
-#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <vector>
 
 namespace nos {
-
-/// Fills the per-step arguments of a kernel from the hyperparameters. The
-/// step-dependent scalars are computed in double and rounded once to float.
-/// `schedules` lists the rule's schedule nodes in the kernel's order. On
-/// failure returns a zeroed NosArgs and sets *error (if given) to a non-empty
-/// message; on success clears *error.
-NosArgs makeArgs(const Hyper &h, int64_t step,
-                 const std::vector<ScheduleSpec> &schedules,
-                 std::string *error);
 
 /// Chunks smaller than this are not worth waking a thread for; tables with
 /// fewer elements in total run inline on the caller's thread.
@@ -77,39 +64,6 @@ private:
   std::unique_ptr<Pool> pool_;
 };
 
-/// Optimizer state for a list of tensors: `slots` zero-initialized float
-/// arrays per tensor, each 64-byte aligned, laid out in NosTensor::state
-/// order.
-class StateBuffers {
-public:
-  StateBuffers() = default;
-  /// Throws std::invalid_argument if slots > NOS_MAX_STATE or a length is
-  /// negative.
-  StateBuffers(const std::vector<int64_t> &lengths, int slots);
-
-  size_t tensors() const { return lengths_.size(); }
-  int slots() const { return slots_; }
-  int64_t length(size_t tensor) const { return lengths_[tensor]; }
-  float *get(size_t tensor, size_t slot);
-  const float *get(size_t tensor, size_t slot) const;
-
-  /// Points state[0..slots) of table[i] at tensor i's arrays and clears the
-  /// remaining slots. Throws std::invalid_argument if the sizes disagree.
-  void fillTable(std::vector<NosTensor> &table);
-  /// Zeroes every array, as on a fresh optimizer.
-  void reset();
-
-private:
-  struct FreeDeleter {
-    void operator()(float *p) const;
-  };
-  std::vector<int64_t> lengths_;
-  std::vector<size_t> offsets_; // in floats, per tensor, slot 0
-  int slots_ = 0;
-  size_t totalFloats_ = 0;
-  std::unique_ptr<float[], FreeDeleter> block_;
-};
-
 } // namespace nos
 
-#endif // NOS_RUNTIME_H
+#endif // NOS_CPUEXECUTOR_H

@@ -6,7 +6,7 @@
 // a misread tensor silently corrupts an experiment.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/Npy.h"
+#include "Npy.h"
 
 #include "nos/AtomicFile.h"
 
