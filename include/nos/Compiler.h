@@ -131,6 +131,9 @@ public:
   /// disk entries found invalid and recompiled.
   struct Stats {
     unsigned compiled = 0, diskHits = 0, memoryHits = 0, diskRejected = 0;
+    /// Rules taken through the MLIR canonicalization pipeline (canonicalize,
+    /// and every compile or lookup, which needs the canonical form first).
+    unsigned canonicalizations = 0;
     /// Kernels dropped from the memory cache; CPU kernels whose code is
     /// loaded in the JIT now.
     unsigned evicted = 0, loadedCpuKernels = 0;

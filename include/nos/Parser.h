@@ -11,6 +11,7 @@
 #include "nos/AST.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,10 @@ struct ParseResult {
   Diagnostic error; // meaningful only when expr is null
   explicit operator bool() const { return expr != nullptr; }
 };
+
+/// Rules parsed by this process so far (parseRule and parseTokens, every
+/// call): how often a rule is re-read on its way down the layers.
+uint64_t parseCount();
 
 /// Parses the infix language (language.md §2-4).
 ParseResult parseRule(std::string_view source);

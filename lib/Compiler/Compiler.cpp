@@ -109,6 +109,8 @@ public:
                                   std::string *error, bool stopBefore) {
     DiagnosticCollector diags(*context);
     OwningOpRef<ModuleOp> module = buildModule(*context, rule, "nos_rule");
+    if (!stopBefore)
+      ++stats.canonicalizations;
     if (failed(module->verify()) ||
         (!stopBefore && failed(canonicalizeModule(*module)))) {
       setError(error, diags.take());

@@ -10,11 +10,16 @@
 
 #include "nos/AST.h"
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace nos {
+
+/// parseCount()'s counter, shared by the two parsers.
+std::atomic<uint64_t> &parses();
 
 enum class TokKind {
   End,

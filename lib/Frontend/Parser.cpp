@@ -391,6 +391,16 @@ private:
 
 } // namespace
 
-ParseResult parseRule(std::string_view source) { return Parser(source).run(); }
+std::atomic<uint64_t> &parses() {
+  static std::atomic<uint64_t> count{0};
+  return count;
+}
+
+uint64_t parseCount() { return parses().load(std::memory_order_relaxed); }
+
+ParseResult parseRule(std::string_view source) {
+  parses().fetch_add(1, std::memory_order_relaxed);
+  return Parser(source).run();
+}
 
 } // namespace nos

@@ -262,6 +262,7 @@ private:
 } // namespace
 
 ParseResult parseTokens(std::string_view tokens) {
+  parses().fetch_add(1, std::memory_order_relaxed);
   return TokenParser(tokens).run();
 }
 

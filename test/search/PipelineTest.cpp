@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Pipeline.h"
 #include "nos/Builtins.h"
+#include "nos/Compiler.h"
+#include "nos/Parser.h"
 
 #include <catch2/catch.hpp>
 
@@ -133,6 +135,38 @@ TEST_CASE("child training scores a rule over the lr grid", "[search]") {
   pipeline.evaluate(bad);
   CHECK(bad.status == status::HurdleFailed);
   CHECK(bad.reward == 0);
+}
+
+// How often a scored candidate's rule is re-read on its way down, from its
+// text to its reward. Today: parsed once, canonicalized (and the canonical
+// form parsed back), compiled (a second canonicalization and parse-back),
+// then rebuilt from its text by each of the hurdle's 4 lrs and each of the 2
+// training lanes (issue 19, part 2, hands one compiled rule down instead).
+// The figures are exact so that a change to them is a deliberate one.
+TEST_CASE("parses and canonicalizations per scored candidate", "[search]") {
+  ProxySpec p;
+  p.task.dataset = "logistic";
+  p.task.trainSize = 600;
+  p.task.validationSize = 200;
+  p.lrs = {0.01, 1};
+  p.rungs = 1;
+  Pipeline pipeline(p);
+  nos::Compiler &compiler = nos::Compiler::shared();
+  uint64_t parses = parseCount();
+  unsigned canonicalizations = compiler.stats().canonicalizations;
+  // A rule no other test compiles: a memory-cache hit would skip a step.
+  Candidate c = prepared(pipeline, "g * 1.75");
+  pipeline.evaluate(c);
+  REQUIRE(c.status == status::Scored);
+  uint64_t parsed = parseCount() - parses;
+  unsigned canonicalized =
+      compiler.stats().canonicalizations - canonicalizations;
+  WARN("per scored candidate: " << parsed << " parses, " << canonicalized
+                                << " canonicalizations (hurdle lrs "
+                                << p.hurdleSpec.lrs.size() << ", lanes "
+                                << p.lrs.size() << ")");
+  CHECK(parsed == 1 + 1 + 1 + 4 + 2);
+  CHECK(canonicalized == 2);
 }
 
 namespace {
