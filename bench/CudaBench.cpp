@@ -10,6 +10,7 @@
 #include "CudaBench.h"
 
 #include "nos/Args.h"
+#include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/CudaExecutor.h"
 #include "nos/Parser.h"
@@ -27,13 +28,8 @@ namespace nos::bench {
 namespace {
 
 std::string dslOf(const std::string &name) {
-  if (name == "powersign")
-    return "exp(sign(g) * sign(m)) * g";
-  if (name == "addsign")
-    return "(1 + sign(g) * sign(m)) * g";
-  if (name == "sgd")
-    return "g";
-  return name; // adam, rmsprop and any DSL string parse as themselves
+  const char *rule = builtinRule(name);
+  return rule ? rule : name;
 }
 
 double median(std::vector<double> v) {

@@ -4,13 +4,14 @@
 // the way a PyTorch user would write them (in-place ops where natural), with
 // the same per-step scalars (bias corrections) nos's kernels receive, so the
 // comparison is about fusion, not about formulas. torch::optim gives the
-// library's own Adam and SGD for the rules that have one.
+// library's own Adam, SGD and RMSprop for the rules that have one.
 //
 //===----------------------------------------------------------------------===//
 #include "EagerTorch.h"
 
 #include <ATen/Parallel.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
 
 #include <functional>
@@ -54,10 +55,10 @@ void adam(EagerState &s, const NosArgs &a) {
   s.w.addcdiv_(s.m, correctedDenominator(s, a), -double(a.lr) * a.bc1);
 }
 
-// Bias-corrected like the DSL's rmsprop (torch's RMSprop is not).
+// The built-in rmsprop, g / sqrt(ema(g2, 0.99)): PyTorch's RMSprop.
 void rmsprop(EagerState &s, const NosArgs &a) {
-  updateV(s, a);
-  s.w.addcdiv_(s.g, correctedDenominator(s, a), -a.lr);
+  s.v.mul_(0.99).addcmul_(s.g, s.g, 0.01);
+  s.w.addcdiv_(s.g, s.v.sqrt().add_(a.delta), -a.lr);
 }
 
 void powerSign(EagerState &s, const NosArgs &a) {
@@ -99,6 +100,9 @@ optimizerFor(const std::string &rule, const at::Tensor &w, const Hyper &h) {
   if (rule == "momentum")
     return std::make_unique<torch::optim::SGD>(
         params, torch::optim::SGDOptions(h.lr).momentum(0.9));
+  if (rule == "rmsprop")
+    return std::make_unique<torch::optim::RMSprop>(
+        params, torch::optim::RMSpropOptions(h.lr).alpha(0.99).eps(h.delta));
   return nullptr;
 }
 

@@ -60,12 +60,13 @@ void adam(const NosTensor *t, int64_t count, const NosArgs *a) {
     adamSlice(t[k].w, t[k].g, t[k].state[0], t[k].state[1], t[k].n, *a);
 }
 
+// The built-in rmsprop, g / sqrt(ema(g2, 0.99)): PyTorch's RMSprop, alpha
+// 0.99, with the protected division's delta as its eps.
 void rmspropSlice(float *__restrict w, const float *__restrict g,
                   float *__restrict v, int64_t n, const NosArgs &a) {
-  const float b2 = a.beta2, c2 = 1.0f - a.beta2;
   for (int64_t i = 0; i < n; ++i) {
-    v[i] = b2 * v[i] + c2 * g[i] * g[i];
-    w[i] -= a.lr * (g[i] / (std::sqrt(v[i] * a.bc2) + a.eps));
+    v[i] = 0.99f * v[i] + 0.01f * (g[i] * g[i]);
+    w[i] -= a.lr * (g[i] / (std::sqrt(v[i]) + a.delta));
   }
 }
 

@@ -16,6 +16,7 @@
 #include "TrainBench.h"
 
 #include "nos/Args.h"
+#include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/CpuExecutor.h"
 #include "nos/Parser.h"
@@ -38,18 +39,11 @@ using json = nlohmann::ordered_json;
 namespace nos::bench {
 namespace {
 
+/// A rule to measure: a built-in name (builtinRule gives its text) or, for
+/// --rule, any rule string.
 struct BuiltinRule {
-  const char *name;
-  const char *dsl;
-};
-
-constexpr BuiltinRule kRules[] = {
-    {"sgd", "g"},
-    {"momentum", "10 * ema(g, 0.9)"},
-    {"adam", "adam"},
-    {"rmsprop", "rmsprop"},
-    {"powersign", "exp(sign(g) * sign(m)) * g"},
-    {"addsign", "(1 + sign(g) * sign(m)) * g"},
+  std::string name;
+  std::string dsl;
 };
 
 struct Options {
@@ -386,15 +380,19 @@ void printHuman(const json &r) {
             << field(r, "compile_us_cached") << " us cached" << std::endl;
 }
 
-/// "all" runs every built-in rule; a built-in name runs that rule; anything
-/// else is taken as a DSL string (with no hand or torch baseline).
+/// "all" runs the paper's references (referenceNames); a built-in name runs
+/// its rule; anything else is taken as a DSL string. Hand and torch
+/// baselines exist for the references only.
 std::vector<BuiltinRule> selectRules(const std::string &rule) {
   std::vector<BuiltinRule> out;
-  for (const BuiltinRule &r : kRules)
-    if (rule == "all" || rule == r.name)
-      out.push_back(r);
-  if (out.empty())
-    out.push_back({rule.c_str(), rule.c_str()});
+  if (rule == "all") {
+    for (const std::string &name : referenceNames())
+      out.push_back({name, builtinRule(name)});
+  } else if (const char *text = builtinRule(rule)) {
+    out.push_back({rule, text});
+  } else {
+    out.push_back({rule, rule});
+  }
   return out;
 }
 
@@ -413,8 +411,8 @@ int runCpu(const Options &o) {
 
 void addCpuOptions(CLI::App &cpu, Options &o) {
   cpu.add_option("--rule", o.rule,
-                 "sgd, momentum, adam, rmsprop, powersign, addsign, all, or "
-                 "a DSL string");
+                 "A built-in name (nosc --builtins), all (sgd, momentum, "
+                 "adam, rmsprop, powersign, addsign), or a DSL string");
   cpu.add_option("--n", o.n, "Elements of the parameter tensor")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   cpu.add_option("--threads", o.threads, "Executor and torch threads (0: all)")

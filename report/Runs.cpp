@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "nos/report/Runs.h"
 
-#include "nos/AtomicFile.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
+#include "nos/Files.h"
 #include "nos/report/Plot.h"
 
 #include <fmt/core.h>

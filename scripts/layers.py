@@ -38,7 +38,7 @@ HEADER_PART = {
     "frontend": ["AST.h", "Parser.h", "Tokens.h", "Printer.h", "Reference.h",
                  "Builtins.h"],
     "runtime": ["Args.h", "CpuExecutor.h", "StateBuffers.h",
-                "CudaExecutor.h", "CudaHostRun.h", "AtomicFile.h"],
+                "CudaExecutor.h", "CudaHostRun.h", "Files.h"],
     "compiler": ["Compiler.h", "Check.h"],
 }
 FOLDER_PART = [

@@ -13,6 +13,7 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/Parser.h"
+#include "nos/Philox.h"
 #include "nos/Printer.h"
 #include "nos/Reference.h"
 #include "nos/Tokens.h"
@@ -37,10 +38,10 @@ double msSince(Clock::time_point start) {
       .count();
 }
 
-/// Standard normal from two uniforms (Box-Muller).
+/// Standard normal from two uniforms; 1 - u keeps the log finite.
 double normal(Rng &rng) {
   double u = 1 - rng.uniform(), v = rng.uniform();
-  return std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v);
+  return boxMuller(u, v);
 }
 
 /// [steps][elements] gradients: element i has scale 10^(-3 + 4 (i % 8) / 7)

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Search.h"
 
+#include "nos/Builtins.h"
 #include "nos/search/Reporter.h"
 #include "nos/search/Store.h"
 #include "nos/search/Workers.h"
@@ -27,12 +28,6 @@
 #include <thread>
 
 namespace nos::search {
-
-const std::vector<std::string> &referenceRules() {
-  static const std::vector<std::string> names = {
-      "sgd", "momentum", "adam", "rmsprop", "powersign", "addsign"};
-  return names;
-}
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -138,11 +133,11 @@ private:
 
   bool settleReferences() {
     std::vector<Candidate> batch;
-    for (size_t k = 0; k < referenceRules().size(); ++k) {
+    for (size_t k = 0; k < referenceNames().size(); ++k) {
       Candidate c;
       c.batch = -1, c.slot = int(k);
-      c.origin = "reference:" + referenceRules()[k];
-      c.rule = referenceRules()[k];
+      c.origin = "reference:" + referenceNames()[k];
+      c.rule = referenceNames()[k];
       batch.push_back(c);
     }
     std::vector<Candidate> settled;

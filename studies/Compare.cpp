@@ -8,7 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Compare.h"
 
-#include "nos/AtomicFile.h"
+#include "nos/Builtins.h"
+#include "nos/Files.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Store.h"
 #include "nos/studies/Evaluations.h"

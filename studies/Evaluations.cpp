@@ -8,7 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Evaluations.h"
 
-#include "nos/AtomicFile.h"
+#include "nos/Builtins.h"
+#include "nos/Files.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Search.h"
 #include "nos/studies/Fidelity.h"
@@ -147,7 +148,7 @@ void EvaluationLog::complete(const std::vector<std::string> &proxies,
 
 std::vector<RatedRule> referenceRatedRules() {
   std::vector<RatedRule> out;
-  for (const std::string &name : referenceRules())
+  for (const std::string &name : referenceNames())
     out.push_back({name, report::canonicalForm(name)});
   return out;
 }

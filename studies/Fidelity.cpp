@@ -10,7 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Fidelity.h"
 
-#include "nos/AtomicFile.h"
+#include "nos/Builtins.h"
+#include "nos/Files.h"
 #include "nos/report/Plot.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Search.h"
@@ -210,7 +211,7 @@ struct Analysis {
   /// rules, and in how many seeds another reference wins.
   std::string halvingEffect(const ProxyFigures &h,
                             const ProxyFigures &plain) const {
-    size_t refs = referenceRules().size();
+    size_t refs = referenceNames().size();
     int lrRefs = 0, lrAll = 0, winner = 0;
     for (int k = 0; k < seeds; ++k) {
       size_t bestH = 0, bestP = 0;
@@ -237,8 +238,8 @@ struct Analysis {
     std::string s = fmt::format(
         "Proxy fidelity: {} rules ({} references, {} sampled) x {} seeds; "
         "Spearman rank correlation with the full task's seed-mean rewards\n\n",
-        rules.size(), referenceRules().size(),
-        rules.size() - referenceRules().size(), seeds);
+        rules.size(), referenceNames().size(),
+        rules.size() - referenceNames().size(), seeds);
     s += fmt::format("{:<18} {:>8} {:>9} {:>11} {:>9} {:>9}\n", "proxy",
                      "s/rule", "cheaper", "rho 1 seed", "rho mean", "rho top");
     for (const ProxyFigures &f : proxies)

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/SearchReport.h"
 
-#include "nos/AtomicFile.h"
+#include "nos/Files.h"
 #include "nos/report/Plot.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Search.h"

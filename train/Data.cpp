@@ -12,6 +12,9 @@
 
 #include "nos/train/Data.h"
 
+#include "nos/Files.h"
+#include "nos/Philox.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -158,11 +161,6 @@ std::string fashionFile(const std::string &dir, bool train, const char *kind) {
   return dir + "/" + (train ? "train" : "t10k") + "-" + kind + "-ubyte.gz";
 }
 
-std::string envOr(const char *name, const char *fallback) {
-  const char *value = std::getenv(name);
-  return value && *value ? value : fallback;
-}
-
 /// splitmix64's finaliser: turns related seeds (seed, epoch) into
 /// unrelated generator states.
 uint64_t mix(uint64_t a, uint64_t b) {
@@ -171,8 +169,6 @@ uint64_t mix(uint64_t a, uint64_t b) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-
-constexpr double kPi = 3.14159265358979323846;
 
 class Rng {
 public:
@@ -188,9 +184,10 @@ public:
     }
   }
   double uniform() { return double(engine() >> 11) * 0x1.0p-53; }
-  double normal() { // Box-Muller; 1 - u keeps the log finite
-    double r = std::sqrt(-2 * std::log(1 - uniform()));
-    return r * std::cos(2 * kPi * uniform());
+  double normal() { // 1 - u keeps the log finite
+    double u1 = 1 - uniform();
+    double u2 = uniform();
+    return boxMuller(u1, u2);
   }
 
 private:

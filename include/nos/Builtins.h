@@ -1,5 +1,4 @@
-//===- Builtins.h - Named rules ----------------------------------*- C++
-//-*-===//
+//===- Builtins.h - Named rules ---------------------------------*- C++ -*-===//
 //
 // The built-in optimizers as rule strings in the language, so that a name is
 // only a spelling: sgd, momentum and friends compile through the same path as
@@ -22,6 +21,11 @@ const char *builtinRule(std::string_view name);
 
 /// Every built-in name, in a stable order.
 std::vector<std::string> builtinNames();
+
+/// The optimizers the paper compares against, by built-in name: sgd,
+/// momentum, adam, rmsprop, powersign, addsign. The search scores them as
+/// references, the studies re-train them, nos-bench measures them.
+const std::vector<std::string> &referenceNames();
 
 /// A built-in name or a rule string; an unknown name that does not parse as
 /// a rule gets the parser's error.

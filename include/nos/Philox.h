@@ -43,10 +43,16 @@ inline float uniformFromBits(uint32_t x) {
 inline float uniformOpenFromBits(uint32_t x) {
   return float((x >> 8) + 1) * (1.0f / 16777216.0f);
 }
+/// Box-Muller: a standard normal from u1 in (0, 1] and u2 in [0, 1). The
+/// one copy: the kernels' noise, the synthetic data and the search's probe
+/// gradients all draw their normals through it.
+inline double boxMuller(double u1, double u2) {
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
 /// Standard normal by Box-Muller from two words, in double precision.
 inline double normalFromBits(uint32_t a, uint32_t b) {
-  double u1 = uniformOpenFromBits(a), u2 = uniformFromBits(b);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  return boxMuller(uniformOpenFromBits(a), uniformFromBits(b));
 }
 
 } // namespace nos

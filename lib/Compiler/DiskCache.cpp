@@ -8,16 +8,11 @@
 //===----------------------------------------------------------------------===//
 #include "DiskCache.h"
 
-#include "nos/AtomicFile.h"
+#include "nos/Files.h"
 
 #include <cctype>
-#include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 namespace nos {
@@ -25,10 +20,6 @@ namespace {
 
 constexpr char kMagic[4] = {'N', 'O', 'S', 'K'};
 constexpr size_t kHeaderSize = 4 + 4 + 8 + 4;
-
-std::string osError(const std::string &what) {
-  return what + ": " + std::strerror(errno);
-}
 
 void putLE(std::string &out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i, v >>= 8)
@@ -78,34 +69,6 @@ std::string checkEntry(const std::string &bytes) {
   return "";
 }
 
-/// Reads the file; on failure returns false with the reason in `why`.
-bool readFile(const std::string &path, std::string &bytes, std::string &why) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    why = errno == ENOENT ? "no entry" : osError("cannot open");
-    return false;
-  }
-  char buf[1 << 16];
-  ssize_t got;
-  while ((got = ::read(fd, buf, sizeof buf)) != 0) {
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0) {
-      why = osError("read failed");
-      ::close(fd);
-      return false;
-    }
-    bytes.append(buf, size_t(got));
-  }
-  ::close(fd);
-  return true;
-}
-
-std::string envOr(const char *name) {
-  const char *v = std::getenv(name);
-  return v ? v : "";
-}
-
 } // namespace
 
 DiskCache::DiskCache(std::string dir)
@@ -143,7 +106,11 @@ std::optional<std::string> DiskCache::load(const std::string &key,
     why = "invalid cache key '" + key + "' (expected hex digits)";
   } else {
     std::string path = pathFor(key);
-    if (readFile(path, bytes, why))
+    bool missing = false;
+    why = readWholeFile(path, bytes, &missing);
+    if (missing)
+      why = "no entry";
+    else if (why.empty())
       why = checkEntry(bytes);
     if (!why.empty())
       why = path + ": " + why;

@@ -47,6 +47,12 @@ std::vector<std::string> builtinNames() {
   return names;
 }
 
+const std::vector<std::string> &referenceNames() {
+  static const std::vector<std::string> names = {
+      "sgd", "momentum", "adam", "rmsprop", "powersign", "addsign"};
+  return names;
+}
+
 ParseResult parseRuleOrBuiltin(std::string_view nameOrRule) {
   if (const char *rule = builtinRule(nameOrRule))
     return parseRule(rule);

@@ -8,17 +8,12 @@
 //===----------------------------------------------------------------------===//
 #include "Npy.h"
 
-#include "nos/AtomicFile.h"
+#include "nos/Files.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace nos {
 namespace {
@@ -29,10 +24,6 @@ constexpr size_t kMagicLen = 6;
 bool fail(std::string &error, const std::string &path, const std::string &why) {
   error = path + ": " + why;
   return false;
-}
-
-std::string osError(const char *what) {
-  return std::string(what) + ": " + std::strerror(errno);
 }
 
 bool hostIsLittleEndian() {
@@ -47,24 +38,6 @@ uint32_t readLE(const unsigned char *p, int bytes) {
   for (int i = bytes - 1; i >= 0; --i)
     v = v << 8 | p[i];
   return v;
-}
-
-bool readWholeFile(const std::string &path, std::string &bytes,
-                   std::string &why) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    why = osError("cannot open");
-    return false;
-  }
-  char buf[1 << 16];
-  size_t got;
-  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0)
-    bytes.append(buf, got);
-  bool ok = !std::ferror(f);
-  if (!ok)
-    why = osError("read failed");
-  std::fclose(f);
-  return ok;
 }
 
 /// The three keys of a .npy header, as written in the dict literal.
@@ -359,7 +332,8 @@ std::string_view dataBytes(const float *data, uint64_t count,
 
 bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
   std::string bytes, why;
-  if (!readWholeFile(path, bytes, why) || !parseNpy(bytes, out, why))
+  why = readWholeFile(path, bytes);
+  if (!why.empty() || !parseNpy(bytes, out, why))
     return fail(error, path, why);
   return true;
 }

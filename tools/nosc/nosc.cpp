@@ -8,11 +8,11 @@
 #include "Batch.h"
 #include "RunSteps.h"
 
-#include "nos/AtomicFile.h"
 #include "nos/Builtins.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
 #include "nos/CudaHostRun.h"
+#include "nos/Files.h"
 #include "nos/Parser.h"
 #include "nos/Tokens.h"
 

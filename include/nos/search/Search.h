@@ -59,9 +59,6 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
 int resumeSearch(const std::string &dir, const Budget &budget,
                  const RunOptions &options);
 
-/// The reference rules, by built-in name.
-const std::vector<std::string> &referenceRules();
-
 } // namespace nos::search
 
 #endif // NOS_SEARCH_SEARCH_H

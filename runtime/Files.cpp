@@ -1,12 +1,13 @@
-//===- AtomicFile.cpp - Whole-or-nothing file writes ----------------------===//
+//===- Files.cpp - Whole files and the environment ------------------------===//
 //
 // mkstemp gives each writer its own temporary name, so two processes writing
 // the same path never interleave; rename is atomic within a directory.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/AtomicFile.h"
+#include "nos/Files.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -70,6 +71,34 @@ writeFileAtomically(const std::string &path,
   }
   syncParentDir(path);
   return {};
+}
+
+std::string readWholeFile(const std::string &path, std::string &bytes,
+                          bool *missing) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (missing)
+    *missing = fd < 0 && errno == ENOENT;
+  if (fd < 0)
+    return osError("cannot open");
+  char buf[1 << 16];
+  ssize_t got;
+  while ((got = ::read(fd, buf, sizeof buf)) != 0) {
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      std::string why = osError("read failed");
+      ::close(fd);
+      return why;
+    }
+    bytes.append(buf, size_t(got));
+  }
+  ::close(fd);
+  return {};
+}
+
+std::string envOr(const char *name, const char *fallback) {
+  const char *value = std::getenv(name);
+  return value && *value ? value : fallback;
 }
 
 } // namespace nos
