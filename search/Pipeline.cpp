@@ -219,12 +219,13 @@ std::vector<int64_t> Pipeline::rungSteps() const {
 /// Every lr is a lane; after each rung below the top the lanes that
 /// diverged are frozen and the best 1/eta of the rest go on, if the
 /// candidate reaches the rung's bar.
-void Pipeline::train(Candidate &c, const std::vector<double> &bars,
-                     uint64_t seed) const {
+void Pipeline::train(Candidate &c, const CompiledRule &rule,
+                     const std::vector<double> &bars, uint64_t seed) const {
   std::vector<train::ChildRun> lanes;
   for (double lr : spec_.lrs) {
     train::TrainConfig config;
     config.rule = c.canonical;
+    config.compiled = rule;
     config.lr = lr;
     config.epochs = spec_.epochs;
     config.batchSize = spec_.batchSize;
@@ -275,8 +276,12 @@ void Pipeline::train(Candidate &c, const std::vector<double> &bars,
 
 void Pipeline::canonicalize(Candidate &c) const {
   auto start = Clock::now();
-  ParseResult parsed =
-      c.tokens.empty() ? parseRuleOrBuiltin(c.rule) : parseTokens(c.tokens);
+  // Only a reference is a built-in name: a canonical form such as `rmsprop`
+  // (the operand) is a rule, never PyTorch's RMSprop.
+  bool named = c.origin.rfind("reference:", 0) == 0;
+  ParseResult parsed = !c.tokens.empty() ? parseTokens(c.tokens)
+                       : named           ? parseRuleOrBuiltin(c.rule)
+                                         : parseRule(c.rule);
   c.stageMs["parse"] = msSince(start);
   if (!parsed) {
     c.status = status::Failed;
@@ -316,17 +321,17 @@ void Pipeline::evaluate(Candidate &c, const std::vector<double> &bars,
   }
   auto start = Clock::now();
   std::string error;
-  auto kernel = Compiler::shared().compileCpu(*c.expr, &error);
+  CompiledRule rule = Compiler::shared().compileRule(*c.expr, &error);
   c.compileMs = msSince(start);
   c.stageMs["compile"] = c.compileMs;
-  if (!kernel) {
+  if (!rule) {
     c.status = status::Failed, c.detail = "compile: " + error;
     return;
   }
   try {
     if (spec_.hurdle) {
       start = Clock::now();
-      train::HurdleResult h = train::runHurdle(c.canonical, spec_.hurdleSpec);
+      train::HurdleResult h = train::runHurdle(rule, spec_.hurdleSpec);
       c.stageMs["hurdle"] = msSince(start);
       if (!h.passed) {
         char why[96];
@@ -340,7 +345,7 @@ void Pipeline::evaluate(Candidate &c, const std::vector<double> &bars,
       }
     }
     start = Clock::now();
-    train(c, bars, seed.value_or(spec_.seed));
+    train(c, rule, bars, seed.value_or(spec_.seed));
     c.trainSeconds = msSince(start) / 1000;
     c.stageMs["train"] = c.trainSeconds * 1000;
   } catch (const std::exception &e) {

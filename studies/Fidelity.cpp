@@ -11,6 +11,7 @@
 #include "nos/studies/Fidelity.h"
 
 #include "nos/Builtins.h"
+#include "nos/Compiler.h"
 #include "nos/Files.h"
 #include "nos/report/Plot.h"
 #include "nos/report/Runs.h"
@@ -78,7 +79,9 @@ std::vector<RatedRule> studyRules(const FidelityOptions &o) {
     cheap.probe(c);
     if (c.settled() || !fingerprints.insert(c.fingerprint).second)
       return;
-    if (!train::runHurdle(c.canonical, train::HurdleSpec{}).passed)
+    std::string error;
+    CompiledRule compiled = Compiler::shared().compileRule(*c.expr, &error);
+    if (!compiled || !train::runHurdle(compiled, train::HurdleSpec{}).passed)
       return;
     rules.push_back({label.empty() ? c.rule : label, c.canonical});
   };

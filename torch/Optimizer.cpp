@@ -10,7 +10,6 @@
 #include "nos/torch/Optimizer.h"
 
 #include "nos/Args.h"
-#include "nos/Builtins.h"
 #include "nos/CpuExecutor.h"
 #include "nos/CudaExecutor.h"
 
@@ -112,37 +111,40 @@ void checkParameter(const torch::Tensor &p) {
     throw std::invalid_argument(
         "nos::Optimizer: parameters must be contiguous");
 }
+
+/// The rule of a string constructor, with the optimizer's name on errors.
+CompiledRule compileText(const std::string &rule) {
+  try {
+    return CompiledRule::fromText(rule);
+  } catch (const std::invalid_argument &e) {
+    throw std::invalid_argument(std::string("nos::Optimizer: ") + e.what());
+  }
+}
 } // namespace
 
 class Optimizer::Impl {
 public:
+  explicit Impl(CompiledRule compiled) : rule(std::move(compiled)) {
+    if (!rule)
+      throw std::invalid_argument("nos::Optimizer: no rule (an empty "
+                                  "CompiledRule)");
+    kernel = rule.cpu();
+  }
+
+  CompiledRule rule;
   std::shared_ptr<const CpuKernel> kernel;
   std::shared_ptr<const GpuKernel> gpuKernel; // made on the first CUDA step
   std::vector<GroupState> groups;
   int64_t nextRngBase = 0;
 
-  void compile(const std::string &rule) {
-    ParseResult parsed = parseRuleOrBuiltin(rule);
-    if (!parsed)
-      throw std::invalid_argument("nos::Optimizer: bad rule '" + rule +
-                                  "': " + parsed.error.str());
-    std::string error;
-    kernel = Compiler::shared().compileCpu(*parsed.expr, &error);
-    if (!kernel)
-      throw std::invalid_argument("nos::Optimizer: cannot compile '" + rule +
-                                  "': " + error);
-  }
-
   /// The GPU kernel, loaded into `device`'s executor.
   CudaExecutor &gpuFor(const torch::Device &device) {
     if (!gpuKernel) {
-      std::string error;
-      gpuKernel = Compiler::shared().compileGpu(
-          *parseRule(kernel->info.canonical).expr, &error);
-      if (!gpuKernel)
-        throw std::invalid_argument("nos::Optimizer: cannot compile the GPU "
-                                    "kernel of '" +
-                                    kernel->info.canonical + "': " + error);
+      try {
+        gpuKernel = rule.gpu();
+      } catch (const std::invalid_argument &e) {
+        throw std::invalid_argument(std::string("nos::Optimizer: ") + e.what());
+      }
     }
     CudaExecutor &gpu =
         CudaExecutor::shared(device.index() < 0 ? 0 : device.index());
@@ -231,10 +233,13 @@ public:
 
 Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
                      const std::string &rule, OptimizerOptions defaults)
+    : Optimizer(std::move(groups), compileText(rule), std::move(defaults)) {}
+
+Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
+                     CompiledRule rule, OptimizerOptions defaults)
     : torch::optim::Optimizer(std::move(groups),
                               std::make_unique<OptimizerOptions>(defaults)),
-      impl_(std::make_unique<Impl>()) {
-  impl_->compile(rule);
+      impl_(std::make_unique<Impl>(std::move(rule))) {
   impl_->sync(param_groups_);
   for (auto &group : param_groups_) {
     auto &options = static_cast<OptimizerOptions &>(group.options());
@@ -248,10 +253,14 @@ Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
 
 Optimizer::Optimizer(std::vector<torch::Tensor> params, const std::string &rule,
                      OptimizerOptions defaults)
+    : Optimizer(std::move(params), compileText(rule), std::move(defaults)) {}
+
+Optimizer::Optimizer(std::vector<torch::Tensor> params, CompiledRule rule,
+                     OptimizerOptions defaults)
     : Optimizer(
           std::vector<torch::optim::OptimizerParamGroup>{
               torch::optim::OptimizerParamGroup(std::move(params))},
-          rule, std::move(defaults)) {}
+          std::move(rule), std::move(defaults)) {}
 
 Optimizer::~Optimizer() = default;
 

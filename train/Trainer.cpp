@@ -118,6 +118,10 @@ bool exploded(double loss, double first, double factor) {
 void setTorchThreads(int threads) { at::set_num_threads(std::max(1, threads)); }
 
 HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec) {
+  return runHurdle(CompiledRule::fromText(rule), spec);
+}
+
+HurdleResult runHurdle(const CompiledRule &rule, const HurdleSpec &spec) {
   train::Objective problem = train::quadratic(spec.dim, spec.seed);
   HurdleResult result;
   for (double lr : spec.lrs) {
@@ -181,8 +185,11 @@ public:
             1, perEpoch / std::max<int64_t>(1, config.evalsPerEpoch))) {
     OptimizerOptions options(config.lr);
     options.total_steps(total).seed(int64_t(config.seed));
-    optimizer =
-        std::make_unique<Optimizer>(model->parameters(), config.rule, options);
+    optimizer = config.compiled
+                    ? std::make_unique<Optimizer>(model->parameters(),
+                                                  config.compiled, options)
+                    : std::make_unique<Optimizer>(model->parameters(),
+                                                  config.rule, options);
     result.status = "ok";
   }
 

@@ -74,6 +74,9 @@ struct KernelInfo {
   std::vector<std::string> stateSlots; // ABI order
   std::vector<ScheduleSpec> schedules; // NosArgs::sched order
   bool usesRandom = false;
+  /// The canonical form as a tree (the parse of `canonical`), so that code
+  /// handed the kernel never parses its text again. Not stored on disk.
+  ExprPtr tree;
 };
 
 struct CpuKernel {
@@ -94,6 +97,37 @@ struct GpuKernel {
   double compileMs = 0;
 };
 
+class Compiler;
+
+/// A rule checked and compiled once, handed down whole: nos::Optimizer, the
+/// hurdle, the trainer, the Python extension and nosc take it instead of the
+/// rule's text, so nothing below the first compile parses or canonicalizes
+/// the rule again. Cheap to copy (the kernels are shared); an empty one
+/// (default-constructed) holds no rule.
+class CompiledRule {
+public:
+  CompiledRule() = default;
+  CompiledRule(std::shared_ptr<const CpuKernel> cpu, Compiler &compiler)
+      : cpu_(std::move(cpu)), compiler_(&compiler) {}
+  /// A built-in name or rule text, parsed, canonicalized and compiled by
+  /// `compiler` (Compiler::shared() when null). Throws std::invalid_argument
+  /// naming the rule and the parser's or compiler's reason.
+  static CompiledRule fromText(std::string_view nameOrRule,
+                               Compiler *compiler = nullptr);
+
+  explicit operator bool() const { return cpu_ != nullptr; }
+  /// Canonical text, hash, state layout, schedules and canonical tree.
+  const KernelInfo &info() const { return cpu_->info; }
+  const std::shared_ptr<const CpuKernel> &cpu() const { return cpu_; }
+  /// The GPU kernel of the same rule (compiled on the first call and cached
+  /// by the compiler); throws std::invalid_argument on failure.
+  std::shared_ptr<const GpuKernel> gpu() const;
+
+private:
+  std::shared_ptr<const CpuKernel> cpu_;
+  Compiler *compiler_ = nullptr;
+};
+
 class Compiler {
 public:
   explicit Compiler(CompileOptions options = {});
@@ -105,8 +139,13 @@ public:
   Compiler &operator=(const Compiler &) = delete;
 
   /// The canonical form of a rule (and its hash and layout) without code
-  /// generation. Returns false and sets *error on failure.
+  /// generation. Returns false and sets *error on failure. The canonicalized
+  /// IR is kept for a while, so compiling the same rule next does not
+  /// canonicalize it again.
   bool canonicalize(const Expr &rule, KernelInfo &info, std::string *error);
+
+  /// compileCpu as the value that is handed down; empty on failure.
+  CompiledRule compileRule(const Expr &rule, std::string *error);
 
   /// Compiles (or finds in the memory or disk cache) the CPU kernel of a
   /// rule. Its code stays loaded while the result (or the memory cache)

@@ -13,6 +13,7 @@
 #include "KernelPayload.h"
 #include "Pipeline.h"
 
+#include "nos/Builtins.h"
 #include "nos/KernelABI.h"
 #include "nos/Parser.h"
 #include "nos/Printer.h"
@@ -28,6 +29,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 using namespace mlir;
@@ -124,11 +126,13 @@ public:
     // the store and the search, so it must itself be a rule the parser
     // takes: it can be longer than the input, and a long chain mixing + and
     // - comes out parenthesised, one level per run of one sign.
-    if (ParseResult back = parseRule(info.canonical); !back) {
+    ParseResult back = parseRule(info.canonical);
+    if (!back) {
       setError(error, "the rule's canonical form does not parse back: " +
                           back.error.str());
       return nullptr;
     }
+    info.tree = back.expr;
     info.hash = hex64(llvm::xxh3_64bits(info.canonical));
     mlir::nos::KernelLayout layout = mlir::nos::computeKernelLayout(ruleOp);
     info.stateSlots.clear();
@@ -269,6 +273,48 @@ public:
   /// Memory caches of one target: by spelling (skips MLIR entirely, ~1 us)
   /// and by canonical form (different spellings of one rule share a
   /// kernel), the latter least-recently-used first out.
+  /// Canonicalized IR by spelling, from canonicalize(), waiting for the
+  /// compile that usually follows (the search canonicalizes every candidate
+  /// to deduplicate it, then compiles the new ones). Bounded: a spelling
+  /// that falls out only costs one more canonicalization.
+  struct Canonicalized {
+    OwningOpRef<ModuleOp> module;
+    KernelInfo info;
+  };
+  static constexpr size_t kPendingModules = 256;
+
+  bool canonicalizeAndKeep(const Expr &rule, KernelInfo &info,
+                           std::string *error) {
+    OwningOpRef<ModuleOp> module = canonical(rule, info, error, false);
+    if (!module)
+      return false;
+    std::string spelling = printRule(rule);
+    if (pending
+            .insert_or_assign(spelling, Canonicalized{std::move(module), info})
+            .second)
+      pendingOrder.push_back(spelling);
+    while (pending.size() > kPendingModules) {
+      pending.erase(pendingOrder.front());
+      pendingOrder.pop_front();
+    }
+    return true;
+  }
+
+  /// The canonicalized IR of `rule`: kept by canonicalize() (and taken from
+  /// there, since code generation consumes it) or made now.
+  OwningOpRef<ModuleOp> takeCanonical(const Expr &rule,
+                                      const std::string &spelling,
+                                      KernelInfo &info, std::string *error) {
+    auto it = pending.find(spelling);
+    if (it == pending.end())
+      return canonical(rule, info, error, false);
+    OwningOpRef<ModuleOp> module = std::move(it->second.module);
+    info = std::move(it->second.info);
+    pending.erase(it);
+    pendingOrder.remove(spelling);
+    return module;
+  }
+
   template <typename K> struct Cache {
     struct Entry {
       std::shared_ptr<const K> kernel;
@@ -352,7 +398,7 @@ public:
     }
     auto start = std::chrono::steady_clock::now();
     KernelInfo info;
-    OwningOpRef<ModuleOp> module = canonical(rule, info, error, false);
+    OwningOpRef<ModuleOp> module = takeCanonical(rule, spelling, info, error);
     if (!module)
       return nullptr;
     std::shared_ptr<const K> found = cache.find(info.canonical);
@@ -459,6 +505,9 @@ public:
   Stats stats;
   std::mutex mutex;
   std::shared_ptr<Graveyard> graveyard = std::make_shared<Graveyard>();
+  // After `context`, so the modules go before their context does.
+  std::unordered_map<std::string, Canonicalized> pending;
+  std::list<std::string> pendingOrder; // oldest first
 };
 
 Compiler::Compiler(CompileOptions options)
@@ -473,7 +522,36 @@ Compiler &Compiler::shared() {
 bool Compiler::canonicalize(const Expr &rule, KernelInfo &info,
                             std::string *error) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return bool(impl_->canonical(rule, info, error, false));
+  return impl_->canonicalizeAndKeep(rule, info, error);
+}
+
+CompiledRule Compiler::compileRule(const Expr &rule, std::string *error) {
+  std::shared_ptr<const CpuKernel> kernel = compileCpu(rule, error);
+  return kernel ? CompiledRule(std::move(kernel), *this) : CompiledRule();
+}
+
+CompiledRule CompiledRule::fromText(std::string_view nameOrRule,
+                                    Compiler *compiler) {
+  std::string text(nameOrRule);
+  ParseResult parsed = parseRuleOrBuiltin(nameOrRule);
+  if (!parsed)
+    throw std::invalid_argument("bad rule '" + text +
+                                "': " + parsed.error.str());
+  std::string error;
+  CompiledRule rule = (compiler ? *compiler : Compiler::shared())
+                          .compileRule(*parsed.expr, &error);
+  if (!rule)
+    throw std::invalid_argument("cannot compile '" + text + "': " + error);
+  return rule;
+}
+
+std::shared_ptr<const GpuKernel> CompiledRule::gpu() const {
+  std::string error;
+  auto kernel = compiler_->compileGpu(*info().tree, &error);
+  if (!kernel)
+    throw std::invalid_argument("cannot compile the GPU kernel of '" +
+                                info().canonical + "': " + error);
+  return kernel;
 }
 
 std::shared_ptr<const CpuKernel> Compiler::compileCpu(const Expr &rule,

@@ -9,6 +9,8 @@
 #include "nos/torch/Optimizer.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
+#include "nos/Parser.h"
+#include "nos/Printer.h"
 
 #include <catch2/catch.hpp>
 
@@ -227,6 +229,35 @@ TEST_CASE("changing the learning rate does not recompile", "[optimizer]") {
   CHECK(p[0].item<float>() == Approx(0.25));
   CHECK(lookups() == before);
   CHECK(optimizer.kernelInfo().canonical == "g");
+}
+
+TEST_CASE("a rule compiled once is handed down without re-reading it",
+          "[optimizer]") {
+  CompiledRule rule = CompiledRule::fromText("powersign");
+  REQUIRE(rule);
+  CHECK(rule.info().canonical == "exp(sign(g) * sign(m)) * g");
+  REQUIRE(rule.info().tree);
+  CHECK(printRule(*rule.info().tree) == rule.info().canonical);
+  Data data = makeData();
+  auto fromText = makeModel(3), fromRule = makeModel(3);
+  Optimizer byText(fromText->parameters(), "powersign", OptimizerOptions(0.01));
+  auto lookups = [] {
+    Compiler::Stats s = Compiler::shared().stats();
+    return s.compiled + s.diskHits + s.memoryHits + s.canonicalizations;
+  };
+  uint64_t parses = parseCount();
+  unsigned before = lookups();
+  Optimizer byRule(fromRule->parameters(), rule, OptimizerOptions(0.01));
+  Optimizer again(makeModel(4)->parameters(), rule);
+  CHECK(parseCount() == parses);
+  CHECK(lookups() == before);
+  train(fromText, byText, data, 20);
+  train(fromRule, byRule, data, 20);
+  CHECK(maxDifference(fromText, fromRule) == 0);
+  CHECK(byRule.kernelInfo().hash == byText.kernelInfo().hash);
+  CHECK_THROWS_WITH(Optimizer(makeModel(5)->parameters(), CompiledRule()),
+                    Catch::Contains("no rule"));
+  CHECK_THROWS_WITH(CompiledRule::fromText("exp(g"), Catch::Contains("1:6"));
 }
 
 TEST_CASE("parameters on an unsupported device are refused", "[optimizer]") {

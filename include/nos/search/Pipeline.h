@@ -68,6 +68,8 @@ struct Candidate {
   int slot = 0;       // position in the batch
   std::string origin; // the strategy, or "reference:NAME"
   std::string tokens; // empty for reference rules
+  /// `rule` is rule text, a built-in name only for a reference (origin
+  /// "reference:NAME"), so that a canonical form is never read as a name.
   std::string rule, canonical, hash, fingerprint;
   std::string status, detail;
   std::vector<double> accuracies; // per lr of the grid
@@ -113,8 +115,8 @@ public:
   explicit Pipeline(ProxySpec spec, ProbeSpec probe = {});
   ~Pipeline();
 
-  /// Parse (tokens, else the rule or built-in name) and canonicalize. Sets
-  /// status Failed on error.
+  /// Parse (tokens, else the rule, or the built-in name of a reference) and
+  /// canonicalize. Sets status Failed on error.
   void canonicalize(Candidate &c) const;
   /// Fingerprint and screen; sets status Screened for a degenerate rule.
   void probe(Candidate &c) const;
@@ -137,8 +139,8 @@ private:
   std::unique_ptr<train::Task> task_;
   std::vector<double> toyTarget_;
 
-  void train(Candidate &c, const std::vector<double> &bars,
-             uint64_t seed) const;
+  void train(Candidate &c, const CompiledRule &rule,
+             const std::vector<double> &bars, uint64_t seed) const;
 };
 
 } // namespace nos::search

@@ -1,9 +1,9 @@
 //===- Optimizer.h - LibTorch optimizer running a compiled rule -*- C++ -*-===//
 //
-// nos::Optimizer is a torch::optim::Optimizer built from a rule string or a
-// built-in name. Each step makes one fused kernel call per parameter group
-// (all its parameters in one table), through the JIT facade; the compiler's
-// MLIR never reaches this header.
+// nos::Optimizer is a torch::optim::Optimizer built from a rule string, a
+// built-in name or a rule compiled once (CompiledRule). Each step makes one
+// fused kernel call per parameter group (all its parameters in one table),
+// through the JIT facade; the compiler's MLIR never reaches this header.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_OPTIMIZER_H
@@ -50,6 +50,13 @@ public:
   Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
             const std::string &rule, OptimizerOptions defaults = {});
   Optimizer(std::vector<torch::Tensor> params, const std::string &rule,
+            OptimizerOptions defaults = {});
+  /// A rule compiled once and handed down (the search's hurdle and lanes):
+  /// nothing is parsed or compiled again. Throws std::invalid_argument for
+  /// an empty rule and when a schedule rule gets no total_steps.
+  Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
+            CompiledRule rule, OptimizerOptions defaults = {});
+  Optimizer(std::vector<torch::Tensor> params, CompiledRule rule,
             OptimizerOptions defaults = {});
   ~Optimizer() override;
 

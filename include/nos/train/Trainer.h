@@ -3,11 +3,14 @@
 // What the search scores a candidate with, and what nos-train compares rules
 // with: train a small network on a task with a nos::Optimizer and report the
 // validation curve. No torch types here (a pimpl hides the task), so tools
-// that only drive training compile without LibTorch headers.
+// that only drive training compile without LibTorch headers. A rule comes as
+// text (nos-train) or compiled once (CompiledRule, the search).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_TRAINER_H
 #define NOS_TRAINER_H
+
+#include "nos/Compiler.h"
 
 #include <cmath>
 #include <cstdint>
@@ -35,6 +38,9 @@ struct TaskSpec {
 
 struct TrainConfig {
   std::string rule = "sgd"; // built-in name or rule string
+  /// The rule compiled once (the search's lanes): used instead of `rule`
+  /// when set, so no lane parses or compiles it again.
+  CompiledRule compiled;
   double lr = 0.1;
   int64_t epochs = 1;
   int64_t batchSize = 128;
@@ -80,6 +86,8 @@ struct HurdleResult {
 
 /// Throws std::invalid_argument for a bad rule.
 HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec);
+/// The same with a rule compiled once: every lr reuses its kernel.
+HurdleResult runHurdle(const CompiledRule &rule, const HurdleSpec &spec);
 
 /// Sets torch's intra-op threads for the calling thread (and the width of
 /// nos::Optimizer's update pool on it); search workers run with 1 each.
