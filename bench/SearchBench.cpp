@@ -132,9 +132,7 @@ nlohmann::json proxySpearman(const std::string &path) {
   if (!in)
     return nullptr;
   nlohmann::json report = nlohmann::json::parse(in);
-  return report.at("proxies")
-      .at(train::defaultProxyName())
-      .at("spearman_single_seed");
+  return report.at("proxies").at(defaultProxyName()).at("spearman_single_seed");
 }
 } // namespace
 
@@ -167,7 +165,7 @@ void runSearchBench(const SearchBenchOptions &o) {
       {"seed", o.seed},
       {"workers", workerCount(o.workers)},
       {"plain_proxy", o.plainProxy},
-      {"proxy", train::defaultProxyName()},
+      {"proxy", defaultProxyName()},
       {"settled_plain", plain.settled},
       {"distinct_plain", plain.distinct},
       {"settled", full.settled},

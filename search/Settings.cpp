@@ -1,40 +1,277 @@
-//===- Settings.cpp - A run's settings as the JSON its database keeps -----===//
+//===- Settings.cpp - A search run's settings, declared once --------------===//
 //
-// resume rebuilds the run from this object alone, so every setting that
-// changes which candidates are proposed or how they are scored is here. A
-// missing key is an error (nlohmann's strict from_json), not a silent
-// default: a default that changed between versions would resume a
-// different search.
+// resume rebuilds the run from the stored JSON alone, so every setting that
+// changes which candidates are proposed or how they are scored is a row
+// here. A missing key is an error, not a silent default: a default that
+// changed between versions would resume a different search. The keys and
+// nesting are those nlohmann's struct mapping wrote before the table, so
+// earlier runs resume.
 //
 //===----------------------------------------------------------------------===//
-#include "nos/search/Search.h"
-#include "nos/train/ProxyJson.h"
+#include "nos/search/Settings.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace nos::search {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StrategyOptions, name, seed, hidden, layers,
-                                   embedding, initScale, learningRate,
-                                   entropyWeight, baselineDecay,
-                                   normalizeAdvantages, clip, ppoEpochs,
-                                   population, tournament, unitMutation)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProbeSpec, elements, steps, seed)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SearchSettings, strategy, units, batchSize,
-                                   proxy, probe, references)
+
+namespace {
+using Ref = Setting::Ref;
+
+SettingCheck range(double lo, double hi) {
+  return {SettingCheck::Range, lo, hi, {}};
+}
+SettingCheck positive() { return {SettingCheck::Positive, 0, 0, {}}; }
+SettingCheck nonNegative() { return {SettingCheck::NonNegative, 0, 0, {}}; }
+SettingCheck oneOf(std::vector<std::string> names) {
+  return {SettingCheck::OneOf, 0, 0, std::move(names)};
+}
+
+/// A row whose member is reached by `get`.
+template <typename Get>
+Setting row(const char *key, const char *flag, const char *help, Get get,
+            SettingCheck check = {}) {
+  return {key, flag, help,
+          [get](SearchSettings &s) -> Ref { return Ref(&get(s)); },
+          std::move(check)};
+}
+
+#define NOS_MEMBER(path)                                                       \
+  [](SearchSettings & s) -> auto & { return s.path; }
+
+std::vector<Setting> makeTable() {
+  return {
+      row("strategy.name", "--strategy", "ppo, reinforce, random or evolution",
+          NOS_MEMBER(strategy.name), oneOf(strategyNames())),
+      row("strategy.seed", "--seed", "Seed of the strategy",
+          NOS_MEMBER(strategy.seed)),
+      row("units", "--units", "Units of 5 tokens per rule", NOS_MEMBER(units),
+          range(Space::kMinUnits, Space::kMaxUnits)),
+      row("batchSize", "--batch", "Candidates per controller update",
+          NOS_MEMBER(batchSize), range(1, 4096)),
+      row("references", "!--no-references",
+          "Do not score the six reference rules first", NOS_MEMBER(references)),
+      row("strategy.hidden", "--controller-hidden", "LSTM units",
+          NOS_MEMBER(strategy.hidden), positive()),
+      row("strategy.layers", "--controller-layers", "LSTM layers",
+          NOS_MEMBER(strategy.layers), range(1, 8)),
+      row("strategy.embedding", "--controller-embedding",
+          "Token embedding size", NOS_MEMBER(strategy.embedding), positive()),
+      row("strategy.initScale", "--controller-init",
+          "Initial weights uniform in +-this", NOS_MEMBER(strategy.initScale)),
+      row("strategy.learningRate", "--controller-lr",
+          "Adam lr of the controller", NOS_MEMBER(strategy.learningRate),
+          positive()),
+      row("strategy.entropyWeight", "--entropy-weight", "Entropy bonus",
+          NOS_MEMBER(strategy.entropyWeight)),
+      row("strategy.baselineDecay", "--baseline-decay",
+          "EMA decay of the reward baseline",
+          NOS_MEMBER(strategy.baselineDecay), range(0.0, 0.9999)),
+      row("strategy.normalizeAdvantages", "--normalize-advantages",
+          "Divide reward - baseline by the batch's standard deviation",
+          NOS_MEMBER(strategy.normalizeAdvantages)),
+      row("strategy.clip", "--ppo-clip", "PPO ratio clip",
+          NOS_MEMBER(strategy.clip), positive()),
+      row("strategy.ppoEpochs", "--ppo-epochs", "PPO epochs per batch",
+          NOS_MEMBER(strategy.ppoEpochs), range(1, 100)),
+      row("strategy.population", "--population", "Evolution population",
+          NOS_MEMBER(strategy.population), range(2, 100000)),
+      row("strategy.tournament", "--tournament", "Evolution tournament size",
+          NOS_MEMBER(strategy.tournament), range(1, 100000)),
+      row("strategy.unitMutation", "--unit-mutation",
+          "Share of mutations that redraw a whole unit",
+          NOS_MEMBER(strategy.unitMutation), range(0.0, 1.0)),
+      row("proxy.kind", "--task", "train (child training) or toy",
+          NOS_MEMBER(proxy.kind), oneOf({"train", "toy"})),
+      row("proxy.task.dataset", "--dataset",
+          "fashion-mnist, cifar10 or logistic", NOS_MEMBER(proxy.task.dataset),
+          oneOf({"fashion-mnist", "cifar10", "logistic"})),
+      row("proxy.task.dataDir", "--data-dir", "Folder of the dataset files",
+          NOS_MEMBER(proxy.task.dataDir)),
+      row("proxy.task.model", "--model", "mlp or convnet",
+          NOS_MEMBER(proxy.task.model), oneOf({"mlp", "convnet"})),
+      row("proxy.task.trainSize", "--train-size",
+          "Training examples of the proxy (0: all)",
+          NOS_MEMBER(proxy.task.trainSize), nonNegative()),
+      row("proxy.task.validationSize", "--validation-size",
+          "Validation examples of the proxy",
+          NOS_MEMBER(proxy.task.validationSize), positive()),
+      row("proxy.lrs", "--lrs", "The proxy's lr grid, comma-separated",
+          NOS_MEMBER(proxy.lrs), positive()),
+      row("proxy.task.pool", "--pool",
+          "Average-pool images over N x N pixels (1: full size)",
+          NOS_MEMBER(proxy.task.pool), range(1, 16)),
+      row("proxy.rungs", "--rungs",
+          "Successive halving rungs (1: every lr trains to the end)",
+          NOS_MEMBER(proxy.rungs), range(1, 8)),
+      row("proxy.eta", "--eta", "Successive halving's reduction factor",
+          NOS_MEMBER(proxy.eta), range(1.01, 100.0)),
+      row("proxy.epochs", "--epochs", "Child training epochs",
+          NOS_MEMBER(proxy.epochs), range(1, 1000)),
+      row("proxy.batchSize", "--child-batch", "Child training batch size",
+          NOS_MEMBER(proxy.batchSize), range(1, 1 << 20)),
+      row("proxy.seed", "--child-seed", "Seed of every child run",
+          NOS_MEMBER(proxy.seed)),
+      row("proxy.hurdle", "!--no-hurdle", "Skip the quadratic hurdle",
+          NOS_MEMBER(proxy.hurdle)),
+      row("proxy.hurdleSpec.steps", "--hurdle-steps", "Steps of the hurdle",
+          NOS_MEMBER(proxy.hurdleSpec.steps), range(1, 100000)),
+      row("proxy.toyTarget", "--toy-target", "Target rule of --task toy",
+          NOS_MEMBER(proxy.toyTarget)),
+      // Stored, not flags: fixed by the code or by a --proxy preset.
+      row("proxy.evalsPerEpoch", "", "Validation passes per child epoch",
+          NOS_MEMBER(proxy.evalsPerEpoch), positive()),
+      row("proxy.hurdleSpec.dim", "", "Dimension of the hurdle's quadratic",
+          NOS_MEMBER(proxy.hurdleSpec.dim), positive()),
+      row("proxy.hurdleSpec.target", "", "Loss ratio the hurdle asks for",
+          NOS_MEMBER(proxy.hurdleSpec.target), positive()),
+      row("proxy.hurdleSpec.seed", "", "Seed of the hurdle's quadratic",
+          NOS_MEMBER(proxy.hurdleSpec.seed)),
+      row("proxy.hurdleSpec.lrs", "", "The hurdle's lr grid",
+          NOS_MEMBER(proxy.hurdleSpec.lrs), positive()),
+      row("proxy.task.filters", "", "ConvNet filters per layer",
+          NOS_MEMBER(proxy.task.filters), positive()),
+      row("proxy.task.hidden", "", "MLP hidden widths",
+          NOS_MEMBER(proxy.task.hidden), positive()),
+      row("proxy.task.splitSeed", "", "Seed of the train/validation split",
+          NOS_MEMBER(proxy.task.splitSeed)),
+      row("probe.elements", "", "Elements of the fingerprint's probe",
+          NOS_MEMBER(probe.elements), positive()),
+      row("probe.steps", "", "Steps of the fingerprint's probe",
+          NOS_MEMBER(probe.steps), positive()),
+      row("probe.seed", "", "Seed of the probe gradients",
+          NOS_MEMBER(probe.seed)),
+  };
+}
+#undef NOS_MEMBER
+
+nlohmann::json::json_pointer pointerOf(const std::string &key) {
+  std::string path = "/" + key;
+  for (char &c : path)
+    if (c == '.')
+      c = '/';
+  return nlohmann::json::json_pointer(path);
+}
+} // namespace
+
+std::string SettingCheck::why(double value) const {
+  switch (kind) {
+  case Range:
+    if (!(value >= lo && value <= hi))
+      return fmt::format("{:g} is not in [{:g}, {:g}]", value, lo, hi);
+    return {};
+  case Positive:
+    return value > 0 ? "" : fmt::format("{:g} is not positive", value);
+  case NonNegative:
+    return value >= 0 ? "" : fmt::format("{:g} is negative", value);
+  case None:
+  case OneOf:
+    return {};
+  }
+  return {};
+}
+
+std::string SettingCheck::why(const std::string &value) const {
+  if (kind != OneOf)
+    return {};
+  std::string known;
+  for (const std::string &name : names) {
+    if (name == value)
+      return {};
+    known += (known.empty() ? "" : ", ") + name;
+  }
+  return "'" + value + "' is not one of " + known;
+}
+
+std::string SettingCheck::describe() const {
+  switch (kind) {
+  case Range:
+    return fmt::format("in [{:g}, {:g}]", lo, hi);
+  case Positive:
+    return "> 0";
+  case NonNegative:
+    return ">= 0";
+  case OneOf:
+    return "one of " + fmt::format("{}", fmt::join(names, ", "));
+  case None:
+    return {};
+  }
+  return {};
+}
+
+std::string Setting::why(SearchSettings &s) const {
+  return std::visit(
+      [&](auto *p) -> std::string {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return check.why(*p);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return {};
+        } else if constexpr (std::is_arithmetic_v<T>) {
+          return check.why(double(*p));
+        } else {
+          for (auto v : *p)
+            if (std::string why = check.why(double(v)); !why.empty())
+              return why;
+          return {};
+        }
+      },
+      member(s));
+}
+
+const std::vector<Setting> &settingsTable() {
+  static const std::vector<Setting> table = makeTable();
+  return table;
+}
+
+std::string proxyJson(const ProxySpec &spec) {
+  SearchSettings s;
+  s.proxy = spec;
+  return nlohmann::json::parse(s.toJson()).at("proxy").dump();
+}
+
+const char *defaultProxyName() {
+  std::string def = proxyJson(ProxySpec{});
+  for (const auto &[name, spec] : train::proxyPresets())
+    if (proxyJson(spec) == def)
+      return name.c_str();
+  return "custom";
+}
 
 std::string SearchSettings::toJson() const {
-  return nlohmann::json(*this).dump(1);
+  nlohmann::json j = nlohmann::json::object();
+  SearchSettings copy = *this; // members are reached through non-const refs
+  for (const Setting &setting : settingsTable())
+    std::visit([&](auto *p) { j[pointerOf(setting.key)] = *p; },
+               setting.member(copy));
+  return j.dump(1);
 }
 
 SearchSettings SearchSettings::fromJson(const std::string &text) {
+  SearchSettings s;
+  nlohmann::json j;
   try {
-    return nlohmann::json::parse(text).get<SearchSettings>();
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception &e) {
     throw std::runtime_error(std::string("the stored settings are damaged: ") +
                              e.what());
   }
+  for (const Setting &setting : settingsTable()) {
+    try {
+      std::visit([&](auto *p) { j.at(pointerOf(setting.key)).get_to(*p); },
+                 setting.member(s));
+    } catch (const nlohmann::json::exception &e) {
+      throw std::runtime_error("the stored settings are damaged: '" +
+                               setting.key + "': " + e.what());
+    }
+    if (std::string why = setting.why(s); !why.empty())
+      throw std::runtime_error("the stored settings are damaged: '" +
+                               setting.key + "': " + why);
+  }
+  return s;
 }
 
 } // namespace nos::search

@@ -288,7 +288,7 @@ struct Analysis {
                               {"spearman_single_seed", f.rhoSeed},
                               {"spearman_seed_mean", f.rhoMean},
                               {"spearman_top_half", f.rhoTop}};
-    j["default_proxy"] = train::defaultProxyName();
+    j["default_proxy"] = defaultProxyName();
     return j.dump(1) + "\n";
   }
 
@@ -326,7 +326,7 @@ struct Analysis {
                      ly + 22);
     for (size_t k = 0; k < proxies.size(); ++k) {
       const ProxyFigures &f = proxies[k];
-      bool chosen = f.name == train::defaultProxyName();
+      bool chosen = f.name == defaultProxyName();
       const char *color = chosen ? "#d62728" : "#1f77b4";
       double x = panel.px(f.seconds);
       s += fmt::format(

@@ -6,15 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/train/Proxy.h"
-#include "nos/train/ProxyJson.h"
 
 #include <stdexcept>
 
 namespace nos::train {
-
-std::string proxyJson(const ProxySpec &spec) {
-  return nlohmann::json(spec).dump();
-}
 
 const std::map<std::string, ProxySpec> &proxyPresets() {
   static const std::map<std::string, ProxySpec> presets = [] {
@@ -71,14 +66,6 @@ ProxySpec proxyPreset(const std::string &name) {
     known += (known.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown proxy '" + name + "'; expected one of " +
                               known);
-}
-
-const char *defaultProxyName() {
-  std::string def = proxyJson(ProxySpec{});
-  for (const auto &[name, spec] : proxyPresets())
-    if (proxyJson(spec) == def)
-      return name.c_str();
-  return "custom";
 }
 
 } // namespace nos::train

@@ -9,6 +9,10 @@
   search_db.py DIR snapshot F   writes the stored rows to F (JSON)
   search_db.py DIR kept F       checks every row of snapshot F is unchanged
                                 and that no canonical form was trained twice
+  search_db.py DIR settings F   checks the stored settings are F's, byte for
+                                byte
+  search_db.py DIR edit-settings OLD NEW
+                                replaces OLD by NEW in the stored settings
 """
 import json
 import sqlite3
@@ -78,6 +82,23 @@ def main():
         assert ids == list(range(1, len(ids) + 1)), "ids are not contiguous"
         print(f"kept {len(before)} rows; now {len(search)} candidates, "
               f"none trained twice")
+    elif what == "settings":
+        db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
+        (stored,), = db.execute("SELECT value FROM meta WHERE key='settings'")
+        expected = open(sys.argv[3]).read().rstrip("\n")
+        if stored != expected:
+            a, b = json.loads(stored), json.loads(expected)
+            keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            sys.exit(f"the stored settings differ from {sys.argv[3]}: {keys}")
+        print("settings as expected")
+    elif what == "edit-settings":
+        db = sqlite3.connect(f"{folder}/search.db")
+        (stored,), = db.execute("SELECT value FROM meta WHERE key='settings'")
+        assert sys.argv[3] in stored, f"no {sys.argv[3]!r} in the settings"
+        db.execute("UPDATE meta SET value = ? WHERE key = 'settings'",
+                   (stored.replace(sys.argv[3], sys.argv[4]),))
+        db.commit()
+        print("settings edited")
 
 
 main()

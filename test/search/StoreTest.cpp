@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <unistd.h>
 
 using namespace nos::search;
@@ -111,4 +112,35 @@ TEST_CASE("bad run folders get clear errors and stay as they were",
                     Catch::Contains("cannot create the run folder"));
   CHECK_THROWS_WITH(SearchSettings::fromJson("{\"units\": 2}"),
                     Catch::Contains("stored settings are damaged"));
+}
+
+// The table is the one declaration of a setting: keys and flags are unique,
+// every row survives a round trip through the stored JSON, and a stored
+// value the table refuses names its key.
+TEST_CASE("the settings table drives the stored JSON", "[search]") {
+  std::set<std::string> keys, flags;
+  for (const Setting &s : settingsTable()) {
+    CHECK(keys.insert(s.key).second);
+    CHECK_FALSE(s.help.empty());
+    if (!s.flag.empty())
+      CHECK(flags.insert(s.flag).second);
+  }
+  SearchSettings changed;
+  changed.strategy.name = "evolution", changed.strategy.tournament = 3;
+  changed.proxy.task.hidden = {64, 32}, changed.proxy.lrs = {0.5};
+  changed.probe.seed = 9, changed.references = false;
+  SearchSettings back = SearchSettings::fromJson(changed.toJson());
+  CHECK(back.toJson() == changed.toJson());
+  CHECK(back.proxy.task.hidden == std::vector<int64_t>{64, 32});
+  CHECK(back.strategy.tournament == 3);
+  std::string json = SearchSettings().toJson();
+  std::string bad = json;
+  bad.replace(bad.find("\"pool\": 2"), 9, "\"pool\": 99");
+  CHECK_THROWS_WITH(SearchSettings::fromJson(bad),
+                    Catch::Contains("'proxy.task.pool': 99 is not in [1, 16]"));
+  bad = json;
+  bad.replace(bad.find("\"name\": \"ppo\""), 13, "\"name\": 7");
+  CHECK_THROWS_WITH(SearchSettings::fromJson(bad),
+                    Catch::Contains("'strategy.name'"));
+  CHECK(defaultProxyName() == std::string("12k-pool-halving"));
 }

@@ -7,10 +7,12 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Fidelity.h"
 #include "nos/report/Plot.h"
+#include "nos/search/Settings.h"
 #include "nos/train/Proxy.h"
 
 #include <catch2/catch.hpp>
 
+using namespace nos::search;
 using namespace nos::studies;
 using namespace nos::train;
 

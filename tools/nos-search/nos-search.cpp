@@ -17,7 +17,7 @@
 #include "nos/studies/SearchReport.h"
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 using namespace nos::search;
 using namespace nos::studies;
@@ -51,27 +51,6 @@ void addRunOptions(CLI::App &app, RunOptions &o) {
   app.add_flag("--quiet", o.quiet, "No per-candidate output");
 }
 
-/// `--proxy NAME` picks the preset that the other proxy flags then change,
-/// so it is read before CLI11 assigns them.
-bool applyProxyPreset(int argc, char **argv, SearchSettings &s) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i], name;
-    if (arg == "--proxy" && i + 1 < argc)
-      name = argv[i + 1];
-    else if (arg.rfind("--proxy=", 0) == 0)
-      name = arg.substr(8);
-    else
-      continue;
-    try {
-      s.proxy = nos::train::proxyPreset(name);
-    } catch (const std::exception &e) {
-      fmt::print(stderr, "nos-search: error: --proxy: {}\n", e.what());
-      return false;
-    }
-  }
-  return true;
-}
-
 std::vector<std::string> presetNames() {
   std::vector<std::string> names;
   for (const auto &[name, spec] : nos::train::proxyPresets())
@@ -79,88 +58,77 @@ std::vector<std::string> presetNames() {
   return names;
 }
 
-void addSettings(CLI::App &app, SearchSettings &s) {
-  StrategyOptions &o = s.strategy;
-  app.add_option("--strategy", o.name, "ppo, reinforce, random or evolution")
-      ->check(CLI::IsMember(strategyNames()));
-  app.add_option("--seed", o.seed, "Seed of the strategy");
-  app.add_option("--units", s.units, "Units of 5 tokens per rule")
-      ->check(CLI::Range(Space::kMinUnits, Space::kMaxUnits));
-  app.add_option("--batch", s.batchSize, "Candidates per controller update")
-      ->check(CLI::Range(1, 4096));
-  app.add_flag("!--no-references", s.references,
-               "Do not score the six reference rules first");
-  app.add_option("--controller-hidden", o.hidden, "LSTM units")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--controller-layers", o.layers, "LSTM layers")
-      ->check(CLI::Range(1, 8));
-  app.add_option("--controller-embedding", o.embedding, "Token embedding size")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--controller-init", o.initScale,
-                 "Initial weights uniform in +-this");
-  app.add_option("--controller-lr", o.learningRate, "Adam lr of the controller")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--entropy-weight", o.entropyWeight, "Entropy bonus");
-  app.add_option("--baseline-decay", o.baselineDecay,
-                 "EMA decay of the reward baseline")
-      ->check(CLI::Range(0.0, 0.9999));
-  app.add_flag("--normalize-advantages", o.normalizeAdvantages,
-               "Divide reward - baseline by the batch's standard deviation");
-  app.add_option("--ppo-clip", o.clip, "PPO ratio clip")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--ppo-epochs", o.ppoEpochs, "PPO epochs per batch")
-      ->check(CLI::Range(1, 100));
-  app.add_option("--population", o.population, "Evolution population")
-      ->check(CLI::Range(2, 100000));
-  app.add_option("--tournament", o.tournament, "Evolution tournament size")
-      ->check(CLI::Range(1, 100000));
-  app.add_option("--unit-mutation", o.unitMutation,
-                 "Share of mutations that redraw a whole unit")
-      ->check(CLI::Range(0.0, 1.0));
-  ProxySpec &p = s.proxy;
-  static std::string preset =
-      nos::train::defaultProxyName(); // read by applyProxyPreset
-  app.add_option("--proxy", preset,
-                 "A named proxy; the other proxy flags change its settings")
-      ->check(CLI::IsMember(presetNames()));
-  app.add_option("--task", p.kind, "train (child training) or toy")
-      ->check(CLI::IsMember({"train", "toy"}));
-  app.add_option("--dataset", p.task.dataset,
-                 "fashion-mnist, cifar10 or logistic")
-      ->check(CLI::IsMember({"fashion-mnist", "cifar10", "logistic"}));
-  app.add_option("--data-dir", p.task.dataDir, "Folder of the dataset files");
-  app.add_option("--model", p.task.model, "mlp or convnet")
-      ->check(CLI::IsMember({"mlp", "convnet"}));
-  app.add_option("--train-size", p.task.trainSize,
-                 "Training examples of the proxy (0: all)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--validation-size", p.task.validationSize,
-                 "Validation examples of the proxy")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--lrs", p.lrs, "The proxy's lr grid, comma-separated")
-      ->delimiter(',')
-      ->check(positive, "POSITIVE");
-  app.add_option("--pool", p.task.pool,
-                 "Average-pool images over N x N pixels (1: full size)")
-      ->check(CLI::Range(int64_t(1), int64_t(16)));
-  app.add_option("--rungs", p.rungs,
-                 "Successive halving rungs (1: every lr trains to the end)")
-      ->check(CLI::Range(int64_t(1), int64_t(8)));
-  app.add_option("--eta", p.eta, "Successive halving's reduction factor")
-      ->check(CLI::Range(1.01, 100.0));
-  app.add_flag_callback(
-      "--no-halving", [&p] { p.rungs = 1; },
-      "Train every candidate over the whole lr grid to the end (--rungs 1)");
-  app.add_option("--epochs", p.epochs, "Child training epochs")
-      ->check(CLI::Range(int64_t(1), int64_t(1000)));
-  app.add_option("--child-batch", p.batchSize, "Child training batch size")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  app.add_option("--child-seed", p.seed, "Seed of every child run");
-  app.add_flag("!--no-hurdle", p.hurdle, "Skip the quadratic hurdle");
-  app.add_option("--hurdle-steps", p.hurdleSpec.steps, "Steps of the hurdle")
-      ->check(CLI::Range(int64_t(1), int64_t(100000)));
-  app.add_option("--toy-target", p.toyTarget, "Target rule of --task toy");
+/// The table's check as a CLI11 validator, so flags and stored settings are
+/// refused with the same words.
+CLI::Validator validatorOf(const SettingCheck &check) {
+  return CLI::Validator(
+      [check](std::string &value) -> std::string {
+        if (check.kind == SettingCheck::OneOf)
+          return check.why(value);
+        char *end = nullptr;
+        double x = std::strtod(value.c_str(), &end);
+        if (end == value.c_str() || *end != '\0')
+          return "'" + value + "' is not a number";
+        return check.why(x);
+      },
+      check.describe());
 }
+
+/// The flags of the settings table, bound to `given`; `parsed` later copies
+/// the ones on the command line into the run's settings.
+class SettingFlags {
+public:
+  void add(CLI::App &app) {
+    for (const Setting &setting : settingsTable()) {
+      if (setting.flag.empty())
+        continue;
+      CLI::Option *option = std::visit(
+          [&](auto *p) -> CLI::Option * {
+            using T = std::remove_pointer_t<decltype(p)>;
+            if constexpr (std::is_same_v<T, bool>)
+              return app.add_flag(setting.flag, *p, setting.help);
+            else
+              return app.add_option(setting.flag, *p, setting.help);
+          },
+          setting.member(given_));
+      if (setting.check.kind != SettingCheck::None)
+        option->check(validatorOf(setting.check));
+      if (std::holds_alternative<std::vector<double> *>(setting.member(given_)))
+        option->delimiter(',');
+      options_.push_back({&setting, option});
+    }
+    proxy_ = app.add_option(
+        "--proxy", preset_,
+        "A named proxy (" + fmt::format("{}", fmt::join(presetNames(), ", ")) +
+            "); the other proxy flags change its settings");
+    noHalving_ = app.add_flag(
+        "--no-halving",
+        "Train every candidate over the whole lr grid to the end (--rungs 1)");
+  }
+
+  /// Defaults, then the --proxy preset, then every flag given.
+  SearchSettings parsed() {
+    SearchSettings s;
+    if (proxy_->count())
+      s.proxy = nos::train::proxyPreset(preset_);
+    for (auto [setting, option] : options_)
+      if (option->count())
+        std::visit(
+            [&](auto *from) {
+              *std::get<decltype(from)>(setting->member(s)) = *from;
+            },
+            setting->member(given_));
+    if (noHalving_->count())
+      s.proxy.rungs = 1;
+    return s;
+  }
+
+private:
+  SearchSettings given_;
+  std::string preset_ = defaultProxyName();
+  std::vector<std::pair<const Setting *, CLI::Option *>> options_;
+  CLI::Option *proxy_ = nullptr, *noHalving_ = nullptr;
+};
 } // namespace
 
 int main(int argc, char **argv) {
@@ -182,14 +150,12 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
   std::string dir;
-  SearchSettings settings;
-  if (!applyProxyPreset(argc, argv, settings))
-    return 1;
+  SettingFlags settingFlags;
   Budget budget;
   RunOptions options;
   CLI::App *run = app.add_subcommand("run", "Start a search in a new folder");
   run->add_option("DIR", dir, "Run folder (created)")->required();
-  addSettings(*run, settings);
+  settingFlags.add(*run);
   addBudget(*run, budget);
   addRunOptions(*run, options);
   CLI::App *resume = app.add_subcommand("resume", "Continue a stored search");
@@ -252,6 +218,13 @@ int main(int argc, char **argv) {
     if (budget.candidates <= 0 && budget.minutes <= 0) {
       fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "
                          "--candidates N\n");
+      return 1;
+    }
+    SearchSettings settings;
+    try {
+      settings = settingFlags.parsed();
+    } catch (const std::exception &e) {
+      fmt::print(stderr, "nos-search: error: --proxy: {}\n", e.what());
       return 1;
     }
     return startSearch(dir, settings, budget, options);

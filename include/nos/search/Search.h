@@ -12,28 +12,12 @@
 #ifndef NOS_SEARCH_SEARCH_H
 #define NOS_SEARCH_SEARCH_H
 
-#include "nos/search/Pipeline.h"
-#include "nos/search/Strategies.h"
+#include "nos/search/Settings.h"
 
 #include <string>
 #include <vector>
 
 namespace nos::search {
-
-struct SearchSettings {
-  StrategyOptions strategy;
-  int units = 2;
-  int batchSize = 8;
-  ProxySpec proxy;
-  ProbeSpec probe;
-  /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
-  /// same pipeline first (batch -1), for the report and for dedup.
-  bool references = true;
-
-  std::string toJson() const;
-  /// Throws std::runtime_error for a malformed or incomplete object.
-  static SearchSettings fromJson(const std::string &text);
-};
 
 /// What a session may spend; 0 means no limit of that kind. Resuming adds
 /// to what the run has already spent.

@@ -3,7 +3,7 @@
 // A proxy is a child task (TaskSpec) with its scoring budget: the lr grid,
 // epochs, batch size, successive halving and the hurdle. nos-search, its
 // studies and nos-bench take them by name (proxyPresets); a run stores its
-// proxy as JSON (ProxyJson.h) and resumes from it.
+// proxy in its settings (search/Settings.h) and resumes from it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_TRAIN_PROXY_H
@@ -63,10 +63,6 @@ struct ProxySpec {
 const std::map<std::string, ProxySpec> &proxyPresets();
 /// The preset `name`; throws std::invalid_argument naming the known ones.
 ProxySpec proxyPreset(const std::string &name);
-/// The spec as the JSON a search run stores.
-std::string proxyJson(const ProxySpec &spec);
-/// The name of the default proxy (ProxySpec{}'s settings).
-const char *defaultProxyName();
 
 } // namespace nos::train
 

@@ -1,0 +1,85 @@
+//===- Settings.h - A search run's settings, declared once ------*- C++ -*-===//
+//
+// Every setting of a search run is one row of settingsTable(): where it lives
+// in SearchSettings, its key in the JSON a run stores (and resumes from), its
+// nos-search flag and help (or none), and the check its value must pass. The
+// tool's flags and the stored JSON are both made from the table, and stored
+// settings are checked on resume as flags are on the command line, so a
+// setting cannot be flagged but not stored, or stored but not checked.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_SETTINGS_H
+#define NOS_SEARCH_SETTINGS_H
+
+#include "nos/search/Pipeline.h"
+#include "nos/search/Strategies.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace nos::search {
+
+struct SearchSettings {
+  StrategyOptions strategy;
+  int units = 2;
+  int batchSize = 8;
+  ProxySpec proxy;
+  ProbeSpec probe;
+  /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
+  /// same pipeline first (batch -1), for the report and for dedup.
+  bool references = true;
+
+  /// The JSON a run stores: one key per row of settingsTable().
+  std::string toJson() const;
+  /// Throws std::runtime_error naming the key of a missing, mistyped or
+  /// refused value.
+  static SearchSettings fromJson(const std::string &text);
+};
+
+/// What a value must satisfy. Ranges are inclusive.
+struct SettingCheck {
+  enum Kind { None, Range, Positive, NonNegative, OneOf } kind = None;
+  double lo = 0, hi = 0;
+  std::vector<std::string> names; // OneOf
+  /// Why `value` is refused, or "".
+  std::string why(double value) const;
+  std::string why(const std::string &value) const;
+  /// For --help: "in [1, 8]", "> 0", ">= 0", "one of a, b", or "".
+  std::string describe() const;
+};
+
+/// One row: a member of SearchSettings.
+struct Setting {
+  using Ref = std::variant<bool *, int *, int64_t *, uint64_t *, double *,
+                           std::string *, std::vector<double> *,
+                           std::vector<int64_t> *>;
+  /// Path in the stored JSON, dots between objects: "proxy.task.pool".
+  std::string key;
+  /// nos-search's flag, or "" for a setting only stored. A bool's flag sets
+  /// it to true, or to false when spelled "!--no-NAME".
+  std::string flag;
+  std::string help;
+  std::function<Ref(SearchSettings &)> member;
+  SettingCheck check;
+
+  /// Why the setting's value in `s` is refused, or "" (every element of a
+  /// list is checked).
+  std::string why(SearchSettings &s) const;
+};
+
+/// Every setting, in the order nos-search lists its flags.
+const std::vector<Setting> &settingsTable();
+
+/// The proxy's part of the stored settings (the rows under "proxy"), as
+/// JSON: equal specs give equal text.
+std::string proxyJson(const ProxySpec &spec);
+/// The name of the preset (train::proxyPresets) that ProxySpec{} equals, or
+/// "custom".
+const char *defaultProxyName();
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_SETTINGS_H
