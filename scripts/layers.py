@@ -38,7 +38,8 @@ HEADER_PART = {
     "frontend": ["AST.h", "Parser.h", "Tokens.h", "Printer.h", "Reference.h",
                  "Builtins.h"],
     "runtime": ["Args.h", "CpuExecutor.h", "StateBuffers.h",
-                "CudaExecutor.h", "CudaHostRun.h", "Files.h"],
+                "CudaExecutor.h", "CudaHostRun.h", "Files.h",
+                "OptimizerState.h"],
     "compiler": ["Compiler.h", "Check.h"],
 }
 FOLDER_PART = [

@@ -2,9 +2,9 @@
 //
 // State lives here, not in torch's per-parameter map: the kernel wants each
 // group's state as raw f32 slots. The random stream position is (seed, step),
-// so saving the step and the buffers is enough to resume bit-identically.
-// bf16 parameters keep an f32 master copy that the kernel updates and that is
-// rounded back into the parameter after each step.
+// so saving the steps and the buffers is enough to resume bit-identically.
+// Steps, random-stream bases and master copies follow the rules nos.Optimizer
+// follows too (OptimizerState.h).
 //
 //===----------------------------------------------------------------------===//
 #include "nos/torch/Optimizer.h"
@@ -12,6 +12,7 @@
 #include "nos/Args.h"
 #include "nos/CpuExecutor.h"
 #include "nos/CudaExecutor.h"
+#include "nos/OptimizerState.h"
 
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/optim/serialize.h>
@@ -79,10 +80,10 @@ struct ParamState {
   torch::Tensor slots;  // [numSlots, numel] f32
   torch::Tensor master; // f32 copy of a bf16 parameter, else undefined
   int64_t rngBase = 0;
+  int64_t step = 0; // steps this parameter has taken
 };
 
 struct GroupState {
-  int64_t step = 0;
   std::vector<ParamState> params;
 };
 
@@ -135,7 +136,7 @@ public:
   std::shared_ptr<const CpuKernel> kernel;
   std::shared_ptr<const GpuKernel> gpuKernel; // made on the first CUDA step
   std::vector<GroupState> groups;
-  int64_t nextRngBase = 0;
+  RngBases rngBases;
 
   /// The GPU kernel, loaded into `device`'s executor.
   CudaExecutor &gpuFor(const torch::Device &device) {
@@ -178,10 +179,9 @@ public:
         state.slots = torch::zeros(
             {slots, params[i].numel()},
             torch::dtype(torch::kFloat).device(params[i].device()));
-        if (params[i].scalar_type() != torch::kFloat)
+        if (needsMasterCopy(params[i].scalar_type() == torch::kFloat))
           state.master = params[i].detach().to(torch::kFloat).contiguous();
-        state.rngBase = nextRngBase;
-        nextRngBase += params[i].numel();
+        state.rngBase = rngBases.take(params[i].numel());
         groups[g].params.push_back(std::move(state));
       }
     }
@@ -189,12 +189,13 @@ public:
 
   void stepGroup(torch::optim::OptimizerParamGroup &group, GroupState &state) {
     auto &options = static_cast<OptimizerOptions &>(group.options());
-    std::vector<NosTensor> table;
-    std::vector<torch::Tensor> keepAlive;
-    std::vector<size_t> bf16;
+    std::vector<int64_t> steps;
+    std::vector<bool> hasGrad;
     std::optional<torch::Device> device;
     for (size_t i = 0; i < group.params().size(); ++i) {
-      torch::Tensor &p = group.params()[i];
+      const torch::Tensor &p = group.params()[i];
+      steps.push_back(state.params[i].step);
+      hasGrad.push_back(p.grad().defined());
       if (!p.grad().defined())
         continue;
       if (device && *device != p.device())
@@ -202,6 +203,19 @@ public:
                                     "parameters must share one device; found " +
                                     device->str() + " and " + p.device().str());
       device = p.device();
+    }
+    for (const Launch &plan : planLaunches(steps, hasGrad))
+      run(group, state, plan, hyperOf(options), *device);
+  }
+
+  /// One launch: every parameter of `plan` takes step `plan.step`.
+  void run(torch::optim::OptimizerParamGroup &group, GroupState &state,
+           const Launch &plan, const Hyper &hyper,
+           const torch::Device &device) {
+    std::vector<NosTensor> table;
+    std::vector<torch::Tensor> keepAlive;
+    for (size_t i : plan.params) {
+      torch::Tensor &p = group.params()[i];
       ParamState &ps = state.params[i];
       torch::Tensor grad = p.grad().to(torch::kFloat).contiguous();
       keepAlive.push_back(grad);
@@ -214,20 +228,18 @@ public:
       entry.n = p.numel();
       entry.rng_base = ps.rngBase;
       table.push_back(entry);
-      if (ps.master.defined())
-        bf16.push_back(i);
     }
-    if (table.empty())
-      return;
     std::string error;
-    NosArgs args = makeArgs(hyperOf(options), state.step + 1,
-                            kernel->info.schedules, &error);
+    NosArgs args = makeArgs(hyper, plan.step, kernel->info.schedules, &error);
     if (!error.empty())
       throw std::invalid_argument("nos::Optimizer: " + error);
-    launch(*device, table, args);
-    ++state.step;
-    for (size_t i : bf16)
-      group.params()[i].copy_(state.params[i].master);
+    launch(device, table, args);
+    for (size_t i : plan.params) {
+      ParamState &ps = state.params[i];
+      ps.step = plan.step;
+      if (ps.master.defined())
+        group.params()[i].copy_(ps.master);
+    }
   }
 };
 
@@ -280,7 +292,11 @@ torch::Tensor Optimizer::step(LossClosure closure) {
 const KernelInfo &Optimizer::kernelInfo() const { return impl_->kernel->info; }
 
 int64_t Optimizer::stepCount(size_t group) const {
-  return group < impl_->groups.size() ? impl_->groups[group].step : 0;
+  int64_t most = 0;
+  if (group < impl_->groups.size())
+    for (const ParamState &p : impl_->groups[group].params)
+      most = std::max(most, p.step);
+  return most;
 }
 
 torch::Tensor Optimizer::stateOf(const torch::Tensor &param,
@@ -306,12 +322,12 @@ void Optimizer::save(torch::serialize::OutputArchive &archive) const {
   for (size_t g = 0; g < impl_->groups.size(); ++g) {
     const GroupState &group = impl_->groups[g];
     std::string prefix = "nos.group" + std::to_string(g) + ".";
-    archive.write(prefix + "step", c10::IValue(group.step));
     torch::serialize::OutputArchive options;
     param_groups_[g].options().serialize(options);
     archive.write(prefix + "options", options);
     for (size_t i = 0; i < group.params.size(); ++i) {
       std::string key = prefix + "param" + std::to_string(i);
+      archive.write(key + ".step", c10::IValue(group.params[i].step));
       archive.write(key + ".slots", group.params[i].slots);
       if (group.params[i].master.defined())
         archive.write(key + ".master", group.params[i].master);
@@ -345,14 +361,18 @@ void Optimizer::load(torch::serialize::InputArchive &archive) {
   for (size_t g = 0; g < impl_->groups.size(); ++g) {
     GroupState &group = impl_->groups[g];
     std::string prefix = "nos.group" + std::to_string(g) + ".";
-    c10::IValue step;
-    archive.read(prefix + "step", step);
-    group.step = step.toInt();
+    // Checkpoints before per-parameter steps hold one step for the group.
+    c10::IValue groupStep;
+    bool perGroup = archive.try_read(prefix + "step", groupStep);
     torch::serialize::InputArchive options;
     archive.read(prefix + "options", options);
     param_groups_[g].options().serialize(options);
     for (size_t i = 0; i < group.params.size(); ++i) {
       std::string key = prefix + "param" + std::to_string(i);
+      c10::IValue step = groupStep;
+      if (!perGroup)
+        archive.read(key + ".step", step);
+      group.params[i].step = step.toInt();
       torch::Tensor slots, master;
       archive.read(key + ".slots", slots);
       copyChecked(group.params[i].slots, slots, key + ".slots");

@@ -79,27 +79,31 @@ class Optimizer(torch.optim.Optimizer):
             for slot in self.kernel.state_slots:
                 state[slot] = torch.zeros_like(p, dtype=torch.float32,
                                                memory_format=torch.contiguous_format)
-            if p.dtype != torch.float32:
+            if _nos.needs_master_copy(p.dtype == torch.float32):
                 state["master"] = p.detach().to(torch.float32).contiguous()
         return state
 
     def _step_group(self, group):
         # Every parameter gets its state (and random stream) in order the
         # first time its group steps, as nos::Optimizer does at construction.
-        states = [self._state_of(p) for p in group["params"]]
-        launches = {}
-        for p, state in zip(group["params"], states):
-            if p.grad is None:
-                continue
-            if p.grad.is_sparse:
+        params = group["params"]
+        states = [self._state_of(p) for p in params]
+        for p in params:
+            if p.grad is not None and p.grad.is_sparse:
                 raise ValueError("nos.Optimizer: sparse gradients are not "
                                  "supported")
-            # Parameters that first got a gradient late are a step behind;
-            # each step count is one launch (normally there is one).
-            launches.setdefault((state["step"], p.device), []).append(
-                (p, state))
-        for (step, device), entries in launches.items():
-            self._launch(group, step + 1, device, entries)
+        # The state rules of nos::Optimizer (OptimizerState.h): steps per
+        # parameter, one launch per step count (normally one), and here one
+        # per device too.
+        plan = _nos.plan_launches([s["step"] for s in states],
+                                  [p.grad is not None for p in params])
+        for step, indices in plan:
+            by_device = {}
+            for i in indices:
+                by_device.setdefault(params[i].device, []).append(
+                    (params[i], states[i]))
+            for device, entries in by_device.items():
+                self._launch(group, step, device, entries)
 
     def _launch(self, group, step, device, entries):
         w, g, slots, n, rng, keep = [], [], [], [], [], []

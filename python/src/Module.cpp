@@ -14,6 +14,7 @@
 #include "nos/Compiler.h"
 #include "nos/CpuExecutor.h"
 #include "nos/CudaExecutor.h"
+#include "nos/OptimizerState.h"
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -27,16 +28,22 @@ using namespace nos;
 namespace {
 
 /// A compiled rule: its CPU kernel now, its GPU kernel on first CUDA use.
+/// The rule is parsed once; emit shows the stages of the rule as written.
 class Kernel {
 public:
   explicit Kernel(const std::string &rule) : rule_(rule) {
+    ParseResult parsed = parseRuleOrBuiltin(rule);
+    if (!parsed)
+      throw std::invalid_argument("bad rule '" + rule +
+                                  "': " + parsed.error.str());
+    written_ = parsed.expr;
     std::string error;
-    cpu_ = Compiler::shared().compileCpu(*parse().expr, &error);
-    if (!cpu_)
+    compiled_ = Compiler::shared().compileRule(*written_, &error);
+    if (!compiled_)
       throw std::invalid_argument("cannot compile '" + rule + "': " + error);
   }
 
-  const KernelInfo &info() const { return cpu_->info; }
+  const KernelInfo &info() const { return compiled_.info(); }
 
   py::object emit(const std::string &stageName) const {
     Stage stage;
@@ -44,7 +51,7 @@ public:
       throw std::invalid_argument("unknown stage '" + stageName +
                                   "'; stages: " + stageNames());
     std::string out, error;
-    if (!Compiler::shared().emit(*parse().expr, stage, out, &error))
+    if (!Compiler::shared().emit(*written_, stage, out, &error))
       throw std::runtime_error("cannot emit " + stageName + " for '" + rule_ +
                                "': " + error);
     if (stage == Stage::Obj)
@@ -72,11 +79,11 @@ public:
               int threads) const {
     int parts = partsFor(table.data(), int64_t(table.size()), threads);
     if (parts == 1) {
-      cpu_->fn(table.data(), int64_t(table.size()), &args);
+      compiled_.cpu()->fn(table.data(), int64_t(table.size()), &args);
       return;
     }
     auto split = splitTable(table.data(), int64_t(table.size()), parts);
-    NosCpuKernelFn fn = cpu_->fn;
+    NosCpuKernelFn fn = compiled_.cpu()->fn;
 #pragma omp parallel for num_threads(int(split.size())) schedule(static, 1)
     for (size_t p = 0; p < split.size(); ++p)
       fn(split[p].data(), int64_t(split[p].size()), &args);
@@ -90,22 +97,14 @@ public:
   }
 
 private:
-  ParseResult parse() const {
-    ParseResult parsed = parseRuleOrBuiltin(rule_);
-    if (!parsed)
-      throw std::invalid_argument("bad rule '" + rule_ +
-                                  "': " + parsed.error.str());
-    return parsed;
-  }
-
   std::shared_ptr<const GpuKernel> gpuKernel() {
     std::lock_guard<std::mutex> lock(gpuMutex_);
     if (!gpu_) {
-      std::string error;
-      gpu_ = Compiler::shared().compileGpu(*parse().expr, &error);
-      if (!gpu_)
-        throw std::runtime_error("cannot compile the GPU kernel of '" + rule_ +
-                                 "': " + error);
+      try {
+        gpu_ = compiled_.gpu();
+      } catch (const std::invalid_argument &e) {
+        throw std::runtime_error(e.what());
+      }
     }
     return gpu_;
   }
@@ -118,7 +117,8 @@ private:
   }
 
   std::string rule_;
-  std::shared_ptr<const CpuKernel> cpu_;
+  ExprPtr written_;
+  CompiledRule compiled_;
   std::mutex gpuMutex_;
   std::shared_ptr<const GpuKernel> gpu_;
 };
@@ -232,6 +232,20 @@ PYBIND11_MODULE(_nos, m) {
       py::arg("rule"),
       "Compiles a built-in name or rule string; ValueError with the "
       "line:column on a bad rule.");
+  m.def(
+      "plan_launches",
+      [](const std::vector<int64_t> &steps, const std::vector<bool> &hasGrad) {
+        py::list out;
+        for (const Launch &launch : planLaunches(steps, hasGrad))
+          out.append(py::make_tuple(launch.step, launch.params));
+        return out;
+      },
+      py::arg("steps"), py::arg("has_grad"),
+      "The launches of one optimizer step (OptimizerState.h): (step, "
+      "indices) per distinct step count among the parameters with a "
+      "gradient, steps counted per parameter.");
+  m.def("needs_master_copy", &needsMasterCopy, py::arg("is_float32"),
+        "Whether a parameter keeps a float32 master copy.");
   m.def("builtin_names", &builtinNames);
   m.def("builtin_rule", [](const std::string &name) -> py::object {
     if (const char *rule = builtinRule(name))

@@ -247,3 +247,23 @@ def test_each_parameter_draws_its_own_noise():
     assert a.abs().sum() > 0 and b.abs().sum() > 0
     assert not torch.equal(a, b)
     assert opt.state[b]["rng_base"] == opt.state[a]["rng_base"] + 64
+
+
+def test_a_parameter_first_stepped_late_starts_at_step_one():
+    # Steps are counted per parameter, as torch.optim and nos::Optimizer
+    # count them (OptimizerState.h): b's first step is Adam's step 1.
+    a, b = torch.linspace(-1, 1, 5), torch.full((3,), 2.0)
+    ta, tb = a.clone(), b.clone()
+    opt = nos.Optimizer([a, b], rule="adam", lr=0.1)
+    ref = torch.optim.Adam([ta, tb], lr=0.1)
+    for step in range(8):
+        ga = torch.sin(torch.arange(5.0) + step)
+        gb = torch.cos(torch.arange(3.0) * step)
+        a.grad, ta.grad = ga, ga.clone()
+        b.grad = None if step < 3 else gb
+        tb.grad = None if step < 3 else gb.clone()
+        opt.step()
+        ref.step()
+    assert (a - ta).abs().max() < 1e-5
+    assert (b - tb).abs().max() < 1e-5
+    assert opt.state[a]["step"] == 8 and opt.state[b]["step"] == 5

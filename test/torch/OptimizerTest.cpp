@@ -9,6 +9,7 @@
 #include "nos/torch/Optimizer.h"
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
+#include "nos/OptimizerState.h"
 #include "nos/Parser.h"
 #include "nos/Printer.h"
 
@@ -114,6 +115,45 @@ void tfSignStep(std::vector<double> &w, std::vector<double> &m,
   }
 }
 } // namespace
+
+// Steps are counted per parameter, as torch.optim counts them: b gets its
+// first gradient at the fourth step and must take Adam's first step then
+// (bias corrections of step 1), not the group's fourth.
+TEST_CASE("a parameter that first gets a gradient late starts at step 1",
+          "[optimizer]") {
+  torch::Tensor a = torch::linspace(-1, 1, 5), b = torch::full({3}, 2.0);
+  torch::Tensor ta = a.clone(), tb = b.clone();
+  Optimizer nosOptimizer({a, b}, "adam", OptimizerOptions(0.1));
+  torch::optim::Adam torchOptimizer({ta, tb}, torch::optim::AdamOptions(0.1));
+  for (int step = 0; step < 8; ++step) {
+    torch::Tensor ga = torch::sin(torch::arange(5.0) + step);
+    torch::Tensor gb = torch::cos(torch::arange(3.0) * step);
+    a.mutable_grad() = ga, ta.mutable_grad() = ga.clone();
+    b.mutable_grad() = step < 3 ? torch::Tensor() : gb;
+    tb.mutable_grad() = step < 3 ? torch::Tensor() : gb.clone();
+    nosOptimizer.step();
+    torchOptimizer.step();
+  }
+  CHECK((a - ta).abs().max().item<double>() < 1e-5);
+  CHECK((b - tb).abs().max().item<double>() < 1e-5);
+  CHECK(nosOptimizer.stepCount() == 8);
+  CHECK(nosOptimizer.stateOf(b, "m").abs().sum().item<double>() > 0);
+}
+
+TEST_CASE("planned launches: one per step count, in first-seen order",
+          "[optimizer]") {
+  std::vector<Launch> plan =
+      planLaunches({4, 0, 4, 2, 0}, {true, true, true, false, true});
+  REQUIRE(plan.size() == 2);
+  CHECK(plan[0].step == 5);
+  CHECK(plan[0].params == std::vector<size_t>{0, 2});
+  CHECK(plan[1].step == 1);
+  CHECK(plan[1].params == std::vector<size_t>{1, 4});
+  CHECK(planLaunches({1, 1}, {false, false}).empty());
+  CHECK_THROWS_WITH(planLaunches({1}, {true, false}),
+                    Catch::Contains("1 step counts for 2 parameters"));
+  CHECK_THROWS_WITH(planLaunches({-1}, {true}), Catch::Contains("-1 steps"));
+}
 
 TEST_CASE("powersign and addsign follow TensorFlow's formulas", "[optimizer]") {
   for (bool power : {true, false}) {

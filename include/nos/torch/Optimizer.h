@@ -66,7 +66,8 @@ public:
 
   /// Canonical rule, hash and state layout of the compiled kernel.
   const KernelInfo &kernelInfo() const;
-  /// Steps taken by parameter group `group`.
+  /// The most steps a parameter of group `group` has taken (steps are
+  /// counted per parameter, as torch.optim counts them: OptimizerState.h).
   int64_t stepCount(size_t group = 0) const;
   /// State buffer `slot` (a name of kernelInfo().stateSlots) of a parameter.
   torch::Tensor stateOf(const torch::Tensor &param,
