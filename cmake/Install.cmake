@@ -27,10 +27,10 @@ install(TARGETS ${NOS_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # The headers of the exported libraries only; train/, report/, search/ and
 # studies/ belong to the tools and are not part of the package.
-set(NOS_PUBLIC_HEADERS Args.h AST.h Builtins.h Check.h Compiler.h
-    CpuExecutor.h CudaExecutor.h CudaHostRun.h Files.h Hyper.h KernelABI.h Operand.h
-    Operands.def OptimizerState.h Parser.h Philox.h Printer.h Reference.h Schedule.h
-    StateBuffers.h Tokens.h)
+set(NOS_PUBLIC_HEADERS Args.h AST.h Builtins.h Check.h Compiler.h CpuExecutor.h
+    CudaExecutor.h CudaHostRun.h Files.h Function.h Functions.def Hyper.h
+    KernelABI.h Operand.h Operands.def OptimizerState.h Parser.h Philox.h
+    Printer.h Reference.h Schedule.h StateBuffers.h Tokens.h)
 list(TRANSFORM NOS_PUBLIC_HEADERS PREPEND ${PROJECT_SOURCE_DIR}/include/nos/)
 install(FILES ${NOS_PUBLIC_HEADERS}
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nos)

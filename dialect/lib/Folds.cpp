@@ -1,14 +1,17 @@
 //===- Folds.cpp - Constant folding and algebraic identities --------------===//
 //
-// Folders evaluate literal subexpressions in double precision, exactly as the
-// reference interpreter would, and apply identities that hold for every f32
-// input including NaN and infinities (x * 1, x + 0, --x, sign(sign(x)),
-// left(x, y), log|-x|). Identities that would change a NaN, such as x * 0,
-// are deliberately absent. Division is never folded: delta is a run-time
-// argument.
+// One folder serves every op of Functions.def: it applies the op's
+// identities, which hold for every f32 input including NaN and infinities
+// (x * 1, x + 0, --x, sign(sign(x)), left(x, y), log|-x|), then evaluates a
+// literal subexpression with the reference interpreter's own meaning
+// (nos::foldUnary/foldBinary), in double precision. Identities that would
+// change a NaN, such as x * 0, are deliberately absent; division is never
+// folded (delta is a run-time argument) and drop only when p = 0.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Dialect/NOSOps.h"
+
+#include "nos/Reference.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -37,39 +40,7 @@ static Attribute f64(MLIRContext *ctx, double value) {
   return FloatAttr::get(Float64Type::get(ctx), value);
 }
 
-/// Folds a unary op on a literal with `fn`.
-template <typename Fn>
-static OpFoldResult foldUnary(Operation *op, Attribute x, Fn fn) {
-  if (std::optional<double> c = constantOf(x))
-    return f64(op->getContext(), fn(*c));
-  return {};
-}
-
-template <typename Fn>
-static OpFoldResult foldBinary(Operation *op, Attribute a, Attribute b, Fn fn) {
-  std::optional<double> x = constantOf(a), y = constantOf(b);
-  if (x && y)
-    return f64(op->getContext(), fn(*x, *y));
-  return {};
-}
-
-static double signOf(double x) {
-  if (std::isnan(x))
-    return x;
-  return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
-}
-
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValueAttr(); }
-
-OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
-  if (auto inner = getX().getDefiningOp<NegOp>())
-    return inner.getX();
-  return foldUnary(*this, adaptor.getX(), [](double x) { return -x; });
-}
-
-OpFoldResult ExpOp::fold(FoldAdaptor adaptor) {
-  return foldUnary(*this, adaptor.getX(), [](double x) { return std::exp(x); });
-}
 
 /// log|-x| = log|x| and sqrt|-x| = sqrt|x|: drop the negation in place.
 template <typename Op> static bool stripNegation(Op op) {
@@ -80,73 +51,66 @@ template <typename Op> static bool stripNegation(Op op) {
   return true;
 }
 
-OpFoldResult LogOp::fold(FoldAdaptor adaptor) {
-  if (stripNegation(*this))
-    return getResult();
-  return foldUnary(*this, adaptor.getX(),
-                   [](double x) { return std::log(std::fabs(x)); });
-}
-
-OpFoldResult SqrtOp::fold(FoldAdaptor adaptor) {
-  if (stripNegation(*this))
-    return getResult();
-  return foldUnary(*this, adaptor.getX(),
-                   [](double x) { return std::sqrt(std::fabs(x)); });
-}
-
-OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
-  if (getX().getDefiningOp<SignOp>())
-    return getX();
-  return foldUnary(*this, adaptor.getX(), signOf);
-}
-
-OpFoldResult ClipOp::fold(FoldAdaptor adaptor) {
-  double c = getC().convertToDouble();
-  if (auto inner = getX().getDefiningOp<ClipOp>())
-    if (inner.getC().convertToDouble() <= c)
-      return getX();
-  return foldUnary(*this, adaptor.getX(), [c](double x) {
-    return std::isnan(x) ? x : std::fmin(std::fmax(x, -c), c);
-  });
-}
-
-OpFoldResult DropOp::fold(FoldAdaptor) {
-  // u >= 0 always holds, so p = 0 keeps every element.
-  if (getP().convertToDouble() == 0)
-    return getX();
+/// The identities of one op, if it has any: each holds for every f32 input,
+/// NaN and infinities included.
+template <typename Op>
+static OpFoldResult identity(Op op, typename Op::FoldAdaptor adaptor) {
+  if constexpr (std::is_same_v<Op, NegOp>) {
+    if (auto inner = op.getX().template getDefiningOp<NegOp>())
+      return inner.getX();
+  } else if constexpr (std::is_same_v<Op, LogOp> ||
+                       std::is_same_v<Op, SqrtOp>) {
+    if (stripNegation(op))
+      return op.getResult();
+  } else if constexpr (std::is_same_v<Op, SignOp>) {
+    if (op.getX().template getDefiningOp<SignOp>())
+      return op.getX();
+  } else if constexpr (std::is_same_v<Op, ClipOp>) {
+    if (auto inner = op.getX().template getDefiningOp<ClipOp>())
+      if (inner.getC().convertToDouble() <= op.getC().convertToDouble())
+        return op.getX();
+  } else if constexpr (std::is_same_v<Op, DropOp>) {
+    // u >= 0 always holds, so p = 0 keeps every element.
+    if (op.getP().convertToDouble() == 0)
+      return op.getX();
+  } else if constexpr (std::is_same_v<Op, AddOp> || std::is_same_v<Op, SubOp>) {
+    if (isConstant(adaptor.getRhs(), 0))
+      return op.getLhs();
+  } else if constexpr (std::is_same_v<Op, MulOp>) {
+    if (isConstant(adaptor.getRhs(), 1))
+      return op.getLhs();
+  } else if constexpr (std::is_same_v<Op, PowOp>) {
+    if (isConstant(adaptor.getRhs(), 1))
+      return op.getLhs();
+    if (isConstant(adaptor.getRhs(), 0))
+      return f64(op.getContext(), 1.0);
+  } else if constexpr (std::is_same_v<Op, LeftOp>) {
+    return op.getLhs();
+  }
   return {};
 }
 
-OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
-  if (isConstant(adaptor.getRhs(), 0))
-    return getLhs();
-  return foldBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                    [](double x, double y) { return x + y; });
+template <typename Op>
+OpFoldResult mlir::nos::foldFunction(Op op, typename Op::FoldAdaptor adaptor) {
+  if (OpFoldResult same = identity(op, adaptor))
+    return same;
+  Operation *o = op.getOperation();
+  if (std::optional<::nos::UnaryFn> fn = unaryFnOf(o)) {
+    if (std::optional<double> x = constantOf(adaptor.getOperands()[0]))
+      return f64(op.getContext(), ::nos::foldUnary(*fn, *x, unaryParamOf(o)));
+    return {};
+  }
+  std::optional<double> x = constantOf(adaptor.getOperands()[0]);
+  std::optional<double> y = constantOf(adaptor.getOperands()[1]);
+  if (x && y)
+    return f64(op.getContext(), ::nos::foldBinary(*binaryFnOf(o), *x, *y));
+  return {};
 }
 
-OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  if (isConstant(adaptor.getRhs(), 0))
-    return getLhs();
-  return foldBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                    [](double x, double y) { return x - y; });
-}
-
-OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
-  if (isConstant(adaptor.getRhs(), 1))
-    return getLhs();
-  return foldBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                    [](double x, double y) { return x * y; });
-}
-
-OpFoldResult DivOp::fold(FoldAdaptor) { return {}; }
-
-OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
-  if (isConstant(adaptor.getRhs(), 1))
-    return getLhs();
-  if (isConstant(adaptor.getRhs(), 0))
-    return f64(getContext(), 1.0);
-  return foldBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                    [](double x, double y) { return std::pow(x, y); });
-}
-
-OpFoldResult LeftOp::fold(FoldAdaptor) { return getLhs(); }
+// The folder of every op of Functions.def.
+#define NOS_UNARY(Name, Mnemonic, Spelling, Param, TokenParams, Summary)       \
+  template OpFoldResult mlir::nos::foldFunction<Name##Op>(                     \
+      Name##Op, Name##Op::FoldAdaptor);
+#define NOS_BINARY(Name, Mnemonic, Spelling, Syntax, Kind, Summary)            \
+  NOS_UNARY(Name, Mnemonic, Spelling, , , Summary)
+#include "nos/Functions.def"

@@ -20,7 +20,79 @@ using namespace mlir::nos;
 bool mlir::nos::isStochastic(Operation *op) {
   if (std::optional<::nos::Operand> operand = operandOf(op))
     return ::nos::operandInfo(*operand).random;
-  return isa<DropOp>(op);
+  if (std::optional<::nos::UnaryFn> fn = unaryFnOf(op))
+    return ::nos::unaryInfo(*fn).param == ::nos::FnParam::Probability;
+  return false;
+}
+
+std::optional<::nos::UnaryFn> mlir::nos::unaryFnOf(Operation *op) {
+#define NOS_UNARY(Name, Mnemonic, Spelling, Param, TokenParams, Summary)       \
+  if (isa<Name##Op>(op))                                                       \
+    return ::nos::UnaryFn::Name;
+#define NOS_BINARY(Name, Mnemonic, Spelling, Syntax, Kind, Summary)
+#include "nos/Functions.def"
+  return std::nullopt;
+}
+
+std::optional<::nos::BinaryFn> mlir::nos::binaryFnOf(Operation *op) {
+#define NOS_UNARY(Name, Mnemonic, Spelling, Param, TokenParams, Summary)
+#define NOS_BINARY(Name, Mnemonic, Spelling, Syntax, Kind, Summary)            \
+  if (isa<Name##Op>(op))                                                       \
+    return ::nos::BinaryFn::Name;
+#include "nos/Functions.def"
+  return std::nullopt;
+}
+
+double mlir::nos::unaryParamOf(Operation *op) {
+  for (const char *name : {"c", "p"})
+    if (auto attr = op->getAttrOfType<FloatAttr>(name))
+      return attr.getValueAsDouble();
+  return 0;
+}
+
+namespace {
+// One per Param of Functions.def.
+template <typename OpT>
+Operation *createNoParam(OpBuilder &b, Location loc, Value x, double,
+                         uint32_t) {
+  return b.create<OpT>(loc, x);
+}
+template <typename OpT>
+Operation *createBound(OpBuilder &b, Location loc, Value x, double c,
+                       uint32_t) {
+  return b.create<OpT>(loc, x, b.getF64FloatAttr(c));
+}
+template <typename OpT>
+Operation *createProbability(OpBuilder &b, Location loc, Value x, double p,
+                             uint32_t stream) {
+  return b.create<OpT>(loc, x, b.getF64FloatAttr(p),
+                       b.getI32IntegerAttr(stream));
+}
+} // namespace
+
+Operation *mlir::nos::createUnaryOp(OpBuilder &b, Location loc,
+                                    ::nos::UnaryFn fn, Value x, double param,
+                                    uint32_t stream) {
+  switch (fn) {
+#define NOS_UNARY(Name, Mnemonic, Spelling, Param, TokenParams, Summary)       \
+  case ::nos::UnaryFn::Name:                                                   \
+    return create##Param<Name##Op>(b, loc, x, param, stream);
+#define NOS_BINARY(Name, Mnemonic, Spelling, Syntax, Kind, Summary)
+#include "nos/Functions.def"
+  }
+  llvm_unreachable("unknown unary function");
+}
+
+Operation *mlir::nos::createBinaryOp(OpBuilder &b, Location loc,
+                                     ::nos::BinaryFn fn, Value lhs, Value rhs) {
+  switch (fn) {
+#define NOS_UNARY(Name, Mnemonic, Spelling, Param, TokenParams, Summary)
+#define NOS_BINARY(Name, Mnemonic, Spelling, Syntax, Kind, Summary)            \
+  case ::nos::BinaryFn::Name:                                                  \
+    return b.create<Name##Op>(loc, lhs, rhs);
+#include "nos/Functions.def"
+  }
+  llvm_unreachable("unknown binary function");
 }
 
 std::optional<::nos::Operand> mlir::nos::operandOf(Operation *op) {
@@ -89,16 +161,15 @@ template <typename Op> static LogicalResult verifyPeriod(Op op) {
 LogicalResult CDOp::verify() { return verifyPeriod(*this); }
 LogicalResult RDOp::verify() { return verifyPeriod(*this); }
 
-LogicalResult ClipOp::verify() {
-  if (!(getC().convertToDouble() > 0))
-    return emitOpError("bound c must be > 0");
+LogicalResult mlir::nos::verifyBound(Operation *op, double c) {
+  if (!(c > 0))
+    return op->emitOpError("bound c must be > 0");
   return success();
 }
 
-LogicalResult DropOp::verify() {
-  double p = getP().convertToDouble();
+LogicalResult mlir::nos::verifyProbability(Operation *op, double p) {
   if (!(p >= 0 && p < 1))
-    return emitOpError("drop probability p must be in [0, 1)");
+    return op->emitOpError("probability p must be in [0, 1)");
   return success();
 }
 

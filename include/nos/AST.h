@@ -9,6 +9,7 @@
 #ifndef NOS_AST_H
 #define NOS_AST_H
 
+#include "nos/Function.h"
 #include "nos/Operand.h"
 #include "nos/Schedule.h"
 
@@ -16,11 +17,6 @@
 #include <string>
 
 namespace nos {
-
-/// Unary functions (language.md §3). Clip and Drop carry a literal parameter.
-enum class UnaryFn { Neg, Exp, Log, Sqrt, Sign, Clip, Drop };
-/// Binary functions (language.md §3).
-enum class BinaryFn { Add, Sub, Mul, Div, Pow, Left };
 
 struct SourceLoc {
   int line = 1;

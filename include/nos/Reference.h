@@ -43,6 +43,13 @@ struct RefValue {
   double bound; // |f32 result - value| <= bound (first order); may be inf
 };
 
+/// The reference's value of a function on literals, in double precision:
+/// what constant folding computes (Folds.cpp), so a function's meaning is
+/// written once, here. NaN where the result is not a constant: a random draw
+/// (drop) or a run-time argument (division's delta).
+double foldUnary(UnaryFn fn, double x, double param);
+double foldBinary(BinaryFn fn, double x, double y);
+
 /// Applies steps to arrays the way a compiled kernel does.
 class Reference {
 public:

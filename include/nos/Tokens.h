@@ -19,9 +19,10 @@ namespace nos {
 /// whitespace-separated tokens `op1 op2 u1 u2 b`, optionally separated by ';'.
 /// Operand tokens: g g2 g3 m v gamma sign(g) sign(m) 1 2 noise 1e-4w 1e-3w
 /// 1e-2w 1e-1w adam rmsprop ld cd rd anoise, and oK for the output of the K-th
-/// unit (1-based, K < current unit). Unary: x neg exp log sqrt clip1e-5
-/// clip1e-4 clip1e-3 drop0.1 drop0.3 drop0.5 sign. Binary: add sub mul div pow
-/// left. The last unit is the update. Example (PowerSign):
+/// unit (1-based, K < current unit). Unary: x, then the words of
+/// Functions.def (neg exp log sqrt sign clip1e-5 clip1e-4 clip1e-3 drop0.1
+/// drop0.3 drop0.5). Binary: add sub mul div pow left. The last unit is the
+/// update. Example (PowerSign):
 ///   "sign(g) sign(m) x x mul ; o1 g exp x mul"
 ParseResult parseTokens(std::string_view tokens);
 

@@ -73,42 +73,13 @@ private:
   }
 
   Value unary(const Expr &e, Value x, Location loc) {
-    switch (e.unary) {
-    case UnaryFn::Neg:
-      return b.create<mlir::nos::NegOp>(loc, x);
-    case UnaryFn::Exp:
-      return b.create<mlir::nos::ExpOp>(loc, x);
-    case UnaryFn::Log:
-      return b.create<mlir::nos::LogOp>(loc, x);
-    case UnaryFn::Sqrt:
-      return b.create<mlir::nos::SqrtOp>(loc, x);
-    case UnaryFn::Sign:
-      return b.create<mlir::nos::SignOp>(loc, x);
-    case UnaryFn::Clip:
-      return b.create<mlir::nos::ClipOp>(loc, x, b.getF64FloatAttr(e.param));
-    case UnaryFn::Drop:
-      return b.create<mlir::nos::DropOp>(loc, x, b.getF64FloatAttr(e.param),
-                                         b.getI32IntegerAttr(nextStream++));
-    }
-    llvm_unreachable("unknown unary function");
+    uint32_t stream = isStochastic(e) ? nextStream++ : 0;
+    return mlir::nos::createUnaryOp(b, loc, e.unary, x, e.param, stream)
+        ->getResult(0);
   }
 
   Value binary(BinaryFn fn, Value lhs, Value rhs, Location loc) {
-    switch (fn) {
-    case BinaryFn::Add:
-      return b.create<mlir::nos::AddOp>(loc, lhs, rhs);
-    case BinaryFn::Sub:
-      return b.create<mlir::nos::SubOp>(loc, lhs, rhs);
-    case BinaryFn::Mul:
-      return b.create<mlir::nos::MulOp>(loc, lhs, rhs);
-    case BinaryFn::Div:
-      return b.create<mlir::nos::DivOp>(loc, lhs, rhs);
-    case BinaryFn::Pow:
-      return b.create<mlir::nos::PowOp>(loc, lhs, rhs);
-    case BinaryFn::Left:
-      return b.create<mlir::nos::LeftOp>(loc, lhs, rhs);
-    }
-    llvm_unreachable("unknown binary function");
+    return mlir::nos::createBinaryOp(b, loc, fn, lhs, rhs)->getResult(0);
   }
 
   MLIRContext &ctx;

@@ -44,36 +44,16 @@ private:
         .Case([&](ops::EmaOp e) {
           return makeEma(raise(e.getX()), e.getBeta().convertToDouble());
         })
-        .Case([&](ops::ClipOp c) {
-          return makeUnary(UnaryFn::Clip, raise(c.getX()),
-                           c.getC().convertToDouble());
-        })
-        .Case([&](ops::DropOp d) {
-          return makeUnary(UnaryFn::Drop, raise(d.getX()),
-                           d.getP().convertToDouble());
-        })
         .Default([&](Operation *op) { return raiseFunction(op); });
   }
 
   ExprPtr raiseFunction(Operation *op) {
-    if (op->getNumOperands() == 1) {
-      UnaryFn fn = llvm::TypeSwitch<Operation *, UnaryFn>(op)
-                       .Case([](ops::NegOp) { return UnaryFn::Neg; })
-                       .Case([](ops::ExpOp) { return UnaryFn::Exp; })
-                       .Case([](ops::LogOp) { return UnaryFn::Log; })
-                       .Case([](ops::SqrtOp) { return UnaryFn::Sqrt; })
-                       .Default([](Operation *) { return UnaryFn::Sign; });
-      return makeUnary(fn, raise(op->getOperand(0)));
-    }
-    BinaryFn fn = llvm::TypeSwitch<Operation *, BinaryFn>(op)
-                      .Case([](ops::AddOp) { return BinaryFn::Add; })
-                      .Case([](ops::SubOp) { return BinaryFn::Sub; })
-                      .Case([](ops::MulOp) { return BinaryFn::Mul; })
-                      .Case([](ops::DivOp) { return BinaryFn::Div; })
-                      .Case([](ops::PowOp) { return BinaryFn::Pow; })
-                      .Default([](Operation *) { return BinaryFn::Left; });
+    if (std::optional<UnaryFn> fn = ops::unaryFnOf(op))
+      return makeUnary(*fn, raise(op->getOperand(0)), ops::unaryParamOf(op));
+    std::optional<BinaryFn> fn = ops::binaryFnOf(op);
+    assert(fn && "not an op of the rule language");
     ExprPtr lhs = raise(op->getOperand(0));
-    return makeBinary(fn, lhs, raise(op->getOperand(1)));
+    return makeBinary(*fn, lhs, raise(op->getOperand(1)));
   }
 
   DenseMap<Value, ExprPtr> memo;

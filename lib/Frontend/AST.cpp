@@ -40,7 +40,7 @@ ExprPtr makeSchedule(Schedule s, double n, SourceLoc loc) {
 ExprPtr makeUnary(UnaryFn fn, ExprPtr x, double param, SourceLoc loc) {
   auto e = makeNode(Expr::Kind::Unary, loc);
   e->unary = fn;
-  e->param = (fn == UnaryFn::Clip || fn == UnaryFn::Drop) ? param : 0.0;
+  e->param = unaryInfo(fn).param != FnParam::NoParam ? param : 0.0;
   e->lhs = std::move(x);
   return e;
 }
@@ -74,50 +74,16 @@ double defaultScheduleN(Schedule s) {
 
 const char *spelling(Operand op) { return operandInfo(op).spelling; }
 
-const char *spelling(UnaryFn fn) {
-  switch (fn) {
-  case UnaryFn::Neg:
-    return "-";
-  case UnaryFn::Exp:
-    return "exp";
-  case UnaryFn::Log:
-    return "log";
-  case UnaryFn::Sqrt:
-    return "sqrt";
-  case UnaryFn::Sign:
-    return "sign";
-  case UnaryFn::Clip:
-    return "clip";
-  case UnaryFn::Drop:
-    return "drop";
-  }
-  return "?";
-}
+const char *spelling(UnaryFn fn) { return unaryInfo(fn).spelling; }
 
-const char *spelling(BinaryFn fn) {
-  switch (fn) {
-  case BinaryFn::Add:
-    return "+";
-  case BinaryFn::Sub:
-    return "-";
-  case BinaryFn::Mul:
-    return "*";
-  case BinaryFn::Div:
-    return "/";
-  case BinaryFn::Pow:
-    return "^";
-  case BinaryFn::Left:
-    return "left";
-  }
-  return "?";
-}
+const char *spelling(BinaryFn fn) { return binaryInfo(fn).spelling; }
 
 bool isStochastic(const Expr &e) {
   switch (e.kind) {
   case Expr::Kind::Operand:
     return e.operand == Operand::Noise || e.operand == Operand::ANoise;
   case Expr::Kind::Unary:
-    return e.unary == UnaryFn::Drop;
+    return unaryInfo(e.unary).param == FnParam::Probability;
   default:
     return false;
   }

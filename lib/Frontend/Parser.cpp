@@ -61,11 +61,11 @@ std::optional<Schedule> scheduleNamed(std::string_view s) {
   return std::nullopt;
 }
 
+/// A unary function written as a call (every row but the prefix minus).
 std::optional<UnaryFn> unaryNamed(std::string_view s) {
-  for (UnaryFn fn : {UnaryFn::Exp, UnaryFn::Log, UnaryFn::Sqrt, UnaryFn::Sign,
-                     UnaryFn::Clip, UnaryFn::Drop})
-    if (s == spelling(fn))
-      return fn;
+  for (const UnaryInfo &info : kUnaryFns)
+    if (info.fn != UnaryFn::Neg && s == info.spelling)
+      return info.fn;
   return std::nullopt;
 }
 
@@ -329,21 +329,24 @@ private:
     if (!x)
       return {};
     double param = 0.0;
-    if (fn == UnaryFn::Clip || fn == UnaryFn::Drop) {
+    FnParam kind = unaryInfo(fn).param;
+    if (kind != FnParam::NoParam) {
       if (!comma(name))
         return {};
       Token at = tok();
-      bool clip = fn == UnaryFn::Clip;
-      if (!parseLiteralParam(clip ? "the bound c of 'clip'"
-                                  : "the probability p of 'drop'",
+      bool bound = kind == FnParam::Bound;
+      std::string fnName = spelling(fn);
+      if (!parseLiteralParam(bound ? "the bound c of '" + fnName + "'"
+                                   : "the probability p of '" + fnName + "'",
                              param))
         return {};
-      if (clip && !(param > 0))
-        return fail(at.loc,
-                    "clip bound c must be > 0, found " + formatNumber(param));
-      if (!clip && !(param >= 0 && param < 1))
-        return fail(at.loc, "drop probability p must satisfy 0 <= p < 1, "
-                            "found " +
+      if (bound && !(param > 0))
+        return fail(at.loc, fnName + " bound c must be > 0, found " +
+                                formatNumber(param));
+      if (!bound && !(param >= 0 && param < 1))
+        return fail(at.loc, fnName +
+                                " probability p must satisfy 0 <= p < 1, "
+                                "found " +
                                 formatNumber(param));
     }
     if (!closeCall(name))

@@ -42,16 +42,14 @@ int precedence(const Expr &e) {
   case Expr::Kind::Unary:
     return e.unary == UnaryFn::Neg ? PrecUnary : PrecAtom;
   case Expr::Kind::Binary:
-    switch (e.binary) {
-    case BinaryFn::Add:
-    case BinaryFn::Sub:
+    switch (binaryInfo(e.binary).syntax) {
+    case FnSyntax::Additive:
       return PrecAdd;
-    case BinaryFn::Mul:
-    case BinaryFn::Div:
+    case FnSyntax::Multiplicative:
       return PrecMul;
-    case BinaryFn::Pow:
+    case FnSyntax::Power:
       return PrecPow;
-    case BinaryFn::Left:
+    case FnSyntax::Call:
       return PrecAtom;
     }
     return PrecAtom;
@@ -117,30 +115,27 @@ private:
   }
 
   void printUnary(const Expr &e) {
-    switch (e.unary) {
-    case UnaryFn::Neg: {
+    if (e.unary == UnaryFn::Neg) { // the prefix minus
       out += '-';
       bool plainNumber =
           e.lhs->kind == Expr::Kind::Literal && !isNegativeLiteral(*e.lhs);
       child(*e.lhs, PrecUnary, plainNumber);
       return;
     }
-    case UnaryFn::Clip:
-    case UnaryFn::Drop:
+    if (unaryInfo(e.unary).param != FnParam::NoParam) {
       call(spelling(e.unary), *e.lhs, number(e.param));
       return;
-    default:
-      out += spelling(e.unary);
-      out += '(';
-      print(*e.lhs);
-      out += ')';
-      return;
     }
+    out += spelling(e.unary);
+    out += '(';
+    print(*e.lhs);
+    out += ')';
   }
 
   void printBinary(const Expr &e) {
-    if (e.binary == BinaryFn::Left) {
-      out += "left(";
+    if (binaryInfo(e.binary).syntax == FnSyntax::Call) {
+      out += spelling(e.binary);
+      out += '(';
       print(*e.lhs);
       out += ", ";
       print(*e.rhs);
@@ -176,10 +171,9 @@ std::string describeNode(const Expr &e) {
            (e.schedule == Schedule::LD ? "" : " n=" + number(e.param));
   case Expr::Kind::Unary: {
     std::string s = std::string("Unary ") + spelling(e.unary);
-    if (e.unary == UnaryFn::Clip)
-      s += " c=" + number(e.param);
-    if (e.unary == UnaryFn::Drop)
-      s += " p=" + number(e.param);
+    FnParam param = unaryInfo(e.unary).param;
+    if (param != FnParam::NoParam)
+      s += (param == FnParam::Bound ? " c=" : " p=") + number(e.param);
     return s;
   }
   case Expr::Kind::Binary:
@@ -222,7 +216,7 @@ bool structurallyEqual(const Expr &a, const Expr &b) {
     return a.schedule == b.schedule &&
            (a.schedule == Schedule::LD || sameNumber(a.param, b.param));
   case Expr::Kind::Unary: {
-    bool hasParam = a.unary == UnaryFn::Clip || a.unary == UnaryFn::Drop;
+    bool hasParam = unaryInfo(a.unary).param != FnParam::NoParam;
     return a.unary == b.unary && (!hasParam || sameNumber(a.param, b.param)) &&
            structurallyEqual(*a.lhs, *b.lhs);
   }

@@ -293,8 +293,21 @@ private:
   }
 
   RefValue unary(const Expr &e, int tag) {
+    return apply(e.unary, eval(*e.lhs), e.param, tag);
+  }
+
+  RefValue binary(const Expr &e) {
     RefValue a = eval(*e.lhs);
-    switch (e.unary) {
+    RefValue b = eval(*e.rhs);
+    return apply(e.binary, a, b);
+  }
+
+public:
+  /// The meaning of each function of Functions.def: exhaustive, so a new
+  /// row without one stops the build (-Werror=switch). `tag` is drop's
+  /// random stream; a negative one means "no draw here" (folding).
+  RefValue apply(UnaryFn fn, RefValue a, double param, int tag) {
+    switch (fn) {
     case UnaryFn::Neg:
       return {-a.value, a.bound};
     case UnaryFn::Exp:
@@ -306,21 +319,20 @@ private:
     case UnaryFn::Sign:
       return sign(a);
     case UnaryFn::Clip:
-      return clip(a, e.param);
+      return clip(a, param);
     case UnaryFn::Drop: {
       // The kernel compares f32 uniforms with the f32 literal.
       float u = uniformFromBits(draw(tag)[0]);
-      bool keep = u >= static_cast<float>(e.param);
+      bool keep = u >= static_cast<float>(param);
       return keep ? a : RefValue{0, 0};
     }
     }
     return a;
   }
 
-  RefValue binary(const Expr &e) {
-    RefValue a = eval(*e.lhs);
-    RefValue b = eval(*e.rhs);
-    switch (e.binary) {
+  /// As above; division reads delta, a run-time argument.
+  RefValue apply(BinaryFn fn, RefValue a, RefValue b) {
+    switch (fn) {
     case BinaryFn::Add:
       return add(a, b);
     case BinaryFn::Sub:
@@ -337,6 +349,7 @@ private:
     return a;
   }
 
+private:
   /// A shared slot is updated by its first occurrence only; the others
   /// (same subtree, so same input) read the updated average.
   RefValue ema(const Expr &e, int slot) {
@@ -353,7 +366,37 @@ private:
   size_t visit_ = 0;
 };
 
+/// A fold knows no run-time argument: each is NaN, so a result that reads
+/// one (division's delta) is NaN and is not folded.
+const StepScalars &unknownScalars() {
+  static const StepScalars unknown = [] {
+    const RefValue nan{std::nan(""), 0};
+    StepScalars s;
+    s.lr = s.eps = s.delta = s.anoiseStd = nan;
+    for (int k = 0; k < 3; ++k)
+      s.beta[k] = s.bc[k] = nan;
+    return s;
+  }();
+  return unknown;
+}
+
 } // namespace
+
+double foldUnary(UnaryFn fn, double x, double param) {
+  if (unaryInfo(fn).param == FnParam::Probability)
+    return std::nan(""); // a random draw per element
+  static const std::vector<int> noTags;
+  Evaluator evaluator(noTags, false);
+  evaluator.s = &unknownScalars();
+  return evaluator.apply(fn, {x, 0}, param, -1).value;
+}
+
+double foldBinary(BinaryFn fn, double x, double y) {
+  static const std::vector<int> noTags;
+  Evaluator evaluator(noTags, false);
+  evaluator.s = &unknownScalars();
+  return evaluator.apply(fn, {x, 0}, {y, 0}).value;
+}
 
 RuleLayout computeLayout(const Expr &rule) {
   LayoutBuilder b;

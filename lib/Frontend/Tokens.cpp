@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <optional>
+#include <sstream>
 
 namespace nos {
 
@@ -43,9 +45,13 @@ std::string operandList() {
   return out + " or oK (the output of an earlier unit K)";
 }
 
-const char *const kUnaryList = "x, neg, exp, log, sqrt, clip1e-5, clip1e-4, "
-                               "clip1e-3, drop0.1, drop0.3, drop0.5, sign";
-const char *const kBinaryList = "add, sub, mul, div, pow, left";
+/// "a, b, c": the words a position accepts, for its error message.
+std::string listOf(const std::vector<std::string> &words) {
+  std::string out;
+  for (const std::string &word : words)
+    out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
 
 std::optional<Part> leafOperand(std::string_view t, SourceLoc loc) {
   auto leaf = [](ExprPtr e) { return Part{std::move(e), 1, 1}; };
@@ -72,21 +78,29 @@ std::optional<Part> leafOperand(std::string_view t, SourceLoc loc) {
 }
 
 struct UnaryToken {
-  const char *name;
+  std::string name;
   UnaryFn fn;
   double param;
 };
-const UnaryToken kUnaryTokens[] = {
-    {"neg", UnaryFn::Neg, 0},          {"exp", UnaryFn::Exp, 0},
-    {"log", UnaryFn::Log, 0},          {"sqrt", UnaryFn::Sqrt, 0},
-    {"sign", UnaryFn::Sign, 0},        {"clip1e-5", UnaryFn::Clip, 1e-5},
-    {"clip1e-4", UnaryFn::Clip, 1e-4}, {"clip1e-3", UnaryFn::Clip, 1e-3},
-    {"drop0.1", UnaryFn::Drop, 0.1},   {"drop0.3", UnaryFn::Drop, 0.3},
-    {"drop0.5", UnaryFn::Drop, 0.5}};
 
-const std::pair<const char *, BinaryFn> kBinaryTokens[] = {
-    {"add", BinaryFn::Add}, {"sub", BinaryFn::Sub}, {"mul", BinaryFn::Mul},
-    {"div", BinaryFn::Div}, {"pow", BinaryFn::Pow}, {"left", BinaryFn::Left}};
+/// The unary words of Functions.def, in its order: the mnemonic, or the
+/// mnemonic with each token literal (clip1e-5, ...).
+const std::vector<UnaryToken> &unaryTokens() {
+  static const std::vector<UnaryToken> tokens = [] {
+    std::vector<UnaryToken> out;
+    for (const UnaryInfo &info : kUnaryFns) {
+      std::istringstream literals(info.tokenParams);
+      std::string literal;
+      if (info.param == FnParam::NoParam)
+        out.push_back({info.mnemonic, info.fn, 0.0});
+      while (literals >> literal)
+        out.push_back({info.mnemonic + literal, info.fn,
+                       std::strtod(literal.c_str(), nullptr)});
+    }
+    return out;
+  }();
+  return tokens;
+}
 
 class TokenParser {
 public:
@@ -202,24 +216,24 @@ private:
   bool unary(const Word &w, Part &x) {
     if (w.text == "x")
       return true;
-    for (const UnaryToken &u : kUnaryTokens)
+    for (const UnaryToken &u : unaryTokens())
       if (w.text == u.name) {
         x = {makeUnary(u.fn, x.e, u.param, w.loc), x.depth + 1, x.size + 1};
         return true;
       }
-    return fail(w, std::string("is not a unary function; expected one of ") +
-                       kUnaryList);
+    return fail(w, "is not a unary function; expected one of " +
+                       listOf(tokenUnaries()));
   }
 
   bool binary(const Word &w, const Part &a, const Part &b, Part &out) {
-    for (auto &[spelled, fn] : kBinaryTokens)
-      if (w.text == spelled) {
-        out = {makeBinary(fn, a.e, b.e, w.loc), std::max(a.depth, b.depth) + 1,
-               a.size + b.size + 1};
+    for (const BinaryInfo &info : kBinaryFns)
+      if (w.text == info.mnemonic) {
+        out = {makeBinary(info.fn, a.e, b.e, w.loc),
+               std::max(a.depth, b.depth) + 1, a.size + b.size + 1};
         return true;
       }
-    return fail(w, std::string("is not a binary function; expected one of ") +
-                       kBinaryList);
+    return fail(w, "is not a binary function; expected one of " +
+                       listOf(tokenBinaries()));
   }
 
   bool addUnit(const std::vector<Word> &u) {
@@ -289,7 +303,7 @@ const std::vector<std::string> &tokenOperands() {
 const std::vector<std::string> &tokenUnaries() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out{"x"};
-    for (const UnaryToken &u : kUnaryTokens)
+    for (const UnaryToken &u : unaryTokens())
       out.push_back(u.name);
     return out;
   }();
@@ -299,8 +313,8 @@ const std::vector<std::string> &tokenUnaries() {
 const std::vector<std::string> &tokenBinaries() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const auto &entry : kBinaryTokens)
-      out.push_back(entry.first);
+    for (const BinaryInfo &info : kBinaryFns)
+      out.push_back(info.mnemonic);
     return out;
   }();
   return names;

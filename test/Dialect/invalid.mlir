@@ -21,7 +21,7 @@ nos.rule @bad_clip {
 
 nos.rule @bad_drop {
   %g = nos.g
-  // expected-error @+1 {{drop probability p must be in [0, 1)}}
+  // expected-error @+1 {{probability p must be in [0, 1)}}
   %d = nos.drop %g, 1.5 [0]
   nos.yield %d
 }

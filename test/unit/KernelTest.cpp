@@ -90,6 +90,46 @@ TEST_CASE("every operand of the table means the same in every stage",
   }
 }
 
+// Each row of Functions.def likewise: the parser and printer agree on it,
+// each of its token words parses to it, and its kernel matches the reference
+// (so a new row is tested without a new test).
+TEST_CASE("every function of the table means the same in every stage",
+          "[kernel][functions]") {
+  for (const UnaryInfo &row : kUnaryFns) {
+    INFO("unary " << row.mnemonic);
+    std::string rule = row.fn == UnaryFn::Neg ? "-g"
+                       : row.param == FnParam::NoParam
+                           ? std::string(row.spelling) + "(g)"
+                           : std::string(row.spelling) + "(g, 0.25)";
+    ParseResult parsed = parseRule(rule);
+    REQUIRE(parsed);
+    CHECK(parsed.expr->kind == Expr::Kind::Unary);
+    CHECK(parsed.expr->unary == row.fn);
+    CHECK(printRule(*parsed.expr) == rule);
+    for (const std::string &word : tokenUnaries())
+      if (word.rfind(row.mnemonic, 0) == 0) {
+        ParseResult unit = parseTokens("g g " + word + " x add");
+        REQUIRE(unit);
+        CHECK(unit.expr->lhs->unary == row.fn);
+      }
+    requireMatches(rule.c_str());
+  }
+  for (const BinaryInfo &row : kBinaryFns) {
+    INFO("binary " << row.mnemonic);
+    std::string rule = row.syntax == FnSyntax::Call
+                           ? std::string(row.spelling) + "(g, m)"
+                           : std::string("g ") + row.spelling + " m";
+    ParseResult parsed = parseRule(rule);
+    REQUIRE(parsed);
+    CHECK(parsed.expr->binary == row.fn);
+    CHECK(printRule(*parsed.expr) == rule);
+    ParseResult unit = parseTokens(std::string("g m x x ") + row.mnemonic);
+    REQUIRE(unit);
+    CHECK(unit.expr->binary == row.fn);
+    requireMatches(rule.c_str());
+  }
+}
+
 TEST_CASE("classic optimizers and the paper's rules match", "[kernel]") {
   for (const char *rule : nos::test::classicRules())
     requireMatches(rule);

@@ -136,15 +136,17 @@ inline ExprPtr randomInfixRule(std::mt19937_64 &rng, int depth) {
     return makeSchedule(s, n);
   }
   case 3: {
-    auto fn = static_cast<UnaryFn>(pick(rng, 7));
-    double param = fn == UnaryFn::Clip   ? 1e-3 * (1 + pick(rng, 5))
-                   : fn == UnaryFn::Drop ? 0.1 * pick(rng, 10)
-                                         : 0.0;
+    // Every row of Functions.def, with a literal of its Param's range.
+    auto fn = static_cast<UnaryFn>(pick(rng, kNumUnaryFns));
+    FnParam kind = unaryInfo(fn).param;
+    double param = kind == FnParam::Bound         ? 1e-3 * (1 + pick(rng, 5))
+                   : kind == FnParam::Probability ? 0.1 * pick(rng, 10)
+                                                  : 0.0;
     return makeUnary(fn, sub(), param);
   }
   case 4:
   case 5: {
-    auto fn = static_cast<BinaryFn>(pick(rng, 6));
+    auto fn = static_cast<BinaryFn>(pick(rng, kNumBinaryFns));
     return makeBinary(fn, sub(), sub());
   }
   default:

@@ -108,8 +108,8 @@ TEST_CASE("token diagnostics", "[tokens][errors]") {
             operands);
   CHECK(errorOf("g m y x add") ==
         "1:5: error: token 3 'y' is not a unary function; expected one of x, "
-        "neg, exp, log, sqrt, clip1e-5, clip1e-4, clip1e-3, drop0.1, drop0.3, "
-        "drop0.5, sign");
+        "neg, exp, log, sqrt, sign, clip1e-5, clip1e-4, clip1e-3, drop0.1, "
+        "drop0.3, drop0.5");
   CHECK(errorOf("g m x -x add").substr(0, 45) ==
         "1:7: error: token 4 '-x' is not a unary funct");
   CHECK(errorOf("g m x x plus") ==

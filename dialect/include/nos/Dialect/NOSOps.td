@@ -1,8 +1,8 @@
 //===- NOSOps.td - Operations of the nos dialect -----------*- tablegen -*-===//
 //
-// One op per operand (from nos/Operands.def), schedule and function of the
-// rule language, plus the stateful nos.ema, literals and the nos.rule
-// container. Shared base classes keep each op to a line or two; every value
+// One op per operand (from nos/Operands.def), schedule and function (from
+// nos/Functions.def) of the rule language, plus the stateful nos.ema,
+// literals and the nos.rule container. Shared base classes keep each op to a line or two; every value
 // is an f32 element.
 //
 //===----------------------------------------------------------------------===//
@@ -114,6 +114,8 @@ def NOS_ConstantOp : NOS_LeafOp<"constant", "A numeric literal",
 // Functions
 //===----------------------------------------------------------------------===//
 
+// One base class per Param of nos/Functions.def. Each generated op has a
+// folder (Folds.cpp: foldFunction) and the literal a verifier.
 class NOS_UnaryOp<string mnemonic, string desc, list<Trait> traits = []>
     : NOS_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
   let summary = desc;
@@ -121,21 +123,33 @@ class NOS_UnaryOp<string mnemonic, string desc, list<Trait> traits = []>
   let results = (outs F32:$result);
   let assemblyFormat = "$x attr-dict";
   let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldFunction(*this, adaptor);
+    }
+  }];
 }
 
-def NOS_NegOp : NOS_UnaryOp<"neg", "Negation -x">;
-def NOS_ExpOp : NOS_UnaryOp<"exp", "Exponential e^x">;
-def NOS_LogOp : NOS_UnaryOp<"log", "Logarithm of the magnitude, log|x|">;
-def NOS_SqrtOp : NOS_UnaryOp<"sqrt", "Square root of the magnitude, sqrt|x|">;
-def NOS_SignOp : NOS_UnaryOp<"sign", "Sign: -1, 0 or 1 (NaN stays NaN)">;
+class NOS_NoParamUnaryOp<string mnemonic, string desc>
+    : NOS_UnaryOp<mnemonic, desc>;
 
-def NOS_ClipOp : NOS_UnaryOp<"clip", "Clamp to [-c, c]"> {
+class NOS_BoundUnaryOp<string mnemonic, string desc>
+    : NOS_UnaryOp<mnemonic, desc> {
   let arguments = (ins F32:$x, F64Attr:$c);
   let assemblyFormat = "$x `,` $c attr-dict";
   let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldFunction(*this, adaptor);
+    }
+    ::mlir::LogicalResult $cppClass::verify() {
+      return verifyBound(getOperation(), getC().convertToDouble());
+    }
+  }];
 }
 
-def NOS_DropOp : NOS_UnaryOp<"drop", "Dropout with drop probability p"> {
+class NOS_ProbabilityUnaryOp<string mnemonic, string desc>
+    : NOS_UnaryOp<mnemonic, desc> {
   let description = [{
     Keeps x where a uniform draw u in [0, 1) satisfies u >= p, else 0; no
     rescaling. `stream` is the Philox node word (see nos.noise).
@@ -143,6 +157,14 @@ def NOS_DropOp : NOS_UnaryOp<"drop", "Dropout with drop probability p"> {
   let arguments = (ins F32:$x, F64Attr:$p, I32Attr:$stream);
   let assemblyFormat = "$x `,` $p `[` $stream `]` attr-dict";
   let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldFunction(*this, adaptor);
+    }
+    ::mlir::LogicalResult $cppClass::verify() {
+      return verifyProbability(getOperation(), getP().convertToDouble());
+    }
+  }];
 }
 
 def NOS_EmaOp : NOS_Op<"ema", [Pure, SameOperandsAndResultType]> {
@@ -166,17 +188,25 @@ class NOS_BinaryOp<string mnemonic, string desc, list<Trait> traits = []>
   let results = (outs F32:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict";
   let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldFunction(*this, adaptor);
+    }
+  }];
 }
 
-def NOS_AddOp : NOS_BinaryOp<"add", "x + y", [Commutative]> {
+// One base class per Kind of nos/Functions.def.
+class NOS_PlainBinaryOp<string mnemonic, string desc>
+    : NOS_BinaryOp<mnemonic, desc>;
+class NOS_ChainBinaryOp<string mnemonic, string desc>
+    : NOS_BinaryOp<mnemonic, desc, [Commutative]> {
   let hasCanonicalizer = 1;
 }
-def NOS_SubOp : NOS_BinaryOp<"sub", "x - y">;
-def NOS_MulOp : NOS_BinaryOp<"mul", "x * y", [Commutative]> {
-  let hasCanonicalizer = 1;
-}
-def NOS_DivOp : NOS_BinaryOp<"div", "Protected division x / (y + delta)">;
-def NOS_PowOp : NOS_BinaryOp<"pow", "x ^ y (NaN where undefined)">;
-def NOS_LeftOp : NOS_BinaryOp<"left", "Keeps the left operand">;
+
+//===----------------------------------------------------------------------===//
+// Functions: one op per row of nos/Functions.def (neg, clip, add, ...)
+//===----------------------------------------------------------------------===//
+
+include "nos/Dialect/NOSFunctionOps.td"
 
 #endif // NOS_OPS_TD
