@@ -116,12 +116,18 @@ CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &opts) {
 CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
                         const CheckOptions &opts) {
   CheckResult result;
-  ParseResult parsed = parseRule(info.canonical);
-  if (!parsed) {
-    result.error = "canonical text does not parse: " + parsed.error.str();
-    return result;
+  // The reference runs the canonical form, the rule's identity: the tree
+  // the compiler parsed back from it, or the text parsed here.
+  ExprPtr canonical = info.tree;
+  if (!canonical) {
+    ParseResult parsed = parseRule(info.canonical);
+    if (!parsed) {
+      result.error = "canonical text does not parse: " + parsed.error.str();
+      return result;
+    }
+    canonical = parsed.expr;
   }
-  Reference reference(parsed.expr);
+  Reference reference(canonical);
   reference.setRoundToFloat(true);
   Hyper hyper = opts.hyper;
   hyper.lr = 1;
@@ -134,7 +140,7 @@ CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
   Side side{specialInputs(n, opts.dataSeed), {}};
   side.state.assign(slots, std::vector<float>(size_t(n), 0.0f));
   // Without w in the rule, w_old = 0 makes w_new = -U exact.
-  const bool readsW = usesWeight(*parsed.expr);
+  const bool readsW = usesWeight(*canonical);
   for (int step = 1; step <= opts.steps; ++step) {
     sanitizeWeights(side.w);
     if (!readsW)

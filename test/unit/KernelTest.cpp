@@ -255,6 +255,7 @@ TEST_CASE("the check catches a kernel that disagrees", "[kernel]") {
   REQUIRE(sgd);
   CpuKernel wrong = *sgd;
   wrong.info.canonical = "g * 1.001"; // the kernel computes g
+  wrong.info.tree = parseRule(wrong.info.canonical).expr;
   CheckResult result = checkKernel(wrong, CheckOptions{});
   CHECK(result.error.empty());
   CHECK_FALSE(result.ok);

@@ -252,9 +252,10 @@ int run(const Options &o) {
       return fail("--gpu goes with --check only");
     return runGpuCheck(compiler, *parsed.expr, o);
   }
-  auto kernel = compiler.compileCpu(*parsed.expr, &error);
-  if (!kernel)
+  CompiledRule compiled = compiler.compileRule(*parsed.expr, &error);
+  if (!compiled)
     return fail(error);
+  const CpuKernel *kernel = compiled.cpu().get();
   if (o.info || (o.emit.empty() && !o.check && o.runDir.empty()))
     printInfo(*kernel, o.tokens.empty() ? source : "");
   bool runs = o.check || !o.runDir.empty();
