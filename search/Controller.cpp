@@ -125,7 +125,7 @@ public:
     optimizer_->save(moments);
     archive.write("adam", moments);
     archive.save_to(weights);
-    nlohmann::json head{{"strategy", o_.name},   {"rng", rng_.save()},
+    nlohmann::json head{{"strategy", o_.name},   {"rng", rng_.engine().save()},
                         {"baseline", baseline_}, {"has_baseline", hasBaseline_},
                         {"updates", updates_},   {"entropy", entropy_}};
     std::string text = head.dump();
@@ -157,7 +157,7 @@ public:
                                            "cannot be read: ") +
                                e.what_without_backtrace());
     }
-    if (!rng_.load(head.value("rng", "")))
+    if (!rng_.engine().load(head.value("rng", "")))
       throw std::runtime_error("the stored controller state is damaged");
     baseline_ = head.value("baseline", 0.0);
     hasBaseline_ = head.value("has_baseline", false);

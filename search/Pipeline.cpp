@@ -13,7 +13,6 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/Parser.h"
-#include "nos/Philox.h"
 #include "nos/Printer.h"
 #include "nos/Reference.h"
 #include "nos/Tokens.h"
@@ -38,12 +37,6 @@ double msSince(Clock::time_point start) {
       .count();
 }
 
-/// Standard normal from two uniforms; 1 - u keeps the log finite.
-double normal(Rng &rng) {
-  double u = 1 - rng.uniform(), v = rng.uniform();
-  return boxMuller(u, v);
-}
-
 /// [steps][elements] gradients: element i has scale 10^(-3 + 4 (i % 8) / 7)
 /// and a persistent mean of either sign, plus fresh noise every step.
 std::vector<std::vector<double>> probeGradients(const ProbeSpec &s,
@@ -57,7 +50,7 @@ std::vector<std::vector<double>> probeGradients(const ProbeSpec &s,
   std::vector<std::vector<double>> g(s.steps, std::vector<double>(s.elements));
   for (auto &step : g)
     for (int64_t i = 0; i < s.elements; ++i)
-      step[i] = scale[i] * (mean[i] + 0.5 * normal(rng));
+      step[i] = scale[i] * (mean[i] + 0.5 * rng.normal());
   return g;
 }
 
@@ -73,7 +66,7 @@ bool runProbe(const Expr &rule, const ProbeSpec &s, uint64_t gradientSeed,
   Rng rng(s.seed);
   std::vector<double> w(s.elements);
   for (double &x : w)
-    x = normal(rng);
+    x = rng.normal();
   std::vector<std::vector<double>> state(ref.layout().stateSlots.size(),
                                          std::vector<double>(s.elements, 0.0));
   std::vector<double *> slots;

@@ -20,47 +20,6 @@ namespace nos::search {
 
 Strategy::~Strategy() = default;
 
-namespace {
-uint64_t splitmix(uint64_t &x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-} // namespace
-
-Rng::Rng(uint64_t seed) {
-  for (uint64_t &s : s_)
-    s = splitmix(seed);
-}
-
-uint64_t Rng::next() { // xoshiro256**
-  uint64_t result = rotl(s_[1] * 5, 7) * 9, t = s_[1] << 17;
-  s_[2] ^= s_[0], s_[3] ^= s_[1], s_[1] ^= s_[2], s_[0] ^= s_[3];
-  s_[2] ^= t, s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-double Rng::uniform() { return double(next() >> 11) * 0x1.0p-53; }
-
-size_t Rng::below(size_t n) { return size_t(uniform() * double(n)) % n; }
-
-std::string Rng::save() const {
-  std::ostringstream out;
-  out << s_[0] << ' ' << s_[1] << ' ' << s_[2] << ' ' << s_[3];
-  return out.str();
-}
-
-bool Rng::load(const std::string &text) {
-  std::istringstream in(text);
-  uint64_t s[4];
-  if (!(in >> s[0] >> s[1] >> s[2] >> s[3]))
-    return false;
-  std::copy(s, s + 4, s_);
-  return true;
-}
-
 Actions sampleUniform(const Space &space, Rng &rng) {
   Actions out(space.length());
   for (int pos = 0; pos < space.length(); ++pos)
@@ -91,10 +50,11 @@ public:
   void learn(const std::vector<Actions> &,
              const std::vector<double> &) override {}
   std::string saveState() const override {
-    return nlohmann::json{{"strategy", "random"}, {"rng", rng_.save()}}.dump();
+    return nlohmann::json{{"strategy", "random"}, {"rng", rng_.engine().save()}}
+        .dump();
   }
   void loadState(const std::string &bytes) override {
-    if (!rng_.load(parseState(bytes, "random").value("rng", "")))
+    if (!rng_.engine().load(parseState(bytes, "random").value("rng", "")))
       throw std::runtime_error("the stored random state is damaged");
   }
 
@@ -135,7 +95,7 @@ public:
     for (const auto &[actions, reward] : population_)
       members.push_back({{"actions", actions}, {"reward", reward}});
     return nlohmann::json{{"strategy", "evolution"},
-                          {"rng", rng_.save()},
+                          {"rng", rng_.engine().save()},
                           {"population", members}}
         .dump();
   }
@@ -150,7 +110,7 @@ public:
                                  "search space");
       population.push_back({a, m.at("reward").get<double>()});
     }
-    if (!rng_.load(j.value("rng", "")))
+    if (!rng_.engine().load(j.value("rng", "")))
       throw std::runtime_error("the stored evolution state is damaged");
     population_ = std::move(population);
   }

@@ -13,7 +13,7 @@
 #include "nos/train/Data.h"
 
 #include "nos/Files.h"
-#include "nos/Philox.h"
+#include "nos/Random.h"
 
 #include <zlib.h>
 
@@ -161,49 +161,21 @@ std::string fashionFile(const std::string &dir, bool train, const char *kind) {
   return dir + "/" + (train ? "train" : "t10k") + "-" + kind + "-ubyte.gz";
 }
 
-/// splitmix64's finaliser: turns related seeds (seed, epoch) into
-/// unrelated generator states.
+/// Unrelated generator states from related seeds (seed, epoch).
 uint64_t mix(uint64_t a, uint64_t b) {
-  uint64_t z = a + 0x9e3779b97f4a7c15ULL * (b + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return splitmixFinish(a + kGoldenGamma * (b + 1));
 }
-
-class Rng {
-public:
-  explicit Rng(uint64_t seed) : engine(seed) {}
-
-  /// Uniform in [0, n) without modulo bias (Lemire's threshold).
-  uint64_t below(uint64_t n) {
-    uint64_t threshold = (0 - n) % n;
-    for (;;) {
-      uint64_t r = engine();
-      if (r >= threshold)
-        return r % n;
-    }
-  }
-  double uniform() { return double(engine() >> 11) * 0x1.0p-53; }
-  double normal() { // 1 - u keeps the log finite
-    double u1 = 1 - uniform();
-    double u2 = uniform();
-    return boxMuller(u1, u2);
-  }
-
-private:
-  std::mt19937_64 engine;
-};
 
 torch::Tensor permutation(int64_t n, uint64_t seed) {
   torch::Tensor out = torch::arange(n, torch::kLong);
   int64_t *p = out.data_ptr<int64_t>();
-  Rng rng(seed);
+  DataRng rng(seed);
   for (int64_t i = n - 1; i > 0; --i)
     std::swap(p[i], p[rng.below(uint64_t(i) + 1)]);
   return out;
 }
 
-torch::Tensor normalTensor(std::vector<int64_t> shape, Rng &rng) {
+torch::Tensor normalTensor(std::vector<int64_t> shape, DataRng &rng) {
   torch::Tensor out = torch::empty(shape, torch::kFloat);
   float *p = out.data_ptr<float>();
   for (int64_t i = 0, n = out.numel(); i < n; ++i)
@@ -318,7 +290,7 @@ Split splitTrainValidation(const Dataset &all, int64_t validationSize,
 
 torch::Tensor logisticHyperplane(int64_t dim, uint64_t seed) {
   requirePositive(dim, "dimension");
-  Rng rng(mix(seed, 1));
+  DataRng rng(mix(seed, 1));
   torch::Tensor plane = normalTensor({dim + 1}, rng);
   // A unit normal makes w.x standard normal, so the bias (drawn with
   // standard deviation 0.25) unbalances the classes only mildly.
@@ -330,7 +302,7 @@ torch::Tensor logisticHyperplane(int64_t dim, uint64_t seed) {
 Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed) {
   requirePositive(n, "example count");
   torch::Tensor plane = logisticHyperplane(dim, seed);
-  Rng rng(mix(seed, 2));
+  DataRng rng(mix(seed, 2));
   Dataset out;
   out.inputs = normalTensor({n, dim}, rng);
   out.labels = torch::empty({n}, torch::kLong);
@@ -351,7 +323,7 @@ Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed) {
 
 Objective quadratic(int64_t dim, uint64_t seed) {
   requirePositive(dim, "dimension");
-  Rng rng(mix(seed, 3));
+  DataRng rng(mix(seed, 3));
   // A Householder reflection H rotates the eigenbasis away from the axes,
   // so that per-coordinate (diagonal) preconditioning cannot undo the
   // conditioning by itself.

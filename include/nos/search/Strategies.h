@@ -12,6 +12,7 @@
 #ifndef NOS_SEARCH_STRATEGIES_H
 #define NOS_SEARCH_STRATEGIES_H
 
+#include "nos/Random.h"
 #include "nos/search/Space.h"
 
 #include <cstdint>
@@ -62,22 +63,6 @@ std::unique_ptr<Strategy> makeStrategy(const StrategyOptions &options,
                                        const Space &space);
 /// Names makeStrategy knows.
 const std::vector<std::string> &strategyNames();
-
-/// A seeded generator whose state serialises; the draws are derived from
-/// the 64-bit outputs by fixed formulas, not by library distributions, so a
-/// sequence is the same with every standard library.
-class Rng {
-public:
-  explicit Rng(uint64_t seed = 0);
-  uint64_t next();
-  double uniform();         // [0, 1)
-  size_t below(size_t n);   // [0, n), n > 0
-  std::string save() const; // text
-  bool load(const std::string &text);
-
-private:
-  uint64_t s_[4];
-};
 
 /// Uniform over the space.
 Actions sampleUniform(const Space &space, Rng &rng);
