@@ -11,6 +11,7 @@
 #include "nos/search/Settings.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
