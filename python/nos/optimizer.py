@@ -35,7 +35,7 @@ class Optimizer(torch.optim.Optimizer):
                  beta3=_DEFAULTS["beta3"], eps=_DEFAULTS["eps"],
                  delta=_DEFAULTS["delta"], total_steps=0, seed=0):
         self.kernel = _nos.compile(rule)
-        self._next_rng_base = 0
+        self._rng_bases = _nos.RngBases()
         defaults = dict(lr=lr, betas=betas, beta3=beta3, eps=eps,
                         delta=delta, total_steps=total_steps, seed=seed)
         super().__init__(params, defaults)
@@ -74,8 +74,7 @@ class Optimizer(torch.optim.Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = 0
-            state["rng_base"] = self._next_rng_base
-            self._next_rng_base += p.numel()
+            state["rng_base"] = self._rng_bases.take(p.numel())
             for slot in self.kernel.state_slots:
                 state[slot] = torch.zeros_like(p, dtype=torch.float32,
                                                memory_format=torch.contiguous_format)
@@ -151,9 +150,9 @@ class Optimizer(torch.optim.Optimizer):
                     self.state[p][key] = value.to(device=p.device,
                                                   dtype=torch.float32,
                                                   copy=True).contiguous()
-        self._next_rng_base = max(
+        self._rng_bases = _nos.RngBases(max(
             [s["rng_base"] + p.numel() for p, s in self.state.items()
-             if "rng_base" in s], default=0)
+             if "rng_base" in s], default=0))
 
 
 def _hyper(group):

@@ -244,6 +244,13 @@ PYBIND11_MODULE(_nos, m) {
       "The launches of one optimizer step (OptimizerState.h): (step, "
       "indices) per distinct step count among the parameters with a "
       "gradient, steps counted per parameter.");
+  py::class_<RngBases>(m, "RngBases",
+                       "Where each parameter's random stream starts "
+                       "(OptimizerState.h).")
+      .def(py::init<int64_t>(), py::arg("next") = 0)
+      .def("take", &RngBases::take, py::arg("numel"),
+           "The base of a new parameter of `numel` elements.")
+      .def_property_readonly("next", &RngBases::next);
   m.def("needs_master_copy", &needsMasterCopy, py::arg("is_float32"),
         "Whether a parameter keeps a float32 master copy.");
   m.def("builtin_names", &builtinNames);
