@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -176,15 +177,10 @@ std::string SettingCheck::why(double value) const {
 }
 
 std::string SettingCheck::why(const std::string &value) const {
-  if (kind != OneOf)
+  if (kind != OneOf ||
+      std::find(names.begin(), names.end(), value) != names.end())
     return {};
-  std::string known;
-  for (const std::string &name : names) {
-    if (name == value)
-      return {};
-    known += (known.empty() ? "" : ", ") + name;
-  }
-  return "'" + value + "' is not one of " + known;
+  return fmt::format("'{}' is not one of {}", value, fmt::join(names, ", "));
 }
 
 std::string SettingCheck::describe() const {

@@ -129,11 +129,9 @@ public:
     if (!rule)
       throw std::invalid_argument("nos::Optimizer: no rule (an empty "
                                   "CompiledRule)");
-    kernel = rule.cpu();
   }
 
   CompiledRule rule;
-  std::shared_ptr<const CpuKernel> kernel;
   std::shared_ptr<const GpuKernel> gpuKernel; // made on the first CUDA step
   std::vector<GroupState> groups;
   RngBases rngBases;
@@ -157,7 +155,7 @@ public:
   void launch(const torch::Device &device, const std::vector<NosTensor> &table,
               const NosArgs &args) {
     if (device.is_cpu()) {
-      threadExecutor().run(kernel->fn, table.data(), int64_t(table.size()),
+      threadExecutor().run(rule.cpu()->fn, table.data(), int64_t(table.size()),
                            args);
       return;
     }
@@ -170,7 +168,7 @@ public:
   /// (add_param_group may have added some since the last step).
   void sync(std::vector<torch::optim::OptimizerParamGroup> &torchGroups) {
     groups.resize(torchGroups.size());
-    const int64_t slots = int64_t(kernel->info.stateSlots.size());
+    const int64_t slots = int64_t(rule.info().stateSlots.size());
     for (size_t g = 0; g < torchGroups.size(); ++g) {
       auto &params = torchGroups[g].params();
       for (size_t i = groups[g].params.size(); i < params.size(); ++i) {
@@ -204,8 +202,11 @@ public:
                                     device->str() + " and " + p.device().str());
       device = p.device();
     }
+    if (!device)
+      return; // no gradient in this group
+    Hyper hyper = hyperOf(options);
     for (const Launch &plan : planLaunches(steps, hasGrad))
-      run(group, state, plan, hyperOf(options), *device);
+      run(group, state, plan, hyper, *device);
   }
 
   /// One launch: every parameter of `plan` takes step `plan.step`.
@@ -230,7 +231,7 @@ public:
       table.push_back(entry);
     }
     std::string error;
-    NosArgs args = makeArgs(hyper, plan.step, kernel->info.schedules, &error);
+    NosArgs args = makeArgs(hyper, plan.step, rule.info().schedules, &error);
     if (!error.empty())
       throw std::invalid_argument("nos::Optimizer: " + error);
     launch(device, table, args);
@@ -256,7 +257,7 @@ Optimizer::Optimizer(std::vector<torch::optim::OptimizerParamGroup> groups,
   for (auto &group : param_groups_) {
     auto &options = static_cast<OptimizerOptions &>(group.options());
     hyperOf(options); // validates
-    if (std::string why = checkTotalSteps(impl_->kernel->info.schedules,
+    if (std::string why = checkTotalSteps(impl_->rule.info().schedules,
                                           options.total_steps(), "total_steps");
         !why.empty())
       throw std::invalid_argument("nos::Optimizer: " + why);
@@ -289,7 +290,7 @@ torch::Tensor Optimizer::step(LossClosure closure) {
   return loss;
 }
 
-const KernelInfo &Optimizer::kernelInfo() const { return impl_->kernel->info; }
+const KernelInfo &Optimizer::kernelInfo() const { return impl_->rule.info(); }
 
 int64_t Optimizer::stepCount(size_t group) const {
   int64_t most = 0;
@@ -301,7 +302,7 @@ int64_t Optimizer::stepCount(size_t group) const {
 
 torch::Tensor Optimizer::stateOf(const torch::Tensor &param,
                                  const std::string &slot) const {
-  const auto &slots = impl_->kernel->info.stateSlots;
+  const auto &slots = impl_->rule.info().stateSlots;
   auto it = std::find(slots.begin(), slots.end(), slot);
   if (it == slots.end())
     throw std::invalid_argument("nos::Optimizer: the rule keeps no '" + slot +
@@ -317,7 +318,7 @@ torch::Tensor Optimizer::stateOf(const torch::Tensor &param,
 }
 
 void Optimizer::save(torch::serialize::OutputArchive &archive) const {
-  archive.write("nos.canonical", c10::IValue(impl_->kernel->info.canonical));
+  archive.write("nos.canonical", c10::IValue(impl_->rule.info().canonical));
   archive.write("nos.groups", c10::IValue(int64_t(impl_->groups.size())));
   for (size_t g = 0; g < impl_->groups.size(); ++g) {
     const GroupState &group = impl_->groups[g];
@@ -346,11 +347,11 @@ static void copyChecked(torch::Tensor &into, const torch::Tensor &from,
 void Optimizer::load(torch::serialize::InputArchive &archive) {
   c10::IValue canonical, groups;
   archive.read("nos.canonical", canonical);
-  if (canonical.toStringRef() != impl_->kernel->info.canonical)
+  if (canonical.toStringRef() != impl_->rule.info().canonical)
     throw std::invalid_argument("nos::Optimizer::load: the checkpoint is of "
                                 "rule '" +
                                 canonical.toStringRef() + "', not '" +
-                                impl_->kernel->info.canonical + "'");
+                                impl_->rule.info().canonical + "'");
   archive.read("nos.groups", groups);
   if (groups.toInt() != int64_t(param_groups_.size()))
     throw std::invalid_argument("nos::Optimizer::load: the checkpoint has " +

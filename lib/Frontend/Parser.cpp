@@ -41,8 +41,15 @@ const std::string &expectedNames() {
     std::string out;
     for (const OperandInfo &info : kOperands)
       out += std::string(info.spelling) + ", ";
-    return out + "ld, cd, rd or a function exp, log, sqrt, sign, clip, drop, "
-                 "left, ema";
+    out += "ld, cd, rd or a function ";
+    // Every function written as a call (Functions.def), then ema.
+    for (const UnaryInfo &info : kUnaryFns)
+      if (info.fn != UnaryFn::Neg)
+        out += std::string(info.spelling) + ", ";
+    for (const BinaryInfo &info : kBinaryFns)
+      if (info.syntax == FnSyntax::Call)
+        out += std::string(info.spelling) + ", ";
+    return out + "ema";
   }();
   return names;
 }

@@ -304,8 +304,8 @@ private:
 
 public:
   /// The meaning of each function of Functions.def: exhaustive, so a new
-  /// row without one stops the build (-Werror=switch). `tag` is drop's
-  /// random stream; a negative one means "no draw here" (folding).
+  /// row without one stops the build (-Werror=switch). `tag` is the random
+  /// stream of a function that draws (drop); others ignore it.
   RefValue apply(UnaryFn fn, RefValue a, double param, int tag) {
     switch (fn) {
     case UnaryFn::Neg:
@@ -380,22 +380,24 @@ const StepScalars &unknownScalars() {
   return unknown;
 }
 
+/// An evaluator of literals: no tree to walk, no rounding to f32.
+Evaluator foldingEvaluator() {
+  static const std::vector<int> noTags;
+  Evaluator evaluator(noTags, false);
+  evaluator.s = &unknownScalars();
+  return evaluator;
+}
+
 } // namespace
 
 double foldUnary(UnaryFn fn, double x, double param) {
   if (unaryInfo(fn).param == FnParam::Probability)
     return std::nan(""); // a random draw per element
-  static const std::vector<int> noTags;
-  Evaluator evaluator(noTags, false);
-  evaluator.s = &unknownScalars();
-  return evaluator.apply(fn, {x, 0}, param, -1).value;
+  return foldingEvaluator().apply(fn, {x, 0}, param, /*tag=*/-1).value;
 }
 
 double foldBinary(BinaryFn fn, double x, double y) {
-  static const std::vector<int> noTags;
-  Evaluator evaluator(noTags, false);
-  evaluator.s = &unknownScalars();
-  return evaluator.apply(fn, {x, 0}, {y, 0}).value;
+  return foldingEvaluator().apply(fn, {x, 0}, {y, 0}).value;
 }
 
 RuleLayout computeLayout(const Expr &rule) {

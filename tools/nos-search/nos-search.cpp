@@ -83,6 +83,7 @@ public:
     for (const Setting &setting : settingsTable()) {
       if (setting.flag.empty())
         continue;
+      Setting::Ref member = setting.member(given_);
       CLI::Option *option = std::visit(
           [&](auto *p) -> CLI::Option * {
             using T = std::remove_pointer_t<decltype(p)>;
@@ -91,10 +92,10 @@ public:
             else
               return app.add_option(setting.flag, *p, setting.help);
           },
-          setting.member(given_));
+          member);
       if (setting.check.kind != SettingCheck::None)
         option->check(validatorOf(setting.check));
-      if (std::holds_alternative<std::vector<double> *>(setting.member(given_)))
+      if (std::holds_alternative<std::vector<double> *>(member))
         option->delimiter(',');
       options_.push_back({&setting, option});
     }
