@@ -47,4 +47,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/nosConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/nosConfig.cmake
         ${PROJECT_BINARY_DIR}/nosConfigVersion.cmake
+        ${CMAKE_CURRENT_LIST_DIR}/nosTorch.cmake
         DESTINATION ${NOS_CMAKE_DIR})

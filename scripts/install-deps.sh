@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # install-deps.sh - install every Debian package nos needs to build, test and run.
 #
-# A fresh Debian 12 machine has none of LLVM/MLIR 19, LibTorch or Catch2; this
-# script is the only place that knows the package list, so the README commands
-# and CI stay in step. Safe to run repeatedly: apt skips what is present.
+# A fresh Debian 12 machine has none of LLVM/MLIR 19 or Catch2; this script is
+# the only place that knows the package list, so the README commands and CI
+# stay in step. PyTorch is not among them: Debian's is 1.13, so PyPI's 2.x
+# goes into the project's venv (scripts/venv.sh, run last). Safe to run
+# repeatedly: apt and the venv skip what is present.
 set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build ccache g++ python3 git
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 libclang-rt-19-dev
-  libtorch-dev libopenblas0-openmp
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev libsqlite3-dev
   libopenmpi-dev openmpi-bin zlib1g-dev
-  python3-dev pybind11-dev python3-torch python3-pytest
+  python3-dev python3-venv
   dataset-fashion-mnist
 )
 
@@ -23,9 +24,10 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+bash "$(dirname "$0")/venv.sh"

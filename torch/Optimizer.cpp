@@ -14,9 +14,8 @@
 #include "nos/CudaExecutor.h"
 #include "nos/OptimizerState.h"
 
-#include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <c10/cuda/CUDAStream.h>
 #include <torch/optim/serialize.h>
-#include <torch/version.h>
 
 #include <optional>
 #include <stdexcept>
@@ -62,18 +61,7 @@ CpuExecutor &threadExecutor() {
 /// ordered after the backward pass that wrote the gradients and before
 /// whatever torch enqueues next (the caching allocator relies on it too).
 void *currentStream(const torch::Device &device) {
-  c10::Stream stream =
-      c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
-#if TORCH_VERSION_MAJOR > 2 ||                                                 \
-    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
-  return stream.native_handle();
-#else
-  // Older LibTorch cannot name the stream; the default one is the null one.
-  if (stream.id() != 0)
-    throw std::invalid_argument("nos::Optimizer: a non-default CUDA stream "
-                                "needs LibTorch 2.2 or newer");
-  return nullptr;
-#endif
+  return c10::cuda::getCurrentCUDAStream(device.index()).stream();
 }
 
 struct ParamState {

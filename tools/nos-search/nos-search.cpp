@@ -103,9 +103,10 @@ public:
         "--proxy", preset_,
         "A named proxy (" + fmt::format("{}", fmt::join(presetNames(), ", ")) +
             "); the other proxy flags change its settings");
-    noHalving_ = app.add_flag(
-        "--no-halving",
-        "Train every candidate over the whole lr grid to the end (--rungs 1)");
+    // add_flag(name, "text") is ambiguous to CLI11 2.3 under C++20.
+    noHalving_ = app.add_flag("--no-halving")
+                     ->description("Train every candidate over the whole lr "
+                                   "grid to the end (--rungs 1)");
   }
 
   /// Defaults, then the --proxy preset, then every flag given.
