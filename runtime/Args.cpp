@@ -53,6 +53,9 @@ NosArgs makeArgs(const Hyper &h, int64_t step,
   a.omb2 = float(1.0 - h.beta2);
   a.omb3 = float(1.0 - h.beta3);
   a.anoise_std = float(annealedNoiseStd(step));
+  // Rounded once from double, as torch.optim.AdamW's param.mul_(1 - lr * wd).
+  a.wscale = float(1.0 - h.lr * h.weightDecay);
+  a.gscale = h.maximize ? -1.0f : 1.0f;
   for (size_t k = 0; k < schedules.size(); ++k)
     a.sched[k] = float(
         scheduleValue(schedules[k].kind, schedules[k].n, step, h.totalSteps));

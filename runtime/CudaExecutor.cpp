@@ -76,8 +76,8 @@ CUdeviceptr devicePtr(const void *p) { return CUdeviceptr(uintptr_t(p)); }
 
 /// Parameter sizes of nos_rule in order (KernelABI.h).
 std::vector<size_t> abiParamSizes() {
-  std::vector<size_t> sizes(3, 8);    // table, chunks, nchunks
-  sizes.resize(sizes.size() + 13, 4); // lr ... anoise_std
+  std::vector<size_t> sizes(3, 8);                  // table, chunks, nchunks
+  sizes.resize(sizes.size() + NOS_ARGS_SCALARS, 4); // lr ... gscale
   sizes.resize(sizes.size() + NOS_MAX_SCHEDULES, 4);
   sizes.resize(sizes.size() + 3, 8); // step, total_steps, seed
   return sizes;
@@ -276,13 +276,13 @@ void CudaExecutor::Impl::launch(CUfunction fn, const Upload &u,
   CUdeviceptr chunks = u.buffer + u.bytes.size();
   int64_t nchunks = u.chunks;
   NosArgs a = args;
-  void *params[] = {&table,      &chunks,        &nchunks,    &a.lr,
-                    &a.beta1,    &a.beta2,       &a.beta3,    &a.eps,
-                    &a.delta,    &a.bc1,         &a.bc2,      &a.bc3,
-                    &a.omb1,     &a.omb2,        &a.omb3,     &a.anoise_std,
-                    &a.sched[0], &a.sched[1],    &a.sched[2], &a.sched[3],
-                    &a.sched[4], &a.sched[5],    &a.sched[6], &a.sched[7],
-                    &a.step,     &a.total_steps, &a.seed};
+  void *params[] = {
+      &table,        &chunks,     &nchunks,       &a.lr,       &a.beta1,
+      &a.beta2,      &a.beta3,    &a.eps,         &a.delta,    &a.bc1,
+      &a.bc2,        &a.bc3,      &a.omb1,        &a.omb2,     &a.omb3,
+      &a.anoise_std, &a.wscale,   &a.gscale,      &a.sched[0], &a.sched[1],
+      &a.sched[2],   &a.sched[3], &a.sched[4],    &a.sched[5], &a.sched[6],
+      &a.sched[7],   &a.step,     &a.total_steps, &a.seed};
   static_assert(sizeof(params) / sizeof(params[0]) == NOS_GPU_PARAMS);
   int64_t blocks = std::min<int64_t>(nchunks, int64_t(multiprocessors) *
                                                   kBlocksPerMultiprocessor);

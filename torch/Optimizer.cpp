@@ -31,6 +31,12 @@ void OptimizerOptions::serialize(torch::serialize::InputArchive &archive) {
   _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(double, delta);
   _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(int64_t, total_steps);
   _TORCH_OPTIM_DESERIALIZE_TORCH_ARG(int64_t, seed);
+  // Checkpoints written before these options existed load with defaults.
+  c10::IValue value;
+  if (archive.try_read("weight_decay", value))
+    weight_decay(value.toDouble());
+  if (archive.try_read("maximize", value))
+    maximize(value.toBool());
 }
 
 void OptimizerOptions::serialize(
@@ -43,6 +49,8 @@ void OptimizerOptions::serialize(
   _TORCH_OPTIM_SERIALIZE_TORCH_ARG(delta);
   _TORCH_OPTIM_SERIALIZE_TORCH_ARG(total_steps);
   _TORCH_OPTIM_SERIALIZE_TORCH_ARG(seed);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(weight_decay);
+  _TORCH_OPTIM_SERIALIZE_TORCH_ARG(maximize);
 }
 
 namespace {
@@ -82,6 +90,8 @@ Hyper hyperOf(const OptimizerOptions &o) {
   h.eps = o.eps(), h.delta = o.delta();
   h.totalSteps = o.total_steps();
   h.seed = uint64_t(o.seed());
+  h.weightDecay = o.weight_decay();
+  h.maximize = o.maximize();
   if (std::string why = checkHyper(h); !why.empty())
     throw std::invalid_argument("nos::Optimizer: " + why);
   return h;

@@ -37,6 +37,8 @@ KernelScalars scalarsFromParams(KernelBuilder &kb, gpu::GPUFuncOp func,
   s.eps = arg(Eps);
   s.delta = arg(Delta);
   s.anoiseStd = arg(AStd);
+  s.wscale = arg(WScale);
+  s.gscale = arg(GScale);
   for (size_t k = 0; k < layout.schedules.size(); ++k)
     s.sched.push_back(func.getArgument(gpuParamOf(Sched) + k));
   kb.splitStepAndSeed(s, arg(Step), arg(Seed));

@@ -36,6 +36,8 @@ KernelScalars loadScalars(KernelBuilder &kb, const AbiTypes &t, Value args,
   s.eps = arg(Eps, t.f32);
   s.delta = arg(Delta, t.f32);
   s.anoiseStd = arg(AStd, t.f32);
+  s.wscale = arg(WScale, t.f32);
+  s.gscale = arg(GScale, t.f32);
   for (size_t k = 0; k < layout.schedules.size(); ++k)
     s.sched.push_back(
         kb.field(args, t.args, {int32_t(Sched), int32_t(k)}, t.f32));

@@ -118,14 +118,18 @@ void ElementEmitter::emit(RuleOp rule, Value i,
                           const TensorPointers &pointers) {
   ptrs = &pointers;
   lowered.clear();
-  g = load(ptrs->g, i);
+  // KernelABI.h: maximize negates g before anything reads it; decoupled
+  // weight decay scales w as the update is applied (both 1 when unused,
+  // which leaves every bit as it was).
+  g = b.create<arith::MulFOp>(loc, splat(s.gscale), load(ptrs->g, i));
   w = load(ptrs->w, i);
   updateMoments(g, i);
   for (Operation &op : rule.getBody().front().without_terminator())
     lowered[op.getResult(0)] = lowerOp(&op, i);
   Value update = lowered.lookup(rule.getUpdate());
   Value step = b.create<arith::MulFOp>(loc, splat(s.lr), update);
-  store(b.create<arith::SubFOp>(loc, w, step), ptrs->w, i);
+  Value kept = b.create<arith::MulFOp>(loc, splat(s.wscale), w);
+  store(b.create<arith::SubFOp>(loc, kept, step), ptrs->w, i);
 }
 
 Value ElementEmitter::lowerOp(Operation *op, Value i) {

@@ -19,6 +19,7 @@ namespace mlir::nos {
 /// Per-call scalars read once from NosArgs and NosTensor.
 struct KernelScalars {
   Value lr, beta[3], oneMinusBeta[3], eps, delta, bc[3], anoiseStd;
+  Value wscale, gscale;         // decoupled weight decay, maximize
   SmallVector<Value> sched;     // in KernelLayout::schedules order
   Value step32, seedLo, seedHi; // i32
   Value rngBase;                // i64, of the current tensor

@@ -31,7 +31,8 @@ struct AbiTypes {
   X(Eps, eps) X(Delta, delta)                                                  \
   X(Bc1, bc1) X(Bc2, bc2) X(Bc3, bc3)                                          \
   X(Omb1, omb1) X(Omb2, omb2) X(Omb3, omb3)                                    \
-  X(AStd, anoise_std) X(Sched, sched)                                          \
+  X(AStd, anoise_std) X(WScale, wscale) X(GScale, gscale)                      \
+  X(Sched, sched)                                                              \
   X(Step, step) X(Total, total_steps) X(Seed, seed)
 #define NOS_TENSOR_FIELDS(X)                                                   \
   X(TensorW, w) X(TensorG, g) X(TensorState, state) X(TensorN, n)              \

@@ -28,6 +28,8 @@ struct Hyper {
   double delta = 1e-8;
   int64_t totalSteps = 0; // required by rules that use ld, cd or rd
   uint64_t seed = 0;
+  double weightDecay = 0; // decoupled, AdamW's: w <- w - lr * weightDecay * w
+  bool maximize = false;  // ascend: the rule sees -g
 };
 
 /// Why `h` cannot drive a descent, or "": a negative lr would climb the
@@ -48,6 +50,8 @@ inline std::string checkHyper(const Hyper &h) {
     return bad("eps", h.eps, "finite and not negative");
   if (!std::isfinite(h.delta) || h.delta < 0)
     return bad("delta", h.delta, "finite and not negative");
+  if (!std::isfinite(h.weightDecay) || h.weightDecay < 0)
+    return bad("weight_decay", h.weightDecay, "finite and not negative");
   if (h.totalSteps < 0)
     return bad("total_steps", double(h.totalSteps), "0 (unset) or positive");
   return {};

@@ -16,7 +16,7 @@
 
 #define NOS_MAX_STATE 8
 #define NOS_MAX_SCHEDULES 8
-#define NOS_ABI_VERSION 2
+#define NOS_ABI_VERSION 3
 
 /* One contiguous slice of one parameter. state[k] is the k-th slot of the
  * kernel's state layout (m, v, gamma that the rule uses, then each ema in
@@ -39,12 +39,20 @@ typedef struct NosArgs {
   float bc1, bc2, bc3;            /* 1 / (1 - beta^t): bias corrections */
   float omb1, omb2, omb3;         /* 1 - beta, rounded once from double */
   float anoise_std;               /* (1 + t)^-0.275 */
+  float wscale;                   /* 1 - lr * weight_decay (decoupled) */
+  float gscale;                   /* -1 to maximize, else 1 */
   float sched[NOS_MAX_SCHEDULES]; /* schedule values, kernel's order */
   int64_t step;
   int64_t total_steps;
   uint64_t seed;
 } NosArgs;
 
+/* The f32 fields of NosArgs before sched[], lr ... gscale. */
+#define NOS_ARGS_SCALARS 15
+
+/* Each element: g <- gscale * g; the rule's update u from g, w (before the
+ * step) and the state; then w <- wscale * w - lr * u. wscale = gscale = 1
+ * leaves w - lr * u bit for bit. */
 /* Updates every slice of the table in one pass over memory. */
 typedef void (*NosCpuKernelFn)(const NosTensor *table, int64_t count,
                                const NosArgs *args);
@@ -54,7 +62,7 @@ typedef void (*NosCpuKernelFn)(const NosTensor *table, int64_t count,
  * ... and its threads stride over elements [begin, end) of table[tensor].
  * Its parameters, in order: the table and the chunk list (device pointers),
  * the chunk count (i64), then every NosArgs field by value in declaration
- * order with sched[] spelled out (lr ... anoise_std as f32, sched[0..7] as
+ * order with sched[] spelled out (lr ... gscale as f32, sched[0..7] as
  * f32, step, total_steps and seed as 64-bit integers): NOS_GPU_PARAMS in
  * all. Passing NosArgs by value keeps a step free of host-to-device copies. */
 typedef struct NosChunk {
@@ -68,6 +76,6 @@ typedef struct NosChunk {
  * that ptxas keeps each thread within 65536 / 512 = 128 registers, and no
  * rule, however large, can fail to launch for want of registers. */
 #define NOS_GPU_BLOCK 512
-#define NOS_GPU_PARAMS (3 + 13 + NOS_MAX_SCHEDULES + 3)
+#define NOS_GPU_PARAMS (3 + NOS_ARGS_SCALARS + NOS_MAX_SCHEDULES + 3)
 
 #endif /* NOS_KERNELABI_H */

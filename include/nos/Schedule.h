@@ -37,11 +37,15 @@ struct ScheduleSpec {
   double n;
 };
 
-/// Value of a decay schedule (language.md §4) with t clamped to [0, T].
+/// Value of a decay schedule (language.md §4) for the update of step
+/// `step` (1 for the first): t is the number of steps completed before it,
+/// step - 1, clamped to [0, T]. That is where TF contrib's sign_decay
+/// functions read global_step (before its increment), so nos's decayed
+/// PowerSign and AddSign repeat the paper authors' code step by step.
 inline double scheduleValue(Schedule s, double n, int64_t step, int64_t total) {
   const double pi = 3.14159265358979323846;
   double T = static_cast<double>(total);
-  double t = std::clamp(static_cast<double>(step), 0.0, T);
+  double t = std::clamp(static_cast<double>(step - 1), 0.0, T);
   switch (s) {
   case Schedule::LD:
     return std::max(0.0, 1.0 - t / T);

@@ -50,8 +50,10 @@ bool sameNonFinite(double a, double b) {
 }
 
 /// Compares one element; returns the error-to-tolerance ratio (> 1 fails).
-double compare(double kernelU, double wNew, const RefValue &ref, double safety,
-               double &absError) {
+/// `wKept` is wscale * w_old, which the kernel rounds once more when weight
+/// decay is on (0 without it).
+double compare(double kernelU, double wNew, double wKept, const RefValue &ref,
+               double safety, double &absError) {
   absError = 0;
   if (std::isinf(ref.bound) || std::isnan(ref.bound))
     return 0; // the rule is unstable here in f32: nothing to compare
@@ -68,7 +70,8 @@ double compare(double kernelU, double wNew, const RefValue &ref, double safety,
                : INFINITY;
   }
   absError = std::fabs(kernelU - ref.value);
-  double tolerance = safety * ref.bound + 2 * kUnit * std::fabs(wNew) +
+  double tolerance = safety * ref.bound +
+                     2 * kUnit * (std::fabs(wNew) + std::fabs(wKept)) +
                      safety * FLT_MIN; // subnormal flushes in exp
   return absError <= tolerance ? absError / (tolerance + DBL_MIN)
                                : absError / tolerance;
@@ -178,10 +181,13 @@ CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
     run(parts, 2, args);
 
     for (int64_t i = 0; i < n; ++i) {
-      double kernelU = double(wOld[i]) - double(side.w[i]);
+      // w_new = wscale * w_old - U (KernelABI.h); wscale is 1 without
+      // weight decay, and the reference rounds it to f32 alike.
+      double kept = double(args.wscale) * double(wOld[i]);
+      double kernelU = kept - double(side.w[i]);
       double absError = 0;
-      double ratio =
-          compare(kernelU, side.w[i], update[i], opts.safety, absError);
+      double ratio = compare(kernelU, side.w[i], args.wscale == 1 ? 0 : kept,
+                             update[i], opts.safety, absError);
       ++result.compared;
       // Relative error only where w's rounding does not hide U.
       double magnitude = std::fabs(update[i].value);

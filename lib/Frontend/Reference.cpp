@@ -442,6 +442,9 @@ bool Reference::step(double *w, const double *g, std::vector<double *> state,
   s.eps = ev.scalar(hyper.eps);
   s.delta = ev.scalar(hyper.delta);
   s.anoiseStd = ev.scalar(annealedNoiseStd(step));
+  // KernelABI.h: g negated to maximize, w scaled by decoupled decay.
+  const double gscale = hyper.maximize ? -1.0 : 1.0;
+  const double wscale = ev.scalar(1.0 - hyper.lr * hyper.weightDecay).value;
   for (const ScheduleSpec &spec : layout_.schedules)
     s.sched.push_back(
         ev.scalar(scheduleValue(spec.kind, spec.n, step, hyper.totalSteps)));
@@ -467,10 +470,10 @@ bool Reference::step(double *w, const double *g, std::vector<double *> state,
     update->assign(static_cast<size_t>(n), RefValue{0, 0});
 
   for (int64_t i = 0; i < n; ++i) {
-    ev.g = g[i];
+    ev.g = gscale * g[i];
     ev.w = w[i];
     ev.index = static_cast<uint64_t>(rngBase + i);
-    RefValue gv{g[i], 0};
+    RefValue gv{ev.g, 0};
     RefValue inputs[3] = {gv, ev.mul(gv, gv), ev.mul(ev.mul(gv, gv), gv)};
     for (int k = 0; k < 3; ++k) {
       if (stdSlot[k] < 0)
@@ -484,7 +487,7 @@ bool Reference::step(double *w, const double *g, std::vector<double *> state,
     ev.emaValue.assign(numEma, RefValue{0, 0});
     ev.reset();
     RefValue u = ev.eval(*rule_);
-    w[i] = ev.fin(w[i] - s.lr.value * u.value, 0).value;
+    w[i] = ev.fin(wscale * w[i] - s.lr.value * u.value, 0).value;
     if (update)
       (*update)[static_cast<size_t>(i)] = u;
   }

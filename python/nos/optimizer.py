@@ -28,16 +28,24 @@ class Optimizer(torch.optim.Optimizer):
     operands, ``delta`` that of protected division and square root,
     ``total_steps`` the T of the decay schedules (required by rules that use
     ld, cd or rd) and ``seed`` the seed of the rule's noise.
+    ``weight_decay`` is decoupled, AdamW's ``w <- w - lr * weight_decay *
+    w``, applied in the same fused kernel; ``maximize`` ascends (the rule
+    sees -g), as in torch.optim.
     """
 
     def __init__(self, params, rule="powersign", lr=_DEFAULTS["lr"],
                  betas=(_DEFAULTS["beta1"], _DEFAULTS["beta2"]),
                  beta3=_DEFAULTS["beta3"], eps=_DEFAULTS["eps"],
-                 delta=_DEFAULTS["delta"], total_steps=0, seed=0):
+                 delta=_DEFAULTS["delta"], total_steps=0, seed=0,
+                 weight_decay=_DEFAULTS["weight_decay"],
+                 maximize=_DEFAULTS["maximize"]):
+        if torch.is_tensor(lr) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         self.kernel = _nos.compile(rule)
         self._rng_bases = _nos.RngBases()
         defaults = dict(lr=lr, betas=betas, beta3=beta3, eps=eps,
-                        delta=delta, total_steps=total_steps, seed=seed)
+                        delta=delta, total_steps=total_steps, seed=seed,
+                        weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
     @property
@@ -129,6 +137,21 @@ class Optimizer(torch.optim.Optimizer):
             if "master" in state:
                 p.copy_(state["master"])
 
+    # torch's own __getstate__ keeps defaults, state and param_groups only;
+    # copy.deepcopy and pickle must also keep the rule and the stream bases.
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["nos_rule"] = self.kernel.canonical
+        state["nos_next_rng_base"] = self._rng_bases.next
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if "nos_rule" in state:  # not from load_state_dict, which keeps both
+            self.kernel = _nos.compile(state.pop("nos_rule"))
+            self._rng_bases = _nos.RngBases(state.pop("nos_next_rng_base"))
+        super().__setstate__(state)
+
     def state_dict(self):
         saved = super().state_dict()
         saved["nos_rule"] = self.kernel.canonical
@@ -161,7 +184,10 @@ def _hyper(group):
                 beta2=float(beta2), beta3=float(group["beta3"]),
                 eps=float(group["eps"]), delta=float(group["delta"]),
                 total_steps=int(group["total_steps"]),
-                seed=int(group["seed"]))
+                seed=int(group["seed"]),
+                # Absent from state dicts saved before they existed.
+                weight_decay=float(group.get("weight_decay", 0.0)),
+                maximize=bool(group.get("maximize", False)))
 
 
 def _check_parameter(p):

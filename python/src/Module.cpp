@@ -20,6 +20,7 @@
 #include <pybind11/stl.h>
 
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 namespace py = pybind11;
@@ -156,11 +157,26 @@ std::vector<NosTensor> makeTable(const Kernel &kernel,
   return table;
 }
 
-Hyper hyperFrom(double lr, double beta1, double beta2, double beta3, double eps,
-                double delta, int64_t totalSteps, uint64_t seed) {
+/// nos.Optimizer's group settings (optimizer.py's _hyper) as a Hyper; the
+/// keyword names are the Python ones.
+Hyper hyperFrom(const py::kwargs &kw) {
   Hyper h;
-  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.beta3 = beta3;
-  h.eps = eps, h.delta = delta, h.totalSteps = totalSteps, h.seed = seed;
+  auto take = [&](const char *name, auto &field) {
+    if (kw.contains(name))
+      field = kw[name].cast<std::decay_t<decltype(field)>>();
+  };
+  take("lr", h.lr), take("beta1", h.beta1), take("beta2", h.beta2);
+  take("beta3", h.beta3), take("eps", h.eps), take("delta", h.delta);
+  take("total_steps", h.totalSteps), take("seed", h.seed);
+  take("weight_decay", h.weightDecay), take("maximize", h.maximize);
+  for (auto item : kw) {
+    static const std::set<std::string> known = {
+        "lr",    "beta1",       "beta2", "beta3",        "eps",
+        "delta", "total_steps", "seed",  "weight_decay", "maximize"};
+    if (!known.count(item.first.cast<std::string>()))
+      throw py::type_error("unknown hyperparameter '" +
+                           item.first.cast<std::string>() + "'");
+  }
   return h;
 }
 
@@ -182,25 +198,20 @@ void bindKernel(py::module_ &m) {
            "--emit); 'obj' gives bytes.")
       .def(
           "check",
-          [](const Kernel &k, double lr, double b1, double b2, double b3,
-             double eps, double delta, int64_t total, uint64_t seed) {
-            k.args(hyperFrom(lr, b1, b2, b3, eps, delta, total, seed), 1);
+          [](const Kernel &k, const py::kwargs &hyper) {
+            k.args(hyperFrom(hyper), 1);
           },
-          py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("beta3"),
-          py::arg("eps"), py::arg("delta"), py::arg("total_steps"),
-          py::arg("seed"),
-          "Raises ValueError if the rule cannot run with these settings.")
+          "Raises ValueError if the rule cannot run with these settings "
+          "(keywords: those of default_hyper(), total_steps, seed).")
       .def(
           "run",
           [](Kernel &k, const std::vector<uintptr_t> &w,
              const std::vector<uintptr_t> &g,
              const std::vector<std::vector<uintptr_t>> &s,
              const std::vector<int64_t> &n, const std::vector<int64_t> &rng,
-             int64_t step, double lr, double b1, double b2, double b3,
-             double eps, double delta, int64_t total, uint64_t seed,
-             int threads, int device, uintptr_t stream) {
-            NosArgs args = k.args(
-                hyperFrom(lr, b1, b2, b3, eps, delta, total, seed), step);
+             int64_t step, int threads, int device, uintptr_t stream,
+             const py::kwargs &hyper) {
+            NosArgs args = k.args(hyperFrom(hyper), step);
             std::vector<NosTensor> table = makeTable(k, w, g, s, n, rng);
             py::gil_scoped_release release;
             if (device < 0)
@@ -209,13 +220,12 @@ void bindKernel(py::module_ &m) {
               k.runCuda(table, args, device, stream);
           },
           py::arg("w"), py::arg("g"), py::arg("state"), py::arg("n"),
-          py::arg("rng_base"), py::arg("step"), py::arg("lr"), py::arg("beta1"),
-          py::arg("beta2"), py::arg("beta3"), py::arg("eps"), py::arg("delta"),
-          py::arg("total_steps"), py::arg("seed"), py::arg("threads") = 1,
+          py::arg("rng_base"), py::arg("step"), py::arg("threads") = 1,
           py::arg("device") = -1, py::arg("stream") = 0,
           "One fused update of every tensor of the table, in place: w and g "
           "are float32 addresses, state the rule's buffers per tensor; "
-          "device -1 is the CPU, else a CUDA device with `stream`.")
+          "device -1 is the CPU, else a CUDA device with `stream`; the "
+          "hyperparameters as keywords (check()).")
       .def("__repr__", [](const Kernel &k) {
         return "<nos.Kernel '" + k.info().canonical + "'>";
       });
@@ -267,6 +277,7 @@ PYBIND11_MODULE(_nos, m) {
         py::dict d;
         d["lr"] = h.lr, d["beta1"] = h.beta1, d["beta2"] = h.beta2;
         d["beta3"] = h.beta3, d["eps"] = h.eps, d["delta"] = h.delta;
+        d["weight_decay"] = h.weightDecay, d["maximize"] = h.maximize;
         return d;
       },
       "nos::Hyper's defaults, which nos.Optimizer's keyword arguments use.");

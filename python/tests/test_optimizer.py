@@ -40,19 +40,31 @@ def max_difference(a, b):
                for pa, pb in zip(a.parameters(), b.parameters()))
 
 
-@pytest.mark.parametrize("rule, make_reference, tolerance", [
-    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1), 1e-5),
-    ("momentum", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), 1e-4),
+@pytest.mark.parametrize("rule, make_reference, tolerance, options", [
+    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1), 1e-5, {}),
+    ("momentum", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), 1e-4,
+     {}),
     ("nesterov", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9,
-                                           nesterov=True), 1e-4),
-    ("adam", lambda p: torch.optim.Adam(p, lr=1e-3), 1e-4),
-    ("rmsprop", lambda p: torch.optim.RMSprop(p, lr=1e-3), 1e-4),
+                                           nesterov=True), 1e-4, {}),
+    ("adam", lambda p: torch.optim.Adam(p, lr=1e-3), 1e-4, {}),
+    ("rmsprop", lambda p: torch.optim.RMSprop(p, lr=1e-3), 1e-4, {}),
+    # torch.optim's options, in the same fused kernel.
+    ("adam", lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.5),
+     1e-4, dict(weight_decay=0.5)),
+    ("adam", lambda p: torch.optim.Adam(p, lr=1e-3, maximize=True), 1e-4,
+     dict(maximize=True)),
+    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1, maximize=True), 1e-5,
+     dict(maximize=True)),
+    # Without momentum, SGD's coupled L2 decay is the decoupled one.
+    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.1), 1e-5,
+     dict(weight_decay=0.1)),
 ])
-def test_builtin_follows_torch_optim(rule, make_reference, tolerance):
+def test_builtin_follows_torch_optim(rule, make_reference, tolerance,
+                                     options):
     reference, model = make_model(), make_model()
     torch_opt = make_reference(reference.parameters())
     lr = torch_opt.param_groups[0]["lr"]
-    nos_opt = nos.Optimizer(model.parameters(), rule=rule, lr=lr)
+    nos_opt = nos.Optimizer(model.parameters(), rule=rule, lr=lr, **options)
     train(reference, torch_opt, 200)
     train(model, nos_opt, 200)
     moved = max((p - q).abs().max().item()
@@ -102,10 +114,10 @@ def test_schedule_rule_with_lr_scheduler_does_not_recompile():
         param.grad = g.clone()
         opt.step()
         sched.step()
-        # exp(ld * sign(g) * sign(m)) * g, ld = 1 - t / T at step t.
+        # exp(ld * sign(g) * sign(m)) * g; step t reads ld at t - 1.
         g = g.double()
         m.mul_(0.9).add_(g, alpha=0.1)
-        decay = max(0.0, 1 - t / total)
+        decay = max(0.0, 1 - (t - 1) / total)
         w.sub_(lr * torch.exp(decay * torch.sign(g) * torch.sign(m)) * g)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.02 * 0.5 ** 4)
     assert (w - param.double()).abs().max().item() < 1e-5
@@ -132,7 +144,8 @@ def test_state_dict_resumes_bit_identically(rule):
     torch.save({"model": first.state_dict(), "opt": opt1.state_dict()},
                buffer)
     buffer.seek(0)
-    checkpoint = torch.load(buffer)
+    # Only tensors, numbers and strings: loads without unpickling code.
+    checkpoint = torch.load(buffer, weights_only=True)
 
     resumed = make_model(seed=123)
     opt2 = nos.Optimizer(resumed.parameters(), rule=rule, lr=1e-3, seed=11)
@@ -200,6 +213,7 @@ def test_bad_rule_raises_value_error_with_position():
     (dict(lr=math.nan), "lr is nan"),
     (dict(betas=(1.5, 0.9)), "beta1"),
     (dict(betas=0.9), "bad hyperparameters"),
+    (dict(weight_decay=-0.1), "weight_decay is -0.1"),
 ])
 def test_bad_hyperparameters_raise(options, message):
     with pytest.raises(ValueError, match=message):
@@ -211,6 +225,8 @@ def test_unsupported_device_and_dtype_raise():
         nos.Optimizer([torch.zeros(3, device="meta")], rule="adam")
     with pytest.raises(ValueError, match="float32 or bfloat16"):
         nos.Optimizer([torch.zeros(3, dtype=torch.float64)], rule="adam")
+    with pytest.raises(ValueError, match="parameters must be contiguous"):
+        nos.Optimizer([torch.zeros(4, 3).t()], rule="adam")
     opt = nos.Optimizer([torch.zeros(3)], rule="adam")
     with pytest.raises(ValueError, match="parameters on meta"):
         opt.add_param_group({"params": [torch.zeros(3, device="meta")]})

@@ -202,7 +202,9 @@ std::string parsePtx(const std::string &ptx, Module &m) {
     m.kernel = Kernel::Empty;
   else if (ptx.find("fma.rn.f32", close) != std::string::npos)
     m.kernel = Kernel::Sgd;
-  else if (ptx.find("st.global.u64 [%rd2+120]", close) != std::string::npos)
+  else if (ptx.find("st.global.u64 [%rd2+" +
+                        std::to_string(sizeof(NosArgs) + 8) + "]",
+                    close) != std::string::npos)
     m.kernel = Kernel::Probe;
   return "";
 }
@@ -232,12 +234,12 @@ void runSgd(const NosTensor *table, const NosChunk *chunks, int64_t nchunks,
 /// CudaTest.cpp's probe kernel: writes its parameters into table[0].w at
 /// their NosArgs offsets, then nchunks and chunks[0].end after them.
 void runProbe(const NosTensor *table, const NosChunk *chunks, void **params) {
-  static_assert(offsetof(NosArgs, sched) == 13 * 4,
+  static_assert(offsetof(NosArgs, sched) == NOS_ARGS_SCALARS * 4,
                 "the floats of NosArgs are packed from its start");
   char *out = device(CUdeviceptr(uintptr_t(table[0].w)), sizeof(NosArgs) + 16,
                      "probe's output");
   int i = 3;
-  for (; i < 3 + 13 + NOS_MAX_SCHEDULES; ++i)
+  for (; i < 3 + NOS_ARGS_SCALARS + NOS_MAX_SCHEDULES; ++i)
     std::memcpy(out + 4 * (i - 3), params[i], 4);
   for (size_t offset : {offsetof(NosArgs, step), offsetof(NosArgs, total_steps),
                         offsetof(NosArgs, seed)})

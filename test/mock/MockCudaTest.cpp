@@ -47,7 +47,7 @@ std::string emptyKernel(int params = NOS_GPU_PARAMS) {
   std::string s = ".version 8.0\n.target sm_90\n.address_size 64\n\n"
                   ".visible .entry nos_rule(";
   for (int i = 0; i < params; ++i) {
-    bool isFloat = i >= 3 && i < 3 + 13 + NOS_MAX_SCHEDULES;
+    bool isFloat = i >= 3 && i < 3 + NOS_ARGS_SCALARS + NOS_MAX_SCHEDULES;
     s += std::string(i ? ", " : "") + ".param ." + (isFloat ? "f32" : "u64") +
          " p" + std::to_string(i);
   }
@@ -185,7 +185,7 @@ TEST_CASE("Driver failures reach the caller in words", "[cuda-mock]") {
                     "cuModuleGetFunction failed: CUDA_ERROR_NOT_FOUND (named "
                     "symbol not found)");
   std::string abi = "8 8 8";
-  for (int i = 0; i < 13 + NOS_MAX_SCHEDULES; ++i)
+  for (int i = 0; i < NOS_ARGS_SCALARS + NOS_MAX_SCHEDULES; ++i)
     abi += " 4";
   abi += " 8 8 8";
   CHECK_THROWS_WITH(ex.load("long", emptyKernel(NOS_GPU_PARAMS + 1)),

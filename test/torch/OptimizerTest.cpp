@@ -91,6 +91,34 @@ TEST_CASE("adam follows torch::optim::Adam", "[optimizer]") {
       "adam", torch::optim::AdamOptions(1e-3), OptimizerOptions(1e-3), 1e-4);
 }
 
+TEST_CASE("adam with weight_decay follows torch::optim::AdamW", "[optimizer]") {
+  requireSameTrajectory<torch::optim::AdamW>(
+      "adam", torch::optim::AdamWOptions(1e-3).weight_decay(0.5),
+      OptimizerOptions(1e-3).weight_decay(0.5), 1e-4);
+}
+
+TEST_CASE("maximize ascends as torch::optim::SGD's descent of -loss",
+          "[optimizer]") {
+  // LibTorch's C++ optimizers have no maximize option. Ascending the loss
+  // must equal descending its negation bit for bit (negation is exact).
+  Data data = makeData();
+  auto up = makeModel(7), down = makeModel(7);
+  Optimizer ascend(up->parameters(), "adam",
+                   OptimizerOptions(1e-3).maximize(true));
+  Optimizer descend(down->parameters(), "adam", OptimizerOptions(1e-3));
+  for (int i = 0; i < 50; ++i) {
+    ascend.zero_grad(), descend.zero_grad();
+    torch::nn::functional::cross_entropy(up->forward(data.x), data.y)
+        .backward();
+    (-torch::nn::functional::cross_entropy(down->forward(data.x), data.y))
+        .backward();
+    ascend.step(), descend.step();
+  }
+  CHECK(maxDifference(up, down) == 0);
+  auto start = makeModel(7);
+  CHECK(maxDifference(up, start) > 1e-2);
+}
+
 TEST_CASE("rmsprop follows torch::optim::RMSprop", "[optimizer]") {
   requireSameTrajectory<torch::optim::RMSprop>(
       "rmsprop", torch::optim::RMSpropOptions(1e-3), OptimizerOptions(1e-3),

@@ -30,12 +30,15 @@ using namespace nos;
 namespace {
 
 const char *const kParamNames[NOS_GPU_PARAMS] = {
-    "table", "chunks",     "nchunks", "lr",   "beta1",       "beta2", "beta3",
-    "eps",   "delta",      "bc1",     "bc2",  "bc3",         "omb1",  "omb2",
-    "omb3",  "anoise_std", "s0",      "s1",   "s2",          "s3",    "s4",
-    "s5",    "s6",         "s7",      "step", "total_steps", "seed"};
+    "table", "chunks", "nchunks", "lr",          "beta1",  "beta2",
+    "beta3", "eps",    "delta",   "bc1",         "bc2",    "bc3",
+    "omb1",  "omb2",   "omb3",    "anoise_std",  "wscale", "gscale",
+    "s0",    "s1",     "s2",      "s3",          "s4",     "s5",
+    "s6",    "s7",     "step",    "total_steps", "seed"};
 
-bool isFloatParam(int i) { return i >= 3 && i < 3 + 13 + NOS_MAX_SCHEDULES; }
+bool isFloatParam(int i) {
+  return i >= 3 && i < 3 + NOS_ARGS_SCALARS + NOS_MAX_SCHEDULES;
+}
 
 /// The PTX preamble and the nos_rule signature with the first `params`
 /// parameters of the kernel ABI.
@@ -113,7 +116,7 @@ DONE:
 constexpr size_t kProbeBytes = sizeof(NosArgs) + 16;
 
 std::string probePtx() {
-  static_assert(sizeof(NosArgs) == 112, "the offsets below assume it");
+  static_assert(sizeof(NosArgs) == 120, "the offsets below assume it");
   std::string s = ptxEntry() + R"({
   .reg .pred %p<2>;
   .reg .b32 %r<3>;
@@ -144,7 +147,8 @@ std::string probePtx() {
   return s + R"(  ld.param.u64 %rd4, [chunks];
   cvta.to.global.u64 %rd4, %rd4;
   ld.global.u64 %rd3, [%rd4+16];
-  st.global.u64 [%rd2+120], %rd3;
+  st.global.u64 [%rd2+)" +
+         std::to_string(sizeof(NosArgs) + 8) + R"(], %rd3;
 DONE:
   ret;
 }
@@ -227,7 +231,7 @@ NosArgs distinctArgs() {
   NosArgs a;
   std::memset(&a, 0, sizeof(a)); // so the padding compares equal too
   float *f = &a.lr;
-  for (int i = 0; i < 13 + NOS_MAX_SCHEDULES; ++i)
+  for (int i = 0; i < NOS_ARGS_SCALARS + NOS_MAX_SCHEDULES; ++i)
     f[i] = 0.5f + float(i);
   a.step = 0x0102030405060708;
   a.total_steps = -3;

@@ -44,11 +44,11 @@ CheckResult compileAndCheck(const Expr &rule, CheckOptions options = {}) {
   return checkKernel(*kernel, options);
 }
 
-void requireMatches(const std::string &source) {
+void requireMatches(const std::string &source, CheckOptions options = {}) {
   ParseResult parsed = parseRule(source);
   INFO("rule: " << source);
   REQUIRE(parsed);
-  CheckResult result = compileAndCheck(*parsed.expr);
+  CheckResult result = compileAndCheck(*parsed.expr, options);
   INFO(result.error << result.firstMismatch);
   REQUIRE(result.error.empty());
   CHECK(result.compared > 0);
@@ -133,6 +133,21 @@ TEST_CASE("every function of the table means the same in every stage",
 TEST_CASE("classic optimizers and the paper's rules match", "[kernel]") {
   for (const char *rule : nos::test::classicRules())
     requireMatches(rule);
+}
+
+// Decoupled weight decay scales w in the kernel (the check undoes it with
+// the same f32 factor) and maximize negates g before every read of it.
+TEST_CASE("weight decay and maximize match the reference", "[kernel]") {
+  for (bool maximize : {false, true}) {
+    CheckOptions options;
+    options.hyper.weightDecay = 0.25;
+    options.hyper.maximize = maximize;
+    INFO("maximize " << maximize);
+    for (const char *rule : nos::test::classicRules())
+      requireMatches(rule, options);
+    for (const char *rule : {"w", "g * w", "m", "sign(g) * g"})
+      requireMatches(rule, options);
+  }
 }
 
 TEST_CASE("1000 random token-form rules match", "[kernel][random]") {

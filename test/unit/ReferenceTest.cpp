@@ -256,17 +256,22 @@ TEST_CASE("ema semantics", "[reference]") {
 }
 
 TEST_CASE("schedules", "[reference]") {
+  // The update of step t reads the schedule at t - 1 (TF contrib's global
+  // step before its increment).
   Hyper h;
   h.totalSteps = 100;
-  CHECK(valueOf("ld", 0, 25, h) == Approx(0.75));
+  CHECK(valueOf("ld", 0, 1, h) == 1.0);
+  CHECK(valueOf("ld", 0, 26, h) == Approx(0.75));
+  CHECK(valueOf("ld", 0, 100, h) == Approx(0.01));
   CHECK(valueOf("ld", 0, 150, h) == 0.0);
-  CHECK(valueOf("cd", 0, 25, h) == Approx(0.5 * (1 + std::cos(M_PI / 4))));
-  CHECK(valueOf("cd", 0, 100, h) == Approx(0.0).margin(1e-15));
-  CHECK(valueOf("cd(2)", 0, 25, h) == Approx(0.0).margin(1e-15));
-  CHECK(valueOf("rd", 0, 50, h) == Approx(0.5));
-  CHECK(valueOf("rd(2)", 0, 75, h) == Approx(0.5));
-  CHECK(valueOf("rd(2)", 0, 50, h) == Approx(1.0));
-  CHECK(valueOf("ld * g", 2, 50, h) == Approx(1.0));
+  CHECK(valueOf("cd", 0, 26, h) == Approx(0.5 * (1 + std::cos(M_PI / 4))));
+  CHECK(valueOf("cd", 0, 101, h) == Approx(0.0).margin(1e-15));
+  CHECK(valueOf("cd(2)", 0, 26, h) == Approx(0.0).margin(1e-15));
+  CHECK(valueOf("rd", 0, 51, h) == Approx(0.5));
+  CHECK(valueOf("rd", 0, 100, h) < 0.001); // no restart within T updates
+  CHECK(valueOf("rd(2)", 0, 76, h) == Approx(0.5));
+  CHECK(valueOf("rd(2)", 0, 51, h) == Approx(1.0));
+  CHECK(valueOf("ld * g", 2, 51, h) == Approx(1.0));
 }
 
 TEST_CASE("a schedule without total steps is an error", "[reference]") {

@@ -329,6 +329,8 @@ TEST_CASE("makeArgs computes the per-step scalars", "[runtime]") {
   h.delta = 1e-6;
   h.totalSteps = 1000;
   h.seed = 0x123456789abcULL;
+  h.weightDecay = 0.5;
+  h.maximize = true;
   std::vector<ScheduleSpec> sched = {
       {Schedule::LD, 0}, {Schedule::CD, 0.5}, {Schedule::RD, 3}};
   std::string error = "stale";
@@ -350,10 +352,13 @@ TEST_CASE("makeArgs computes the per-step scalars", "[runtime]") {
   CHECK(a.omb2 == 0.001f);
   CHECK(a.omb3 == 0.5f);
   CHECK(a.anoise_std == 0.21882136690109158f); // 251^-0.275
-  CHECK(a.sched[0] == 0.75f);                  // 1 - 250/1000
-  CHECK(a.sched[1] == 0.8535533905932737f);    // (1 + cos(pi/4)) / 2
-  CHECK(a.sched[2] == 0.14644660940672627f);   // (1 + cos(3 pi/4)) / 2
+  // The schedules read the 249 steps completed before step 250.
+  CHECK(a.sched[0] == 0.751f);               // 1 - 249/1000
+  CHECK(a.sched[1] == 0.8546623647861369f);  // (1 + cos(0.249 pi)) / 2
+  CHECK(a.sched[2] == 0.14979442460809694f); // (1 + cos(0.747 pi)) / 2
   CHECK(a.sched[3] == 0.0f);
+  CHECK(a.wscale == 0.995f); // 1 - lr * weight_decay
+  CHECK(a.gscale == -1.0f);  // maximize
   CHECK(a.step == 250);
   CHECK(a.total_steps == 1000);
   CHECK(a.seed == 0x123456789abcULL);

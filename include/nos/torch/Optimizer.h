@@ -34,6 +34,11 @@ struct OptimizerOptions
   /// T of the decay schedules; required when the rule uses ld, cd or rd.
   TORCH_ARG(int64_t, total_steps) = 0;
   TORCH_ARG(int64_t, seed) = 0;
+  /// Decoupled weight decay (AdamW's): w <- w - lr * weight_decay * w, in
+  /// the same fused kernel as the update.
+  TORCH_ARG(double, weight_decay) = Hyper{}.weightDecay;
+  /// Ascend instead: the rule sees -g, as torch.optim's maximize=True.
+  TORCH_ARG(bool, maximize) = Hyper{}.maximize;
 
 public:
   void serialize(torch::serialize::InputArchive &archive) override;
