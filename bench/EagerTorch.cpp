@@ -26,11 +26,11 @@ struct EagerState {
 using EagerFn = std::function<void(EagerState &, const NosArgs &)>;
 
 void updateM(EagerState &s, const NosArgs &a) {
-  s.m.mul_(a.beta1).add_(s.g, 1.0 - a.beta1);
+  s.m.mul_(a.beta1).add_(s.g, a.omb1);
 }
 
 void updateV(EagerState &s, const NosArgs &a) {
-  s.v.mul_(a.beta2).addcmul_(s.g, s.g, 1.0 - a.beta2);
+  s.v.mul_(a.beta2).addcmul_(s.g, s.g, a.omb2);
 }
 
 at::Tensor correctedDenominator(const EagerState &s, const NosArgs &a) {

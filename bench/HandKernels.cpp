@@ -45,8 +45,8 @@ void momentum(const NosTensor *t, int64_t count, const NosArgs *a) {
 void adamSlice(float *__restrict w, const float *__restrict g,
                float *__restrict m, float *__restrict v, int64_t n,
                const NosArgs &a) {
-  const float b1 = a.beta1, c1 = 1.0f - a.beta1;
-  const float b2 = a.beta2, c2 = 1.0f - a.beta2;
+  const float b1 = a.beta1, c1 = a.omb1;
+  const float b2 = a.beta2, c2 = a.omb2;
   for (int64_t i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + c1 * g[i];
     v[i] = b2 * v[i] + c2 * g[i] * g[i];
@@ -78,7 +78,7 @@ void rmsprop(const NosTensor *t, int64_t count, const NosArgs *a) {
 // sign(m * bc1) == sign(m) because bc1 > 0, so the hand loop skips it.
 void powerSignSlice(float *__restrict w, const float *__restrict g,
                     float *__restrict m, int64_t n, const NosArgs &a) {
-  const float b1 = a.beta1, c1 = 1.0f - a.beta1;
+  const float b1 = a.beta1, c1 = a.omb1;
   for (int64_t i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + c1 * g[i];
     w[i] -= a.lr * (std::exp(sign(g[i]) * sign(m[i])) * g[i]);
@@ -92,7 +92,7 @@ void powerSign(const NosTensor *t, int64_t count, const NosArgs *a) {
 
 void addSignSlice(float *__restrict w, const float *__restrict g,
                   float *__restrict m, int64_t n, const NosArgs &a) {
-  const float b1 = a.beta1, c1 = 1.0f - a.beta1;
+  const float b1 = a.beta1, c1 = a.omb1;
   for (int64_t i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + c1 * g[i];
     w[i] -= a.lr * ((1.0f + sign(g[i]) * sign(m[i])) * g[i]);
