@@ -10,6 +10,7 @@
 #include "nos/Files.h"
 #include "nos/report/Plot.h"
 #include "nos/report/Runs.h"
+#include "nos/search/Efficiency.h"
 #include "nos/search/Search.h"
 #include "nos/search/Store.h"
 
@@ -55,8 +56,8 @@ void printRun(const Run &r, int top) {
     fmt::print(" {} {} ({:.0f}%)", status, n,
                100.0 * n / double(std::max<size_t>(1, search.size())));
   double hours = std::max(r.progress.elapsedSeconds, 1e-9) / 3600;
-  int trained = counts[status::Scored] + counts[status::Diverged] +
-                counts[status::Stopped];
+  int trained = int(std::count_if(search.begin(), search.end(),
+                                  [](auto *c) { return reachedTraining(*c); }));
   fmt::print("\n  per hour: {:.0f} candidates, {:.0f} trained ({:.0f}% of "
              "all); deduplicated {:.0f}%, screened or hurdle-failed {:.0f}%",
              double(search.size()) / hours, trained / hours,
@@ -68,7 +69,13 @@ void printRun(const Run &r, int top) {
   fmt::print("\n  time per stage (total s / mean ms):");
   for (auto [stage, t] : stages)
     fmt::print(" {} {:.1f}/{:.2f}", stage, t.first / 1000, t.first / t.second);
-  fmt::print("\n");
+  Efficiency e = efficiency(r.all, r.settings.units, r.progress.elapsedSeconds);
+  fmt::print("\n  worker time: busy {:.1f}%, training {:.1f}% of {} units x "
+             "{:.1f} min; p50 compile {:.1f} ms, hurdle {:.1f} ms, train "
+             "{:.1f} ms\n",
+             100 * e.busyShare, 100 * e.trainShare, r.settings.units,
+             r.progress.elapsedSeconds / 60, e.compileMsP50, e.hurdleMsP50,
+             e.trainMsP50);
   std::vector<const Candidate *> best;
   std::set<std::string> seen;
   std::vector<const Candidate *> sorted = search;

@@ -9,6 +9,7 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/Parser.h"
+#include "nos/search/Efficiency.h"
 
 #include <catch2/catch.hpp>
 
@@ -253,4 +254,37 @@ TEST_CASE("rung bars follow the top 1/eta of earlier results", "[search]") {
     history.add({double(98 - v + int(RungHistory::kMinResults) - 1), 0.5});
   // 0..98 in some order: the top third starts at 66.
   CHECK(history.bars()[0] == 66);
+}
+
+TEST_CASE("worker time shares come from the stored stage times", "[search]") {
+  // Two workers for 10 s: 20 worker-seconds. Stages total 9 s (one
+  // reference included), 6 s of them training.
+  auto make = [](int64_t batch, const char *st,
+                 std::map<std::string, double> ms) {
+    Candidate c;
+    c.batch = batch, c.status = st, c.stageMs = std::move(ms);
+    return c;
+  };
+  std::vector<Candidate> all = {
+      make(-1, status::Scored, {{"train", 2000}}),
+      make(0, status::Scored,
+           {{"canonical", 500},
+            {"compile", 10},
+            {"hurdle", 490},
+            {"train", 3000}}),
+      make(0, status::Stopped,
+           {{"compile", 20}, {"hurdle", 480}, {"train", 1000}}),
+      make(1, status::HurdleFailed, {{"compile", 30}, {"hurdle", 1470}}),
+      make(1, status::Duplicate, {})};
+  Efficiency e = efficiency(all, 2, 10);
+  CHECK(e.workerSeconds == 20);
+  CHECK(e.busyShare == Approx(9.0 / 20));
+  CHECK(e.trainShare == Approx(6.0 / 20));
+  CHECK(e.trainedPerHour == Approx(2 * 360)); // the reference is not counted
+  CHECK(e.compileMsP50 == Approx(20));        // of 10, 20, 30
+  CHECK(e.hurdleMsP50 == Approx(490));
+  CHECK(e.trainMsP50 == Approx(2000)); // of 1000, 2000, 3000
+  CHECK(efficiency({}, 2, 0).busyShare == 0);
+  all.pop_back(), all.pop_back(); // an even count: compile 10 and 20
+  CHECK(efficiency(all, 2, 10).compileMsP50 == Approx(15));
 }

@@ -1,0 +1,64 @@
+//===- Efficiency.cpp - How a search spent its workers' time --------------===//
+//
+// Stage times are what the pipeline recorded per candidate (stage_ms in the
+// store): canonical, parse, probe, compile, hurdle, train. Time a worker
+// spent waiting (for a batch, for the controller) is in no stage, which is
+// what busyShare exposes.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/search/Efficiency.h"
+
+#include <algorithm>
+
+namespace nos::search {
+
+namespace {
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  auto middle = v.begin() + std::ptrdiff_t(v.size() / 2);
+  std::nth_element(v.begin(), middle, v.end());
+  if (v.size() % 2)
+    return *middle;
+  return 0.5 * (*middle + *std::max_element(v.begin(), middle));
+}
+} // namespace
+
+bool reachedTraining(const Candidate &c) {
+  return c.status == status::Scored || c.status == status::Diverged ||
+         c.status == status::Stopped;
+}
+
+Efficiency efficiency(const std::vector<Candidate> &all, int units,
+                      double wallSeconds) {
+  Efficiency e;
+  e.workerSeconds = std::max(1, units) * std::max(wallSeconds, 0.0);
+  double busyMs = 0, trainMs = 0;
+  int64_t trained = 0;
+  std::vector<double> compile, hurdle, train;
+  for (const Candidate &c : all) {
+    for (const auto &[stage, ms] : c.stageMs)
+      busyMs += ms;
+    if (auto it = c.stageMs.find("compile"); it != c.stageMs.end())
+      compile.push_back(it->second);
+    if (auto it = c.stageMs.find("hurdle"); it != c.stageMs.end())
+      hurdle.push_back(it->second);
+    if (auto it = c.stageMs.find("train"); it != c.stageMs.end()) {
+      trainMs += it->second;
+      train.push_back(it->second);
+    }
+    trained += c.batch >= 0 && reachedTraining(c);
+  }
+  if (e.workerSeconds > 0) {
+    e.busyShare = busyMs / 1000 / e.workerSeconds;
+    e.trainShare = trainMs / 1000 / e.workerSeconds;
+  }
+  if (wallSeconds > 0)
+    e.trainedPerHour = double(trained) / (wallSeconds / 3600);
+  e.compileMsP50 = median(std::move(compile));
+  e.hurdleMsP50 = median(std::move(hurdle));
+  e.trainMsP50 = median(std::move(train));
+  return e;
+}
+
+} // namespace nos::search
