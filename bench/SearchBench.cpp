@@ -10,6 +10,8 @@
 #include "SearchBench.h"
 #include "TrainBench.h"
 
+#include "nos/Compiler.h"
+#include "nos/Tokens.h"
 #include "nos/search/Efficiency.h"
 #include "nos/search/Search.h"
 #include "nos/search/Store.h"
@@ -203,6 +205,67 @@ void runSearchBench(const SearchBenchOptions &o) {
       {"proxy_spearman", spearman},
       {"statuses", full.statuses},
       {"peak_rss_mb", double(usage.ru_maxrss) / 1024}};
+  fmt::print("{}\n", j.dump());
+}
+
+void runHurdleBench(const HurdleBenchOptions &o) {
+  train::setTorchThreads(1); // as a search worker runs it
+  Space space(2);
+  StrategyOptions so;
+  so.name = "random", so.seed = o.seed;
+  std::unique_ptr<Strategy> stream = makeStrategy(so, space);
+  train::HurdleSpec spec; // the search's default
+  std::set<std::string> seen;
+  std::vector<double> plainMs, torchMs;
+  int64_t sampled = 0, failedToCompile = 0, passBoth = 0, failBoth = 0;
+  nlohmann::json disagree = nlohmann::json::array();
+  auto ms = [](Clock::time_point since) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - since)
+        .count();
+  };
+  while (int(seen.size()) < o.rules) {
+    ++sampled;
+    ParseResult parsed = parseTokens(space.tokens(stream->propose(1)[0]));
+    if (!parsed)
+      continue;
+    std::string error;
+    CompiledRule rule = Compiler::shared().compileRule(*parsed.expr, &error);
+    if (!rule) {
+      ++failedToCompile;
+      continue;
+    }
+    if (!seen.insert(rule.info().canonical).second)
+      continue;
+    auto start = Clock::now();
+    train::HurdleResult plain = train::runHurdle(rule, spec);
+    plainMs.push_back(ms(start));
+    start = Clock::now();
+    train::HurdleResult torch = train::runHurdleWithTorch(rule, spec);
+    torchMs.push_back(ms(start));
+    if (plain.passed != torch.passed)
+      disagree.push_back({{"rule", rule.info().canonical},
+                          {"plain_ratio", plain.ratio},
+                          {"torch_ratio", torch.ratio}});
+    else
+      (plain.passed ? passBoth : failBoth) += 1;
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  double plainP50 = median(plainMs), torchP50 = median(torchMs);
+  nlohmann::json j = {{"bench", "hurdle"},
+                      {"seed", o.seed},
+                      {"rules", seen.size()},
+                      {"sampled", sampled},
+                      {"failed_to_compile", failedToCompile},
+                      {"pass_both", passBoth},
+                      {"fail_both", failBoth},
+                      {"disagree", disagree.size()},
+                      {"disagreements", disagree},
+                      {"hurdle_ms_p50", plainP50},
+                      {"torch_hurdle_ms_p50", torchP50},
+                      {"speedup", torchP50 / plainP50}};
   fmt::print("{}\n", j.dump());
 }
 

@@ -32,6 +32,17 @@ struct SearchBenchOptions {
 /// Prints the JSON object; throws std::runtime_error naming the problem.
 void runSearchBench(const SearchBenchOptions &options);
 
+/// `nos-bench hurdle`: distinct rules sampled by the random strategy, each
+/// through the hurdle on plain arrays (train::runHurdle) and as it ran
+/// before, with torch autograd and nos::Optimizer (runHurdleWithTorch):
+/// how many it rejects alike, the rules it does not, and the median time of
+/// each. One JSON object.
+struct HurdleBenchOptions {
+  int rules = 1000;
+  uint64_t seed = 7;
+};
+void runHurdleBench(const HurdleBenchOptions &options);
+
 } // namespace nos::bench
 
 #endif // NOS_BENCH_SEARCHBENCH_H

@@ -12,4 +12,8 @@ void runSearchBench(const SearchBenchOptions &) {
   throw std::runtime_error(
       "nos-bench search needs a build with NOS_ENABLE_TORCH=ON");
 }
+void runHurdleBench(const HurdleBenchOptions &) {
+  throw std::runtime_error(
+      "nos-bench hurdle needs a build with NOS_ENABLE_TORCH=ON");
+}
 } // namespace nos::bench

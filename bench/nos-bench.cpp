@@ -492,6 +492,12 @@ int main(int argc, char **argv) {
       ->check(CLI::NonNegativeNumber);
   searchCmd->add_option("--fidelity", s.fidelity,
                         "report.json of nos-search fidelity");
+  HurdleBenchOptions hb;
+  CLI::App *hurdleCmd = app.add_subcommand(
+      "hurdle", "The hurdle on plain arrays against the torch one it replaced");
+  hurdleCmd->add_option("--rules", hb.rules, "Distinct sampled rules")
+      ->check(CLI::Range(1, 1000000));
+  hurdleCmd->add_option("--seed", hb.seed, "Seed of the sampled stream");
   int lanes = 4, laneReps = 50, laneThreads = 1;
   CLI::App *lanesCmd = app.add_subcommand(
       "lanes", "K lanes one after another against stacked in one model");
@@ -504,6 +510,10 @@ int main(int argc, char **argv) {
   try {
     if (searchCmd->parsed()) {
       runSearchBench(s);
+      return 0;
+    }
+    if (hurdleCmd->parsed()) {
+      runHurdleBench(hb);
       return 0;
     }
     if (lanesCmd->parsed()) {

@@ -321,7 +321,7 @@ Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed) {
   return out;
 }
 
-Objective quadratic(int64_t dim, uint64_t seed) {
+QuadraticProblem quadraticProblem(int64_t dim, uint64_t seed) {
   requirePositive(dim, "dimension");
   DataRng rng(mix(seed, 3));
   // A Householder reflection H rotates the eigenbasis away from the axes,
@@ -334,10 +334,34 @@ Objective quadratic(int64_t dim, uint64_t seed) {
                                 ? torch::zeros({1}, torch::kDouble)
                                 : torch::linspace(-2, 0, dim, torch::kDouble);
   torch::Tensor a = (h * torch::pow(10.0, exponents)).mm(h);
-  a = (0.5 * (a + a.t())).to(torch::kFloat);
+  a = (0.5 * (a + a.t())).to(torch::kFloat).contiguous();
+  torch::Tensor init = normalTensor({dim}, rng).contiguous();
+  QuadraticProblem out;
+  out.dim = dim;
+  out.a.assign(a.data_ptr<float>(), a.data_ptr<float>() + dim * dim);
+  out.init.assign(init.data_ptr<float>(), init.data_ptr<float>() + dim);
+  return out;
+}
+
+double QuadraticProblem::lossAndGradient(const float *x, float *grad) const {
+  double loss = 0;
+  for (int64_t i = 0; i < dim; ++i) {
+    double ax = 0;
+    for (int64_t j = 0; j < dim; ++j)
+      ax += double(a[size_t(i * dim + j)]) * double(x[j]);
+    if (grad)
+      grad[i] = float(ax); // A is symmetric: the gradient of 0.5 x^T A x
+    loss += 0.5 * double(x[i]) * ax;
+  }
+  return loss;
+}
+
+Objective quadratic(int64_t dim, uint64_t seed) {
+  QuadraticProblem q = quadraticProblem(dim, seed);
+  torch::Tensor a = torch::from_blob(q.a.data(), {dim, dim}).clone();
   Objective out;
   out.name = "quadratic-" + std::to_string(dim);
-  out.init = normalTensor({dim}, rng);
+  out.init = torch::from_blob(q.init.data(), {dim}).clone();
   out.loss = [a](const torch::Tensor &x) {
     return 0.5 * torch::dot(x, torch::mv(a, x));
   };

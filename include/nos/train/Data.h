@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace nos::train {
 
@@ -83,6 +84,16 @@ struct Objective {
 /// log-uniformly over [0.01, 1] (condition number 100) in a rotated basis.
 /// Minimum 0 at x = 0; `init` is standard normal.
 Objective quadratic(int64_t dim, uint64_t seed);
+
+/// The same problem as plain arrays, for loops without autograd (the
+/// search's hurdle): A row-major dim x dim (f32), the f32 starting point.
+struct QuadraticProblem {
+  int64_t dim = 0;
+  std::vector<float> a, init;
+  /// 0.5 x^T A x, and A x into `grad` (when given), summed in double.
+  double lossAndGradient(const float *x, float *grad) const;
+};
+QuadraticProblem quadraticProblem(int64_t dim, uint64_t seed);
 
 /// Extended Rosenbrock sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2, dim >= 2;
 /// minimum 0 at all ones, `init` the classic (-1.2, 1, -1.2, 1, ...).

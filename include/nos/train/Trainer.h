@@ -86,8 +86,13 @@ struct HurdleResult {
 
 /// Throws std::invalid_argument for a bad rule.
 HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec);
-/// The same with a rule compiled once: every lr reuses its kernel.
+/// The same with a rule compiled once: every lr reuses its kernel, called
+/// directly on plain arrays (no autograd, no optimizer object).
 HurdleResult runHurdle(const CompiledRule &rule, const HurdleSpec &spec);
+/// The hurdle as it ran before (torch autograd and nos::Optimizer per lr),
+/// kept to show that the plain one rejects the same rules (nos-bench hurdle).
+HurdleResult runHurdleWithTorch(const CompiledRule &rule,
+                                const HurdleSpec &spec);
 
 /// Sets torch's intra-op threads for the calling thread (and the width of
 /// nos::Optimizer's update pool on it); search workers run with 1 each.
