@@ -104,6 +104,7 @@ public:
       options.vectorWidth = hostVectorWidth();
     if (options.cudaToolkit.empty())
       options.cudaToolkit = defaultCudaToolkit();
+    cpuTarget = makeTargetId();
   }
 
   /// Builds and canonicalizes; fills `info`. Null module on error.
@@ -257,7 +258,11 @@ public:
     return hex64(llvm::xxh3_64bits(material));
   }
 
-  std::string targetId() const {
+  /// Fixed for the Compiler's life, and asked on every lookup: the host
+  /// CPU's name costs ~20 us where cpuid traps to a hypervisor.
+  const std::string &targetId() const { return cpuTarget; }
+
+  std::string makeTargetId() const {
     return llvm::sys::getProcessTriple() + ":" +
            llvm::sys::getHostCPUName().str() + ":w" +
            std::to_string(options.vectorWidth) + ":O" +
@@ -496,6 +501,7 @@ public:
   }
 
   CompileOptions options;
+  std::string cpuTarget; // targetId()
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
   std::unique_ptr<Jit> jit;
