@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gpu-pack.sh - prepare .gpu/ for the GPU machine (run here, not there).
 #
-# The GPU machine has the driver, CUDA and PyTorch but neither LLVM/MLIR 19
-# nor Debian's CPU LibTorch, and no package registry. So: build without
+# The GPU machine has the driver, CUDA and its own PyTorch but not LLVM/MLIR
+# 19, and no package registry; the LibTorch this build links (inside .venv's
+# torch wheel, gigabytes) cannot be carried there. So: build without
 # torch into build-gpu/, copy the stripped binaries that need no torch into
 # .gpu/bin, and download (not install) the Debian packages of the shared
 # libraries they load into .gpu/debs. scripts/gpu-check.sh unpacks them
