@@ -14,6 +14,7 @@
 #include "nos/Compiler.h"
 #include "nos/CudaExecutor.h"
 #include "nos/Parser.h"
+#include "nos/Statistics.h"
 
 #include <nlohmann/json.hpp>
 
@@ -30,12 +31,6 @@ namespace {
 std::string dslOf(const std::string &name) {
   const char *rule = builtinRule(name);
   return rule ? rule : name;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
 /// A device array of n floats, filled with `init` or zeroed.

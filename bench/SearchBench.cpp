@@ -11,6 +11,7 @@
 #include "TrainBench.h"
 
 #include "nos/Compiler.h"
+#include "nos/Statistics.h"
 #include "nos/Tokens.h"
 #include "nos/search/Efficiency.h"
 #include "nos/search/Search.h"
@@ -249,10 +250,6 @@ void runHurdleBench(const HurdleBenchOptions &o) {
     else
       (plain.passed ? passBoth : failBoth) += 1;
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-  };
   double plainP50 = median(plainMs), torchP50 = median(torchMs);
   nlohmann::json j = {{"bench", "hurdle"},
                       {"seed", o.seed},

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "TrainBench.h"
 
+#include "nos/Statistics.h"
 #include "nos/torch/Optimizer.h"
 
 #include <algorithm>
@@ -47,8 +48,7 @@ double medianMs(int reps, const std::function<void()> &step) {
                         std::chrono::steady_clock::now() - start)
                         .count());
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median(std::move(times));
 }
 
 /// Adam as eager tensor ops (bias-corrected, eps outside the root).

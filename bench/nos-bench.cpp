@@ -21,6 +21,7 @@
 #include "nos/CpuExecutor.h"
 #include "nos/Parser.h"
 #include "nos/StateBuffers.h"
+#include "nos/Statistics.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -106,12 +107,6 @@ template <class F> double seconds(F &&f) {
   Clock::time_point start = Clock::now();
   f();
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
 /// Largest |a-b| / max(|a|, |b|) over elements where both are finite; values

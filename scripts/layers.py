@@ -33,7 +33,7 @@ RANK = {name: rank for rank, name, _ in PARTS}
 
 # Headers under include/nos that no library implements.
 CORE_HEADERS = {"KernelABI.h", "Hyper.h", "Schedule.h", "Philox.h",
-                "Function.h", "Functions.def", "Random.h",
+                "Function.h", "Functions.def", "Random.h", "Statistics.h",
                 "Operand.h", "Operands.def"}
 HEADER_PART = {
     "frontend": ["AST.h", "Parser.h", "Tokens.h", "Printer.h", "Reference.h",

@@ -8,21 +8,11 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Efficiency.h"
 
+#include "nos/Statistics.h"
+
 #include <algorithm>
 
 namespace nos::search {
-
-namespace {
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  auto middle = v.begin() + std::ptrdiff_t(v.size() / 2);
-  std::nth_element(v.begin(), middle, v.end());
-  if (v.size() % 2)
-    return *middle;
-  return 0.5 * (*middle + *std::max_element(v.begin(), middle));
-}
-} // namespace
 
 bool reachedTraining(const Candidate &c) {
   return c.status == status::Scored || c.status == status::Diverged ||
