@@ -186,8 +186,9 @@ def _hyper(group):
                 total_steps=int(group["total_steps"]),
                 seed=int(group["seed"]),
                 # Absent from state dicts saved before they existed.
-                weight_decay=float(group.get("weight_decay", 0.0)),
-                maximize=bool(group.get("maximize", False)))
+                weight_decay=float(group.get("weight_decay",
+                                             _DEFAULTS["weight_decay"])),
+                maximize=bool(group.get("maximize", _DEFAULTS["maximize"])))
 
 
 def _check_parameter(p):

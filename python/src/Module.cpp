@@ -19,8 +19,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <array>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 
 namespace py = pybind11;
@@ -161,22 +162,29 @@ std::vector<NosTensor> makeTable(const Kernel &kernel,
 /// keyword names are the Python ones.
 Hyper hyperFrom(const py::kwargs &kw) {
   Hyper h;
+  // The names below are the only list of them: a keyword none of them took
+  // is refused by name. A fixed array keeps the per-step path free of
+  // allocation.
+  std::array<const char *, 16> names{};
+  size_t count = 0, taken = 0;
   auto take = [&](const char *name, auto &field) {
-    if (kw.contains(name))
+    names[count++] = name;
+    if (kw.contains(name)) {
       field = kw[name].cast<std::decay_t<decltype(field)>>();
+      ++taken;
+    }
   };
   take("lr", h.lr), take("beta1", h.beta1), take("beta2", h.beta2);
   take("beta3", h.beta3), take("eps", h.eps), take("delta", h.delta);
   take("total_steps", h.totalSteps), take("seed", h.seed);
   take("weight_decay", h.weightDecay), take("maximize", h.maximize);
-  for (auto item : kw) {
-    static const std::set<std::string> known = {
-        "lr",    "beta1",       "beta2", "beta3",        "eps",
-        "delta", "total_steps", "seed",  "weight_decay", "maximize"};
-    if (!known.count(item.first.cast<std::string>()))
-      throw py::type_error("unknown hyperparameter '" +
-                           item.first.cast<std::string>() + "'");
-  }
+  if (taken != kw.size())
+    for (auto item : kw) {
+      std::string key = item.first.cast<std::string>();
+      if (std::none_of(names.begin(), names.begin() + count,
+                       [&](const char *name) { return key == name; }))
+        throw py::type_error("unknown hyperparameter '" + key + "'");
+    }
   return h;
 }
 
