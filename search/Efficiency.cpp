@@ -1,9 +1,10 @@
 //===- Efficiency.cpp - How a search spent its workers' time --------------===//
 //
 // Stage times are what the pipeline recorded per candidate (stage_ms in the
-// store): canonical, parse, probe, compile, hurdle, train. Time a worker
-// spent waiting (for a batch, for the controller) is in no stage, which is
-// what busyShare exposes.
+// store): parse, canonical and probe run on the engine's thread as it opens
+// a batch, compile, hurdle and train on a worker. Time a worker spent
+// waiting (for work, for the strategy) is in no stage, which is what
+// busyShare exposes.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Efficiency.h"
@@ -27,8 +28,9 @@ Efficiency efficiency(const std::vector<Candidate> &all, int units,
   int64_t trained = 0;
   std::vector<double> compile, hurdle, train;
   for (const Candidate &c : all) {
-    for (const auto &[stage, ms] : c.stageMs)
-      busyMs += ms;
+    for (const char *stage : {"compile", "hurdle", "train"})
+      if (auto it = c.stageMs.find(stage); it != c.stageMs.end())
+        busyMs += it->second;
     if (auto it = c.stageMs.find("compile"); it != c.stageMs.end())
       compile.push_back(it->second);
     if (auto it = c.stageMs.find("hurdle"); it != c.stageMs.end())

@@ -1,11 +1,12 @@
 //===- Mpi.cpp - Evaluations on the worker ranks of an MPI job ------------===//
 //
 // Rank 0 runs the engine as in a threaded run and hands each costly
-// evaluation to an idle rank: the rule (as rank 0 printed it) and the
-// batch's bars go out as JSON, the settled fields come back. A worker
-// rebuilds the candidate with the same pipeline from the run's own stored
-// settings, so its result is the one a thread of rank 0 would compute. MPI
-// is used from one thread per process only. Workers ignore SIGINT: rank 0
+// evaluation to an idle rank as soon as one is free: the rule (as rank 0
+// printed it) and the batch's bars go out as JSON, the settled fields come
+// back, and the rank gets its next job before rank 0 stores the result. A
+// worker rebuilds the candidate with the same pipeline from the run's own
+// stored settings, so its result is the one a thread of rank 0 would compute.
+// MPI is used from one thread per process only. Workers ignore SIGINT: rank 0
 // decides when a run stops, finishes what is in flight and then tells them.
 //
 //===----------------------------------------------------------------------===//
@@ -20,8 +21,10 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <deque>
 #include <exception>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 namespace nos::search {
@@ -64,65 +67,81 @@ void takeSettled(Candidate &c, const nlohmann::json &j) {
     c.stageMs[stage] = ms;
 }
 
+/// JSON has no -inf (an open bar): the lowest double bars nothing either.
+std::vector<double> finite(const std::vector<double> &bars) {
+  std::vector<double> out = bars;
+  for (double &b : out)
+    b = std::max(b, std::numeric_limits<double>::lowest());
+  return out;
+}
+
 class MpiPool : public WorkerPool {
 public:
-  explicit MpiPool(int size) : size_(size) {}
+  explicit MpiPool(int size) : size_(size) {
+    for (int rank = size - 1; rank >= 1; --rank)
+      idle_.push_back(rank);
+  }
 
   std::string describe() const override {
     return fmt::format("{} MPI worker rank(s)", size_ - 1);
   }
 
-  bool evaluate(std::vector<Candidate> &slots, const std::vector<size_t> &work,
-                const std::vector<double> &bars,
-                const std::function<bool()> &stop,
-                const std::function<void(Candidate &)> &commit) override {
-    // JSON has no -inf (an open bar): the lowest double bars nothing either.
-    std::vector<double> finiteBars = bars;
-    for (double &b : finiteBars)
-      b = std::max(b, std::numeric_limits<double>::lowest());
-    size_t next = 0;
-    int inFlight = 0;
-    std::exception_ptr failure;
-    auto dispatch = [&](int rank) {
-      if (next >= work.size() || failure || stop())
-        return;
-      size_t k = work[next++];
-      sendText(rank, Work,
-               nlohmann::json{{"k", k},
-                              {"rule", slots[k].rule},
-                              {"tokens", slots[k].tokens},
-                              {"bars", finiteBars}}
-                   .dump());
-      ++inFlight;
-    };
-    for (int rank = 1; rank < size_; ++rank)
-      dispatch(rank);
-    while (inFlight > 0) {
-      MPI_Status status;
-      nlohmann::json j =
-          nlohmann::json::parse(receiveText(MPI_ANY_SOURCE, Result, status));
-      --inFlight;
-      try {
-        if (j.contains("error"))
-          throw std::runtime_error(
-              fmt::format("MPI rank {}: {}", status.MPI_SOURCE,
-                          j.at("error").get<std::string>()));
-        Candidate &c = slots.at(j.at("k").get<size_t>());
-        takeSettled(c, j);
-        c.worker = status.MPI_SOURCE;
-        commit(c);
-      } catch (...) {
-        failure = failure ? failure : std::current_exception();
-      }
-      dispatch(status.MPI_SOURCE);
+  void submit(Candidate &c,
+              std::shared_ptr<const std::vector<double>> bars) override {
+    queue_.push_back({&c, std::move(bars)});
+    dispatch();
+  }
+
+  Candidate *wait() override {
+    dispatch();
+    if (busy_.empty())
+      return nullptr;
+    MPI_Status status;
+    nlohmann::json j =
+        nlohmann::json::parse(receiveText(MPI_ANY_SOURCE, Result, status));
+    int rank = status.MPI_SOURCE;
+    Candidate *c = busy_.at(rank);
+    busy_.erase(rank);
+    idle_.push_back(rank);
+    if (j.contains("error")) {
+      // Let the other ranks finish, so that none is mid-message at exit.
+      queue_.clear();
+      while (!busy_.empty())
+        wait();
+      throw std::runtime_error(fmt::format("MPI rank {}: {}", rank,
+                                           j.at("error").get<std::string>()));
     }
-    if (failure)
-      std::rethrow_exception(failure);
-    return next == work.size();
+    takeSettled(*c, j);
+    c->worker = rank;
+    dispatch(); // the rank goes on before the engine looks at the result
+    return c;
   }
 
 private:
+  struct Job {
+    Candidate *candidate;
+    std::shared_ptr<const std::vector<double>> bars;
+  };
+
+  void dispatch() {
+    while (!idle_.empty() && !queue_.empty() && !stopped()) {
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      int rank = idle_.back();
+      idle_.pop_back();
+      sendText(rank, Work,
+               nlohmann::json{{"rule", job.candidate->rule},
+                              {"tokens", job.candidate->tokens},
+                              {"bars", finite(*job.bars)}}
+                   .dump());
+      busy_[rank] = job.candidate;
+    }
+  }
+
   int size_;
+  std::deque<Job> queue_;
+  std::vector<int> idle_;
+  std::map<int, Candidate *> busy_;
 };
 
 /// A worker's answer to one Work message.
@@ -137,9 +156,7 @@ nlohmann::json evaluateHere(const Pipeline *pipeline, const std::string &text) {
     pipeline->probe(c); // the toy reward reads the probe's updates
   if (!c.settled())
     pipeline->evaluate(c, w.at("bars").get<std::vector<double>>());
-  nlohmann::json out = settledFields(c);
-  out["k"] = w.at("k");
-  return out;
+  return settledFields(c);
 }
 } // namespace
 

@@ -3,7 +3,8 @@
 // resume rebuilds the run from the stored JSON alone, so every setting that
 // changes which candidates are proposed or how they are scored is a row
 // here. A missing key is an error, not a silent default: a default that
-// changed between versions would resume a different search. The keys and
+// changed between versions would resume a different search. A setting added
+// later names the value that runs stored before it behaved as. The keys and
 // nesting are those nlohmann's struct mapping wrote before the table, so
 // earlier runs resume.
 //
@@ -54,6 +55,12 @@ std::vector<Setting> makeTable() {
           range(Space::kMinUnits, Space::kMaxUnits)),
       row("batchSize", "--batch", "Candidates per controller update",
           NOS_MEMBER(batchSize), range(1, 4096)),
+      row("pipeline", "--pipeline",
+          "Batches in flight: batch k+N-1 is proposed before the strategy "
+          "learns from batch k, so workers never wait for it (1: one batch "
+          "at a time)",
+          NOS_MEMBER(pipeline), range(1, 64))
+          .before("1"),
       row("references", "!--no-references",
           "Do not score the six reference rules first", NOS_MEMBER(references)),
       row("strategy.hidden", "--controller-hidden", "LSTM units",
@@ -258,8 +265,11 @@ SearchSettings SearchSettings::fromJson(const std::string &text) {
   }
   for (const Setting &setting : settingsTable()) {
     try {
-      std::visit([&](auto *p) { j.at(pointerOf(setting.key)).get_to(*p); },
-                 setting.member(s));
+      nlohmann::json::json_pointer at = pointerOf(setting.key);
+      nlohmann::json value = !j.contains(at) && !setting.legacy.empty()
+                                 ? nlohmann::json::parse(setting.legacy)
+                                 : j.at(at);
+      std::visit([&](auto *p) { value.get_to(*p); }, setting.member(s));
     } catch (const nlohmann::json::exception &e) {
       throw std::runtime_error("the stored settings are damaged: '" +
                                setting.key + "': " + e.what());

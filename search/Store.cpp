@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 
@@ -36,8 +37,42 @@ CREATE INDEX candidates_canonical ON candidates(canonical);
 CREATE INDEX candidates_fingerprint ON candidates(fingerprint);
 CREATE TABLE progress(id INTEGER PRIMARY KEY CHECK (id = 1),
   next_batch INTEGER NOT NULL, state BLOB NOT NULL, elapsed REAL NOT NULL,
-  target_candidates INTEGER NOT NULL, target_seconds REAL NOT NULL);
+  target_candidates INTEGER NOT NULL, target_seconds REAL NOT NULL,
+  pending TEXT NOT NULL DEFAULT '[]');
 )sql";
+
+/// Format 2 had no pending batches: a run of it resumes as one whose
+/// pipeline is empty, which is what it was.
+const char *const kFrom2 = R"sql(
+ALTER TABLE progress ADD COLUMN pending TEXT NOT NULL DEFAULT '[]';
+UPDATE meta SET value = '3' WHERE key = 'format';
+)sql";
+
+nlohmann::json pendingJson(const std::vector<PendingBatch> &pending) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PendingBatch &p : pending) {
+    // JSON has no -inf (an open bar): null stands for it.
+    nlohmann::json bars = nlohmann::json::array();
+    for (double b : p.bars)
+      bars.push_back(std::isinf(b) ? nlohmann::json() : nlohmann::json(b));
+    out.push_back(
+        {{"batch", p.batch}, {"proposals", p.proposals}, {"bars", bars}});
+  }
+  return out;
+}
+
+std::vector<PendingBatch> readPending(const std::string &text) {
+  std::vector<PendingBatch> out;
+  for (const nlohmann::json &j : nlohmann::json::parse(text)) {
+    PendingBatch p;
+    p.batch = j.at("batch");
+    p.proposals = j.at("proposals").get<std::vector<Actions>>();
+    for (const nlohmann::json &b : j.at("bars"))
+      p.bars.push_back(b.is_null() ? -HUGE_VAL : b.get<double>());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 
 const char *const kColumns =
     "id, batch, slot, origin, tokens, rule, canonical, hash, fingerprint, "
@@ -164,7 +199,8 @@ std::unique_ptr<Store> Store::create(const std::string &dir,
           .bind(1, key)
           .bind(2, value)
           .step();
-    Statement(db, "INSERT INTO progress VALUES (1, 0, x'', 0, 0, 0)").step();
+    Statement(db, "INSERT INTO progress VALUES (1, 0, x'', 0, 0, 0, '[]')")
+        .step();
     exec(db, "COMMIT");
   } catch (const std::exception &e) {
     store.reset();
@@ -200,7 +236,14 @@ std::unique_ptr<Store> Store::open(const std::string &dir, bool readOnly) {
                              "database: " +
                              e.what());
   }
-  if (format != std::to_string(kStoreFormat))
+  if (format == "2" && !readOnly) {
+    exec(db, "BEGIN");
+    exec(db, kFrom2);
+    exec(db, "COMMIT");
+    format = "3";
+  }
+  store->format_ = std::stoi(format.empty() ? "0" : format);
+  if (format != std::to_string(kStoreFormat) && format != "2")
     throw std::runtime_error(path + " was written in store format '" + format +
                              "'; this nos-search reads format " +
                              std::to_string(kStoreFormat));
@@ -219,23 +262,36 @@ std::string Store::settingsJson() const {
 
 Progress Store::progress() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, "SELECT next_batch, state, elapsed, target_candidates, "
-                   "target_seconds FROM progress WHERE id = 1");
+  Statement s(db_, std::string("SELECT next_batch, state, elapsed, "
+                               "target_candidates, target_seconds, ") +
+                       (format_ == 2 ? "'[]'" : "pending") +
+                       " FROM progress WHERE id = 1");
   Progress p;
-  if (s.step())
-    p = {s.integer(0), s.bytes(1), s.real(2), s.integer(3), s.real(4)};
+  if (s.step()) {
+    p = {s.integer(0), s.bytes(1), s.real(2), s.integer(3), s.real(4), {}};
+    try {
+      p.pending = readPending(s.text(5));
+    } catch (const nlohmann::json::exception &e) {
+      throw std::runtime_error(dir_ +
+                               "/search.db: the pending batches are "
+                               "damaged: " +
+                               e.what());
+    }
+  }
   return p;
 }
 
 void Store::saveProgress(const Progress &p) {
   std::lock_guard<std::mutex> lock(mutex_);
   Statement(db_, "UPDATE progress SET next_batch = ?, state = ?, elapsed = ?, "
-                 "target_candidates = ?, target_seconds = ? WHERE id = 1")
+                 "target_candidates = ?, target_seconds = ?, pending = ? "
+                 "WHERE id = 1")
       .bind(1, p.nextBatch)
       .blob(2, p.strategyState)
       .bind(3, p.elapsedSeconds)
       .bind(4, p.targetCandidates)
       .bind(5, p.targetSeconds)
+      .bind(6, pendingJson(p.pending).dump())
       .step();
 }
 
@@ -273,18 +329,20 @@ Store::query(const std::string &where,
   return out;
 }
 
-std::optional<Candidate>
-Store::findCanonical(const std::string &canonical) const {
-  auto rows = query("WHERE canonical = ? AND status NOT IN ('duplicate', "
-                    "'equivalent') ORDER BY id LIMIT 1",
-                    {canonical});
+std::optional<Candidate> Store::findCanonical(const std::string &canonical,
+                                              int64_t before) const {
+  auto rows = query("WHERE canonical = ? AND batch < ? AND status NOT IN "
+                    "('duplicate', 'equivalent') ORDER BY id LIMIT 1",
+                    {canonical, std::to_string(before)});
   return rows.empty() ? std::nullopt : std::optional(rows[0]);
 }
 
-std::optional<Candidate> Store::findFingerprint(const std::string &fp) const {
-  auto rows = query("WHERE fingerprint = ? AND status NOT IN ('duplicate', "
-                    "'equivalent', 'screened', 'failed') ORDER BY id LIMIT 1",
-                    {fp});
+std::optional<Candidate> Store::findFingerprint(const std::string &fp,
+                                                int64_t before) const {
+  auto rows = query("WHERE fingerprint = ? AND batch < ? AND status NOT IN "
+                    "('duplicate', 'equivalent', 'screened', 'failed') "
+                    "ORDER BY id LIMIT 1",
+                    {fp, std::to_string(before)});
   return rows.empty() ? std::nullopt : std::optional(rows[0]);
 }
 

@@ -2,24 +2,30 @@
 //
 // One torch thread per worker by default: two children on two cores
 // trained 1.24-1.61x faster than one child on two threads (docs/search.md).
-// Commits are serialised under one lock, so the store sees one writer.
+// Workers only evaluate; the engine's thread stores what they hand back,
+// so the store sees one writer.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Workers.h"
 
 #include <fmt/core.h>
 
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace nos::search {
 
 WorkerPool::~WorkerPool() = default;
 
 namespace {
+/// Worker threads that live as long as the pool, started on the first
+/// submit, fed from one queue.
 class ThreadPool : public WorkerPool {
 public:
   ThreadPool(const Pipeline &pipeline, int workers, int torchThreads)
@@ -30,58 +36,106 @@ public:
         torchThreads > 0 ? torchThreads : std::max(1, int(cores) / workers_);
   }
 
+  ~ThreadPool() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closing_ = true;
+      queue_.clear();
+    }
+    ready_.notify_all();
+    for (std::thread &t : threads_)
+      t.join();
+  }
+
   std::string describe() const override {
     return fmt::format("{} worker(s) x {} torch thread(s)", workers_,
                        torchThreads_);
   }
 
-  bool evaluate(std::vector<Candidate> &slots, const std::vector<size_t> &work,
-                const std::vector<double> &bars,
-                const std::function<bool()> &stop,
-                const std::function<void(Candidate &)> &commit) override {
-    std::atomic<size_t> next{0};
-    std::atomic<bool> stopped{false}, failed{false};
-    std::mutex commitLock;
-    std::exception_ptr failure; // the first error ends the session
-    auto worker = [&](int id) {
-      train::setTorchThreads(torchThreads_);
-      for (;;) {
-        size_t i = next++;
-        if (i >= work.size())
-          return;
-        if (failed || stop()) {
-          stopped = true;
-          return;
-        }
-        Candidate &c = slots[work[i]];
-        c.worker = id;
-        pipeline_.evaluate(c, bars); // a candidate's errors become a status
-        std::lock_guard<std::mutex> lock(commitLock);
-        try {
-          commit(c);
-        } catch (...) {
-          failure = failure ? failure : std::current_exception();
-          failed = true;
-        }
+  /// Workers ask the condition under the lock.
+  void stopWhen(std::function<bool()> stop) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    WorkerPool::stopWhen(std::move(stop));
+  }
+
+  void submit(Candidate &c,
+              std::shared_ptr<const std::vector<double>> bars) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back({&c, std::move(bars)});
+      if (threads_.empty())
+        for (int id = 0; id < workers_; ++id)
+          threads_.emplace_back([this, id] { work(id); });
+    }
+    ready_.notify_one();
+  }
+
+  Candidate *wait() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (failure_)
+        std::rethrow_exception(std::exchange(failure_, nullptr));
+      if (!done_.empty()) {
+        Candidate *c = done_.front();
+        done_.pop_front();
+        return c;
       }
-    };
-    int n = std::min<int>(workers_, int(work.size()));
-    std::vector<std::thread> threads;
-    for (int id = 1; id < n; ++id)
-      threads.emplace_back(worker, id);
-    if (n > 0)
-      worker(0);
-    for (std::thread &t : threads)
-      t.join();
-    train::setTorchThreads(1);
-    if (failure)
-      std::rethrow_exception(failure);
-    return !stopped;
+      if (running_ == 0 && (queue_.empty() || stopped()))
+        return nullptr;
+      // The stop condition is a clock, which notifies nobody.
+      finished_.wait_for(lock, std::chrono::milliseconds(50));
+    }
   }
 
 private:
+  struct Job {
+    Candidate *candidate;
+    std::shared_ptr<const std::vector<double>> bars;
+  };
+
+  void work(int id) {
+    train::setTorchThreads(torchThreads_);
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(
+            lock, [&] { return closing_ || (!queue_.empty() && !stopped()); });
+        if (closing_)
+          return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+        ++running_;
+      }
+      job.candidate->worker = id;
+      std::exception_ptr error;
+      try {
+        pipeline_.evaluate(*job.candidate, *job.bars);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --running_;
+        if (error)
+          failure_ = failure_ ? failure_ : error;
+        else
+          done_.push_back(job.candidate);
+      }
+      finished_.notify_one();
+    }
+  }
+
   const Pipeline &pipeline_;
   int workers_ = 1, torchThreads_ = 1;
+  std::mutex mutex_;
+  std::condition_variable ready_, finished_;
+  std::deque<Job> queue_;
+  std::deque<Candidate *> done_;
+  int running_ = 0;
+  bool closing_ = false;
+  std::exception_ptr failure_;
+  std::vector<std::thread> threads_;
 };
 
 MpiSession *session = nullptr;

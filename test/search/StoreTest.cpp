@@ -9,8 +9,10 @@
 #include "nos/search/Search.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -52,16 +54,21 @@ TEST_CASE("the store keeps candidates, progress and settings", "[search]") {
   CHECK(a.id > 0);
   CHECK(b.id == a.id + 1);
   CHECK(store->searchCount() == 2);
-  CHECK(store->findCanonical("g")->id == a.id);
-  CHECK_FALSE(store->findCanonical("m"));
-  CHECK(store->findFingerprint("fp-g")->id == a.id);
+  CHECK(store->findCanonical("g", 1)->id == a.id);
+  CHECK_FALSE(store->findCanonical("m", 1));
+  CHECK(store->findFingerprint("fp-g", 1)->id == a.id);
+  // Only batches below the bound: the others are still in flight.
+  CHECK_FALSE(store->findCanonical("g", 0));
+  CHECK_FALSE(store->findFingerprint("fp-g", 0));
+  CHECK(store->findCanonical("adam", 0)->id == r.id);
   // References (batch -1) are not candidates: adam's 0.9 is not the best.
   CHECK(store->statusCounts() ==
         std::map<std::string, int64_t>{{"duplicate", 1}, {"scored", 1}});
   CHECK(store->best()->id == a.id);
   Candidate dup = row(0, 1, "g", status::Scored, 0.1);
   CHECK_THROWS(store->insert(dup)); // (batch, slot) is unique
-  Progress p{3, std::string("state\0with nul", 14), 12.5, 100, 0};
+  Progress p{3, std::string("state\0with nul", 14), 12.5, 100, 0, {}};
+  p.pending = {{3, {{1, 2}, {3, 4}}, {-HUGE_VAL, 0.25}}, {4, {{5, 6}}, {}}};
   store->saveProgress(p);
   store.reset();
 
@@ -75,6 +82,11 @@ TEST_CASE("the store keeps candidates, progress and settings", "[search]") {
   CHECK(q.nextBatch == 3);
   CHECK(q.strategyState == p.strategyState);
   CHECK(q.targetCandidates == 100);
+  REQUIRE(q.pending.size() == 2);
+  CHECK(q.pending[0].batch == 3);
+  CHECK(q.pending[0].proposals == std::vector<Actions>{{1, 2}, {3, 4}});
+  CHECK(q.pending[0].bars == std::vector<double>{-HUGE_VAL, 0.25});
+  CHECK(q.pending[1].proposals == std::vector<Actions>{{5, 6}});
   SearchSettings back = SearchSettings::fromJson(again->settingsJson());
   CHECK(back.strategy.name == "evolution");
   CHECK(back.proxy.lrs == std::vector<double>{0.5});
@@ -106,6 +118,23 @@ TEST_CASE("bad run folders get clear errors and stay as they were",
   sqlite3_close(db);
   CHECK_THROWS_WITH(Store::open(dir + "/old"),
                     Catch::Contains("store format '0'"));
+
+  // Format 2 had no pending batches: read as it is, upgraded for writing.
+  Store::create(dir + "/two", SearchSettings().toJson());
+  REQUIRE(sqlite3_open((dir + "/two/search.db").c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db,
+                     "ALTER TABLE progress DROP COLUMN pending; UPDATE meta "
+                     "SET value = '2' WHERE key = 'format'",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(Store::open(dir + "/two", true)->progress().pending.empty());
+  {
+    auto upgraded = Store::open(dir + "/two");
+    Progress p = upgraded->progress();
+    p.pending = {{0, {{7}}, {}}};
+    upgraded->saveProgress(p);
+  }
+  CHECK(Store::open(dir + "/two", true)->progress().pending.size() == 1);
 
   std::ofstream(dir + "/file") << "not a folder";
   CHECK_THROWS_WITH(Store::create(dir + "/file/run", "{}"),
@@ -143,4 +172,12 @@ TEST_CASE("the settings table drives the stored JSON", "[search]") {
   CHECK_THROWS_WITH(SearchSettings::fromJson(bad),
                     Catch::Contains("'strategy.name'"));
   CHECK(defaultProxyName() == std::string("12k-pool-halving"));
+  // Runs stored before the pipeline existed ran one batch at a time.
+  nlohmann::json old = nlohmann::json::parse(json);
+  old.erase("pipeline");
+  CHECK(SearchSettings().pipeline > 1);
+  CHECK(SearchSettings::fromJson(old.dump()).pipeline == 1);
+  old.erase("units"); // older than every setting: still an error
+  CHECK_THROWS_WITH(SearchSettings::fromJson(old.dump()),
+                    Catch::Contains("'units'"));
 }

@@ -20,7 +20,8 @@ namespace nos::search {
 
 struct Efficiency {
   double workerSeconds = 0; // units x wall
-  /// Stage time of every candidate (references included) / workerSeconds.
+  /// Time of the stages workers run (compile, hurdle, train) of every
+  /// candidate, references included, / workerSeconds.
   double busyShare = 0;
   /// Child training time / workerSeconds.
   double trainShare = 0;

@@ -26,6 +26,8 @@ struct SearchSettings {
   StrategyOptions strategy;
   int units = 2;
   int batchSize = 8;
+  /// Batches in flight (Search.h).
+  int pipeline = 4;
   ProxySpec proxy;
   ProbeSpec probe;
   /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
@@ -64,6 +66,14 @@ struct Setting {
   std::string help;
   std::function<Ref(SearchSettings &)> member;
   SettingCheck check;
+  /// JSON of the value a run stored before this setting existed has, or ""
+  /// where a missing key is an error.
+  std::string legacy;
+
+  Setting &&before(std::string json) && {
+    legacy = std::move(json);
+    return std::move(*this);
+  }
 
   /// Why the setting's value in `s` is refused, or "" (every element of a
   /// list is checked).

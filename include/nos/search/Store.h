@@ -1,17 +1,19 @@
 //===- Store.h - One SQLite database per search run -------------*- C++ -*-===//
 //
 // DIR/search.db (WAL mode) holds the run's settings, one row per candidate
-// and the strategy's state. Each candidate is committed on its own as soon
-// as it is settled, and the strategy's state together with the next batch
-// number in one statement after every update, so a SIGKILL loses at most
-// the candidates in flight and a resumed run re-proposes exactly the batch
-// it was on (whose stored rows are reused, never retrained).
+// and the strategy's checkpoint. Each candidate is committed on its own as
+// soon as it is settled; a checkpoint (the strategy's state, the next batch
+// to learn from and the batches proposed beyond it) is one statement. So a
+// SIGKILL loses at most the candidates in flight, and a resumed run replays
+// from its checkpoint: it proposes exactly the batches it proposed before,
+// whose stored rows are reused, never retrained.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_STORE_H
 #define NOS_SEARCH_STORE_H
 
 #include "nos/search/Pipeline.h"
+#include "nos/search/Space.h"
 
 #include <map>
 #include <memory>
@@ -25,9 +27,20 @@ struct sqlite3;
 namespace nos::search {
 
 /// Bumped whenever the schema or the meaning of a stored value changes.
-inline constexpr int kStoreFormat = 2; // 2: fidelity and rungs
+/// 2: fidelity and rungs; 3: pending batches (format 2 is upgraded when
+/// opened for writing, read as it is otherwise).
+inline constexpr int kStoreFormat = 3;
 
-/// Where a run stands between controller updates.
+/// A batch proposed but not yet learned from: what the strategy proposed
+/// and the bars of successive halving it is evaluated against.
+struct PendingBatch {
+  int64_t batch = 0;
+  std::vector<Actions> proposals;
+  std::vector<double> bars;
+};
+
+/// Where a run stands at a checkpoint: the strategy has learned from every
+/// batch below nextBatch and proposed those of `pending`.
 struct Progress {
   int64_t nextBatch = 0;
   std::string strategyState; // Strategy::saveState(), empty before the first
@@ -35,6 +48,7 @@ struct Progress {
   /// The budget: 0 means no limit of that kind.
   int64_t targetCandidates = 0;
   double targetSeconds = 0;
+  std::vector<PendingBatch> pending;
 };
 
 class Store {
@@ -56,10 +70,13 @@ public:
 
   /// Stores a settled candidate and sets its id. Thread-safe.
   void insert(Candidate &c);
-  /// The first stored candidate with this canonical form / fingerprint that
-  /// was evaluated itself (not a duplicate or equivalent).
-  std::optional<Candidate> findCanonical(const std::string &canonical) const;
-  std::optional<Candidate> findFingerprint(const std::string &fp) const;
+  /// The first stored candidate of a batch below `before` with this
+  /// canonical form / fingerprint that was evaluated itself (not a duplicate
+  /// or equivalent).
+  std::optional<Candidate> findCanonical(const std::string &canonical,
+                                         int64_t before) const;
+  std::optional<Candidate> findFingerprint(const std::string &fp,
+                                           int64_t before) const;
   std::vector<Candidate> batch(int64_t batch) const;
   /// Every candidate in id order (references included).
   std::vector<Candidate> all() const;
@@ -81,6 +98,7 @@ private:
 
   std::string dir_;
   sqlite3 *db_;
+  int format_ = kStoreFormat;
   mutable std::mutex mutex_;
 };
 

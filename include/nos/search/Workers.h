@@ -3,9 +3,11 @@
 // The engine (Search.cpp) decides what to evaluate; a worker pool decides
 // where: threads of this process, or the worker ranks of an MPI job (rank 0
 // keeps the strategy and the store, ranks 1..N-1 each run the pipeline on
-// one candidate at a time). Either way every candidate is evaluated by the
-// same deterministic pipeline with the bars of the batch, so the pool
-// changes the speed of a run, not its results.
+// one candidate at a time). A pool is a queue: the engine submits work as
+// it proposes it and collects results as they end, so workers keep busy
+// while the engine learns. Every candidate is evaluated by the same
+// deterministic pipeline with the bars of its batch, so the pool changes
+// the speed of a run, not its results.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_WORKERS_H
@@ -25,15 +27,23 @@ public:
   virtual ~WorkerPool();
   /// "2 worker thread(s) x 1 torch thread(s)", for the log.
   virtual std::string describe() const = 0;
-  /// Evaluates slots[work[i]] for every i; `commit` is called once per
-  /// settled candidate, never concurrently. No new evaluation starts once
-  /// `stop()` is true; returns false when some were not started. Errors of
-  /// `commit` or of the pool itself are rethrown after in-flight work ends.
-  virtual bool evaluate(std::vector<Candidate> &slots,
-                        const std::vector<size_t> &work,
-                        const std::vector<double> &bars,
-                        const std::function<bool()> &stop,
-                        const std::function<void(Candidate &)> &commit) = 0;
+  /// Asked before each evaluation starts: none starts once it is true.
+  virtual void stopWhen(std::function<bool()> stop) { stop_ = std::move(stop); }
+  /// Queues `c` for evaluation against `bars`. `c` must stay where it is
+  /// until wait() hands it back; it is not touched by the caller meanwhile.
+  virtual void submit(Candidate &c,
+                      std::shared_ptr<const std::vector<double>> bars) = 0;
+  /// Blocks until an evaluation ends and returns its candidate (in the
+  /// order they end), or null when none is running and none may start.
+  /// Rethrows an error of the pool itself (a candidate's own errors are its
+  /// status).
+  virtual Candidate *wait() = 0;
+
+protected:
+  bool stopped() const { return stop_ && stop_(); }
+
+private:
+  std::function<bool()> stop_;
 };
 
 /// `workers` threads (0: one per core), each with `torchThreads` torch
