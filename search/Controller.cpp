@@ -75,14 +75,12 @@ public:
         m[id] = 0;
       masks_.push_back(torch::tensor(m));
     }
+    allMasks_ = torch::stack(masks_); // [positions, vocabulary]
   }
 
   std::vector<Actions> propose(int count) override {
     torch::NoGradGuard noGrad;
-    std::vector<Actions> out;
-    for (int i = 0; i < count; ++i)
-      out.push_back(sampleOne());
-    return out;
+    return sampleBatch(count);
   }
 
   void learn(const std::vector<Actions> &batch,
@@ -193,26 +191,38 @@ private:
     }
   }
 
-  Actions sampleOne() {
-    auto state = policy_->zeroState(1);
-    int64_t start = int64_t(space_.vocabulary().size());
-    torch::Tensor input = torch::full({1}, start, torch::kLong);
-    Actions out;
-    for (int pos = 0; pos < space_.length(); ++pos) {
-      torch::Tensor logits = policy_->stepLogits(input, state)[0] + masks_[pos];
-      torch::Tensor p = torch::softmax(logits.to(torch::kDouble), 0);
-      const double *probs = p.data_ptr<double>();
-      double u = rng_.uniform(), sum = 0;
-      int choice = space_.valid(pos).back();
-      for (int id : space_.valid(pos)) {
-        sum += probs[id];
-        if (u < sum) {
-          choice = id;
-          break;
+  /// All `count` samples in one batch, one LSTM step per position. The
+  /// uniforms are drawn as sampling one rule at a time drew them.
+  std::vector<Actions> sampleBatch(int count) {
+    int64_t n = count, length = space_.length();
+    std::vector<double> u(size_t(n * length));
+    for (double &x : u)
+      x = rng_.uniform();
+    auto state = policy_->zeroState(n);
+    torch::Tensor input =
+        torch::full({n}, int64_t(space_.vocabulary().size()), torch::kLong);
+    std::vector<Actions> out(static_cast<size_t>(n));
+    for (int pos = 0; pos < length; ++pos) {
+      torch::Tensor logits = policy_->stepLogits(input, state) + masks_[pos];
+      torch::Tensor p = torch::softmax(logits.to(torch::kDouble), 1);
+      const double *probs = p.contiguous().data_ptr<double>();
+      int64_t vocabulary = p.size(1);
+      std::vector<int64_t> chosen(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        const double *row = probs + i * vocabulary;
+        double draw = u[size_t(i * length + pos)], sum = 0;
+        int choice = space_.valid(pos).back();
+        for (int id : space_.valid(pos)) {
+          sum += row[id];
+          if (draw < sum) {
+            choice = id;
+            break;
+          }
         }
+        out[size_t(i)].push_back(choice);
+        chosen[size_t(i)] = choice;
       }
-      out.push_back(choice);
-      input = torch::full({1}, int64_t(choice), torch::kLong);
+      input = torch::tensor(chosen, torch::kLong);
     }
     return out;
   }
@@ -225,24 +235,42 @@ private:
   }
 
   /// Teacher-forced log-probabilities of the taken actions and the entropy
-  /// of each masked softmax, both [batch, positions].
+  /// of each masked softmax, both [batch, positions]. The inputs are known
+  /// up front, so the embedding, the input projections and the head run
+  /// once over every position; only the recurrence steps.
   std::pair<torch::Tensor, torch::Tensor> logProbs(const torch::Tensor &a) {
-    int64_t n = a.size(0);
-    auto state = policy_->zeroState(n);
-    torch::Tensor input =
-        torch::full({n}, int64_t(space_.vocabulary().size()), torch::kLong);
-    std::vector<torch::Tensor> logps, entropies;
-    for (int pos = 0; pos < space_.length(); ++pos) {
-      torch::Tensor logits = policy_->stepLogits(input, state) + masks_[pos];
-      torch::Tensor logp = torch::log_softmax(logits, 1);
-      torch::Tensor p = logp.exp();
-      // Masked entries have p = 0 and logp = -inf; their term is 0.
-      entropies.push_back(-(p * logp.masked_fill(p == 0, 0)).sum(1));
-      torch::Tensor taken = a.select(1, pos);
-      logps.push_back(logp.gather(1, taken.unsqueeze(1)).squeeze(1));
-      input = taken;
+    int64_t n = a.size(0), length = space_.length();
+    torch::Tensor start =
+        torch::full({n, 1}, int64_t(space_.vocabulary().size()), torch::kLong);
+    torch::Tensor x = policy_->embed->forward(
+        torch::cat({start, a.slice(1, 0, length - 1)}, 1)); // [n, L, E]
+    for (torch::nn::LSTMCell &cell : policy_->cells)
+      x = unroll(*cell, x);
+    torch::Tensor logp = torch::log_softmax(
+        policy_->head->forward(x) + allMasks_, 2); // [n, L, V]
+    torch::Tensor p = logp.exp();
+    // Masked entries have p = 0 and logp = -inf; their term is 0.
+    torch::Tensor entropy = -(p * logp.masked_fill(p == 0, 0)).sum(2);
+    return {logp.gather(2, a.unsqueeze(2)).squeeze(2), entropy};
+  }
+
+  /// One LSTM layer over [n, L, in]: the cell's own weights and gate order
+  /// (input, forget, cell, output).
+  static torch::Tensor unroll(torch::nn::LSTMCellImpl &cell,
+                              const torch::Tensor &x) {
+    torch::Tensor in = torch::linear(x, cell.weight_ih, cell.bias_ih);
+    int64_t n = x.size(0), hidden = cell.weight_hh.size(1);
+    torch::Tensor h = torch::zeros({n, hidden}), c = torch::zeros({n, hidden});
+    std::vector<torch::Tensor> out;
+    for (int64_t t = 0; t < x.size(1); ++t) {
+      std::vector<torch::Tensor> g =
+          (in.select(1, t) + torch::linear(h, cell.weight_hh, cell.bias_hh))
+              .chunk(4, 1);
+      c = torch::sigmoid(g[1]) * c + torch::sigmoid(g[0]) * torch::tanh(g[2]);
+      h = torch::sigmoid(g[3]) * torch::tanh(c);
+      out.push_back(h);
     }
-    return {torch::stack(logps, 1), torch::stack(entropies, 1)};
+    return torch::stack(out, 1);
   }
 
   torch::Tensor advantagesOf(const std::vector<double> &rewards) {
@@ -267,6 +295,7 @@ private:
   Policy policy_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::vector<torch::Tensor> masks_;
+  torch::Tensor allMasks_;
   double baseline_ = 0, entropy_ = 0;
   bool hasBaseline_ = false;
   int updates_ = 0;

@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 /// long (the strategy's updates, not the evaluations, which are stored).
 constexpr double kCheckpointSeconds = 10;
 
+/// Token strings whose canonical form is kept (Engine::canonicalize).
+constexpr size_t kTokenMemo = 1 << 16;
+
 /// A duplicate or equivalent earns what its original earned.
 void reuseScore(Candidate &c, const Candidate &original, const char *why) {
   c.status = why;
@@ -212,7 +215,7 @@ void Engine::admit(Flight &f) {
 }
 
 void Engine::prepare(Candidate &c, Flight &f) {
-  pipeline_.canonicalize(c);
+  canonicalize(c);
   if (c.settled())
     return commit(c);
   if (copyOf(c, byCanonical_, c.canonical, status::Duplicate))
@@ -223,6 +226,26 @@ void Engine::prepare(Candidate &c, Flight &f) {
   if (copyOf(c, byFingerprint_, c.fingerprint, status::Equivalent))
     return;
   pool_.submit(c, f.bars);
+}
+
+/// A strategy proposes the same tokens again and again; their parse and
+/// canonical form are kept here, so that only new ones cost MLIR time.
+void Engine::canonicalize(Candidate &c) {
+  auto it = c.tokens.empty() ? byTokens_.end() : byTokens_.find(c.tokens);
+  if (it != byTokens_.end()) {
+    const Candidate &m = it->second;
+    c.rule = m.rule, c.canonical = m.canonical, c.hash = m.hash;
+    c.expr = m.expr, c.status = m.status, c.detail = m.detail;
+    return;
+  }
+  pipeline_.canonicalize(c);
+  if (c.tokens.empty())
+    return;
+  if (byTokens_.size() >= kTokenMemo)
+    byTokens_.clear(); // bounded memory; a forgotten one costs a parse
+  Candidate &m = byTokens_[c.tokens];
+  m.rule = c.rule, m.canonical = c.canonical, m.hash = c.hash;
+  m.expr = c.expr, m.status = c.status, m.detail = c.detail;
 }
 
 /// True when an original with this key settles `c` (now, or when its own

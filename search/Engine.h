@@ -68,6 +68,7 @@ private:
   void admit(Flight &f);
   using Originals = std::unordered_map<std::string, Candidate *>;
   void prepare(Candidate &c, Flight &f);
+  void canonicalize(Candidate &c);
   bool copyOf(Candidate &c, Originals &inFlight, const std::string &key,
               const char *why);
   void follow(Candidate &c, Candidate &original, const char *why);
@@ -102,6 +103,8 @@ private:
   /// fingerprint (retired ones are looked up in the store), and the
   /// duplicates and equivalents waiting for an original's result.
   Originals byCanonical_, byFingerprint_;
+  /// Parse and canonical form by token string.
+  std::unordered_map<std::string, Candidate> byTokens_;
   std::unordered_map<const Candidate *, std::vector<Candidate *>> waiting_;
   bool stopping_ = false;
   double lastCheckpoint_ = 0;

@@ -24,12 +24,14 @@
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <list>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 using namespace mlir;
@@ -71,11 +73,16 @@ static std::string defaultCudaToolkit() {
                                                         : "";
 }
 
-/// Collects diagnostics as "line:col: error: message" for the caller.
+/// Collects diagnostics as "line:col: error: message" for the caller. The
+/// context is shared by threads that canonicalize and compile at once:
+/// another thread's diagnostics go on to that thread's collector.
 class DiagnosticCollector {
 public:
   explicit DiagnosticCollector(MLIRContext &ctx)
-      : handler(&ctx, [this](mlir::Diagnostic &diag) {
+      : owner(std::this_thread::get_id()),
+        handler(&ctx, [this](mlir::Diagnostic &diag) {
+          if (std::this_thread::get_id() != owner)
+            return failure();
           append(diag);
           return success();
         }) {}
@@ -91,6 +98,7 @@ private:
     text += diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "";
     text += diag.str();
   }
+  std::thread::id owner;
   ScopedDiagnosticHandler handler;
   std::string text;
 };
@@ -113,7 +121,7 @@ public:
     DiagnosticCollector diags(*context);
     OwningOpRef<ModuleOp> module = buildModule(*context, rule, "nos_rule");
     if (!stopBefore)
-      ++stats.canonicalizations;
+      ++canonicalizations;
     if (failed(module->verify()) ||
         (!stopBefore && failed(canonicalizeModule(*module)))) {
       setError(error, diags.take());
@@ -164,6 +172,7 @@ public:
   }
 
   bool ensureTarget(std::string *error) {
+    std::lock_guard<std::mutex> lock(targetMutex);
     std::string message;
     if (!targetMachine)
       targetMachine = Jit::hostTargetMachine(options.optLevel, message);
@@ -294,6 +303,7 @@ public:
     if (!module)
       return false;
     std::string spelling = printRule(rule);
+    std::lock_guard<std::mutex> lock(mutex);
     if (pending
             .insert_or_assign(spelling, Canonicalized{std::move(module), info})
             .second)
@@ -310,14 +320,17 @@ public:
   OwningOpRef<ModuleOp> takeCanonical(const Expr &rule,
                                       const std::string &spelling,
                                       KernelInfo &info, std::string *error) {
-    auto it = pending.find(spelling);
-    if (it == pending.end())
-      return canonical(rule, info, error, false);
-    OwningOpRef<ModuleOp> module = std::move(it->second.module);
-    info = std::move(it->second.info);
-    pending.erase(it);
-    pendingOrder.remove(spelling);
-    return module;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (auto it = pending.find(spelling); it != pending.end()) {
+        OwningOpRef<ModuleOp> module = std::move(it->second.module);
+        info = std::move(it->second.info);
+        pending.erase(it);
+        pendingOrder.remove(spelling);
+        return module;
+      }
+    }
+    return canonical(rule, info, error, false);
   }
 
   template <typename K> struct Cache {
@@ -385,27 +398,22 @@ public:
 
   /// The cache walk both targets share. `build` turns a canonical module
   /// into the kernel's code (object file or PTX); `finish` makes it callable
-  /// and names the JIT library it was loaded into, if any.
+  /// and names the JIT library it was loaded into, if any. The caches are
+  /// under `mutex`, code generation under `codegenMutex` only, so a search
+  /// canonicalizes its next proposals while a worker compiles.
   template <typename K, typename Build, typename Finish>
   std::shared_ptr<const K>
   compileCached(const Expr &rule, std::string *error, Cache<K> &cache,
                 const std::string &target, Build build, Finish finish) {
-    std::lock_guard<std::mutex> lock(mutex);
-    buryDead();
     std::string spelling = printRule(rule);
-    if (auto it = cache.bySpelling.find(spelling);
-        it != cache.bySpelling.end()) {
-      if (auto kernel = cache.find(it->second)) {
-        ++stats.memoryHits;
-        return kernel;
-      }
-      cache.bySpelling.erase(it); // its kernel was evicted
-    }
+    if (auto kernel = findBySpelling(cache, spelling))
+      return kernel;
     auto start = std::chrono::steady_clock::now();
     KernelInfo info;
     OwningOpRef<ModuleOp> module = takeCanonical(rule, spelling, info, error);
     if (!module)
       return nullptr;
+    std::unique_lock<std::mutex> lock(mutex);
     std::shared_ptr<const K> found = cache.find(info.canonical);
     if (found) {
       ++stats.memoryHits;
@@ -418,12 +426,22 @@ public:
         kernel->origin = "disk";
         ++stats.diskHits;
       } else {
-        if (!build(*module, code, error))
+        lock.unlock();
+        bool built;
+        {
+          std::lock_guard<std::mutex> codegenLock(codegenMutex);
+          built = build(*module, code, error);
+        }
+        lock.lock();
+        if (!built)
           return nullptr;
         storeOnDisk(key, info, code);
         kernel->origin = "compiled";
         ++stats.compiled;
       }
+      // Another thread may have made the same kernel meanwhile: one wins.
+      if (auto other = cache.find(info.canonical))
+        return other;
       std::string library;
       if (!finish(*kernel, std::move(code), library, error))
         return nullptr;
@@ -439,6 +457,23 @@ public:
     if (options.memoryCache)
       cache.bySpelling[spelling] = info.canonical;
     return found;
+  }
+
+  /// The kernel this spelling was compiled to, if it is still cached.
+  template <typename K>
+  std::shared_ptr<const K> findBySpelling(Cache<K> &cache,
+                                          const std::string &spelling) {
+    std::lock_guard<std::mutex> lock(mutex);
+    buryDead();
+    auto it = cache.bySpelling.find(spelling);
+    if (it == cache.bySpelling.end())
+      return nullptr;
+    if (auto kernel = cache.find(it->second)) {
+      ++stats.memoryHits;
+      return kernel;
+    }
+    cache.bySpelling.erase(it); // its kernel was evicted
+    return nullptr;
   }
 
   std::shared_ptr<const CpuKernel> compileCpu(const Expr &rule,
@@ -509,7 +544,9 @@ public:
   Cache<CpuKernel> cpuCache;
   Cache<GpuKernel> gpuCache;
   Stats stats;
-  std::mutex mutex;
+  std::atomic<unsigned> canonicalizations{0};
+  /// Caches, disk and JIT; code generation; the lazily made target.
+  std::mutex mutex, codegenMutex, targetMutex;
   std::shared_ptr<Graveyard> graveyard = std::make_shared<Graveyard>();
   // After `context`, so the modules go before their context does.
   std::unordered_map<std::string, Canonicalized> pending;
@@ -527,7 +564,6 @@ Compiler &Compiler::shared() {
 
 bool Compiler::canonicalize(const Expr &rule, KernelInfo &info,
                             std::string *error) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->canonicalizeAndKeep(rule, info, error);
 }
 
@@ -573,6 +609,7 @@ std::shared_ptr<const GpuKernel> Compiler::compileGpu(const Expr &rule,
 bool Compiler::emit(const Expr &rule, Stage stage, std::string &out,
                     std::string *error) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::lock_guard<std::mutex> codegenLock(impl_->codegenMutex);
   out.clear();
   if (stage == Stage::AST) {
     out = dumpTree(rule);
@@ -611,6 +648,7 @@ Compiler::Stats Compiler::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   impl_->buryDead();
   Stats s = impl_->stats;
+  s.canonicalizations = impl_->canonicalizations;
   s.loadedCpuKernels = impl_->jit ? unsigned(impl_->jit->loaded()) : 0;
   return s;
 }

@@ -141,6 +141,26 @@ TEST_CASE("a restored strategy proposes what the original would", "[search]") {
   }
 }
 
+// The controller samples a batch in one pass, drawing its uniforms in the
+// order one-at-a-time sampling drew them: the batch is the same rules.
+TEST_CASE("a batch of samples is the samples one at a time", "[search]") {
+  Space space(2);
+  StrategyOptions o;
+  o.name = "ppo", o.seed = 4;
+  auto batched = makeStrategy(o, space), single = makeStrategy(o, space);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Actions> each;
+    for (int i = 0; i < 16; ++i)
+      each.push_back(single->propose(1).at(0));
+    std::vector<Actions> all = batched->propose(16);
+    CHECK(all == each);
+    std::vector<double> rewards(16);
+    for (size_t i = 0; i < rewards.size(); ++i)
+      rewards[i] = double(all[i][0] % 3);
+    batched->learn(all, rewards), single->learn(each, rewards);
+  }
+}
+
 TEST_CASE("PPO and REINFORCE beat random on a toy reward", "[search]") {
   double random = learnToy("random", 400, 100);
   double ppo = learnToy("ppo", 400, 100);

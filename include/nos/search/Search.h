@@ -1,12 +1,14 @@
 //===- Search.h - The search loop: propose, evaluate, learn, store -*- C++ -*-//
 //
-// nos-search's engine. Synchronous batches: the strategy proposes a batch,
-// the cheap pipeline stages and the lookups of earlier scores run on the
-// calling thread, the rest on worker threads, every settled candidate is
-// stored at once, and the strategy learns from the whole batch (duplicates
-// and equivalents earn the reward they reuse) before its state is saved. So
-// the sequence of candidates depends only on the settings and the seed, not
-// on the number of workers or on interruptions.
+// nos-search's entry points; the loop itself is search/Engine.h. Pipelined
+// batches: the strategy keeps --pipeline batches in flight, proposing batch
+// k+N-1 before it learns from batch k; the cheap pipeline stages and the
+// lookups of earlier scores run on the calling thread, the rest on worker
+// threads or MPI ranks, every settled candidate is stored at once, and the
+// strategy learns from each whole batch in order (duplicates and
+// equivalents earn the reward they reuse). So the sequence of candidates
+// depends only on the settings and the seed, not on the number of workers,
+// their timing or interruptions.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_SEARCH_H
