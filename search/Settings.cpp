@@ -57,8 +57,8 @@ std::vector<Setting> makeTable() {
           NOS_MEMBER(batchSize), range(1, 4096)),
       row("pipeline", "--pipeline",
           "Batches in flight: batch k+N-1 is proposed before the strategy "
-          "learns from batch k, so workers never wait for it (1: one batch "
-          "at a time)",
+          "learns from batch k, so workers need not wait for it (1: one "
+          "batch at a time)",
           NOS_MEMBER(pipeline), range(1, 64))
           .before("1"),
       row("references", "!--no-references",

@@ -27,7 +27,7 @@ struct SearchSettings {
   int units = 2;
   int batchSize = 8;
   /// Batches in flight (Search.h).
-  int pipeline = 4;
+  int pipeline = 1;
   ProxySpec proxy;
   ProbeSpec probe;
   /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
