@@ -33,33 +33,23 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
+#include <vector>
+
 using namespace mlir;
 
 namespace nos {
 
-std::unique_ptr<MLIRContext> createContext() {
-  DialectRegistry registry;
-  registry.insert<mlir::nos::NOSDialect, arith::ArithDialect, math::MathDialect,
-                  scf::SCFDialect, func::FuncDialect, vector::VectorDialect,
-                  cf::ControlFlowDialect, LLVM::LLVMDialect, gpu::GPUDialect,
-                  NVVM::NVVMDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  // The GPU path: #nvvm.target serializes gpu.module through these.
-  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  registerGPUDialectTranslation(registry);
-  registerNVVMDialectTranslation(registry);
-  auto ctx = std::make_unique<MLIRContext>(registry);
-  ctx->loadAllAvailableDialects();
-  return ctx;
-}
-
-LogicalResult canonicalizeModule(ModuleOp module) {
-  PassManager pm(module.getContext());
+static void addCanonicalization(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<mlir::nos::RuleOp>(mlir::nos::createNOSNumberStreams());
+}
+
+LogicalResult canonicalizeModule(ModuleOp module) {
+  PassManager pm(module.getContext());
+  addCanonicalization(pm);
   return pm.run(module);
 }
 
@@ -68,28 +58,36 @@ LogicalResult canonicalizeModule(ModuleOp module) {
 /// libdevice's versions on one side; then splats of per-step scalars and
 /// constants leave the element loops, which is most of what LLVM's middle
 /// end would otherwise be run for.
-static void addKernelCleanup(PassManager &pm) {
+static void addKernelCleanup(OpPassManager &pm) {
   pm.addPass(mlir::nos::createNOSExpandMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
 }
 
-LogicalResult lowerToKernel(ModuleOp module, unsigned width) {
-  PassManager pm(module.getContext());
+static void addKernelLowering(OpPassManager &pm, unsigned width) {
   mlir::nos::ConvertNOSToKernelOptions options;
   options.vectorWidth = width;
   pm.addPass(mlir::nos::createConvertNOSToKernel(options));
   addKernelCleanup(pm);
+}
+
+LogicalResult lowerToKernel(ModuleOp module, unsigned width) {
+  PassManager pm(module.getContext());
+  addKernelLowering(pm, width);
   return pm.run(module);
 }
 
-LogicalResult lowerToGpuKernel(ModuleOp module, const GpuTarget &target) {
-  PassManager pm(module.getContext());
+static void addGpuKernelLowering(OpPassManager &pm, const GpuTarget &target) {
   mlir::nos::ConvertNOSToGPUOptions options;
   options.vectorWidth = target.vectorWidth;
   pm.addPass(mlir::nos::createConvertNOSToGPU(options));
   addKernelCleanup(pm);
+}
+
+LogicalResult lowerToGpuKernel(ModuleOp module, const GpuTarget &target) {
+  PassManager pm(module.getContext());
+  addGpuKernelLowering(pm, target);
   return pm.run(module);
 }
 
@@ -135,8 +133,7 @@ static void useExactInstructions(ModuleOp module) {
     decl.erase();
 }
 
-LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
-  PassManager pm(module.getContext());
+static void addNVVMLowering(OpPassManager &pm, const GpuTarget &target) {
   GpuNVVMAttachTargetOptions attach;
   attach.chip = target.chip;
   attach.features = target.features;
@@ -151,19 +148,28 @@ LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
   // What it leaves (math.fma, math.absf) maps to NVPTX instructions.
   gpuPm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+LogicalResult lowerToNVVM(ModuleOp module, const GpuTarget &target) {
+  PassManager pm(module.getContext());
+  addNVVMLowering(pm, target);
   if (failed(pm.run(module)))
     return failure();
   useExactInstructions(module);
   return success();
 }
 
-LogicalResult serializeToPtx(ModuleOp module, const GpuTarget &target,
-                             std::string &ptx) {
-  PassManager pm(module.getContext());
+static void addPtxSerialization(OpPassManager &pm, const GpuTarget &target) {
   GpuModuleToBinaryPassOptions options;
   options.toolkitPath = target.toolkitPath;
   options.compilationTarget = "isa";
   pm.addPass(createGpuModuleToBinaryPass(options));
+}
+
+LogicalResult serializeToPtx(ModuleOp module, const GpuTarget &target,
+                             std::string &ptx) {
+  PassManager pm(module.getContext());
+  addPtxSerialization(pm, target);
   if (failed(pm.run(module)))
     return failure();
   for (auto binary : module.getOps<gpu::BinaryOp>()) {
@@ -177,8 +183,7 @@ LogicalResult serializeToPtx(ModuleOp module, const GpuTarget &target,
   return module.emitError("no gpu.binary after serialization");
 }
 
-LogicalResult lowerToLLVMDialect(ModuleOp module) {
-  PassManager pm(module.getContext());
+static void addLLVMDialectLowering(OpPassManager &pm) {
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
@@ -186,7 +191,53 @@ LogicalResult lowerToLLVMDialect(ModuleOp module) {
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+LogicalResult lowerToLLVMDialect(ModuleOp module) {
+  PassManager pm(module.getContext());
+  addLLVMDialectLowering(pm);
   return pm.run(module);
+}
+
+using PassBuilder = std::function<void(OpPassManager &)>;
+
+/// Every pass pipeline a stage runs, with default options (the options
+/// change no pass's dependent dialects).
+static std::vector<PassBuilder> passBuilders() {
+  GpuTarget gpu;
+  return {addCanonicalization,
+          [](OpPassManager &pm) { addKernelLowering(pm, 1); },
+          addLLVMDialectLowering,
+          [gpu](OpPassManager &pm) { addGpuKernelLowering(pm, gpu); },
+          [gpu](OpPassManager &pm) { addNVVMLowering(pm, gpu); },
+          [gpu](OpPassManager &pm) { addPtxSerialization(pm, gpu); }};
+}
+
+std::unique_ptr<MLIRContext> createContext() {
+  DialectRegistry registry;
+  registry.insert<mlir::nos::NOSDialect, arith::ArithDialect, math::MathDialect,
+                  scf::SCFDialect, func::FuncDialect, vector::VectorDialect,
+                  cf::ControlFlowDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  // The GPU path: #nvvm.target serializes gpu.module through these.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  auto ctx = std::make_unique<MLIRContext>(registry);
+  // A pass manager loads its passes' dependent dialects when it first runs,
+  // which mutates the context while other threads use it (the search
+  // canonicalizes while workers compile): load them all now instead.
+  DialectRegistry dependencies;
+  for (const PassBuilder &build : passBuilders()) {
+    OpPassManager pm(ModuleOp::getOperationName());
+    build(pm);
+    pm.getDependentDialects(dependencies);
+  }
+  ctx->appendDialectRegistry(dependencies);
+  ctx->loadAllAvailableDialects();
+  return ctx;
 }
 
 std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module,
