@@ -48,6 +48,13 @@ void reuseScore(Candidate &c, const Candidate &original, const char *why) {
 bool isCopy(const Candidate &c) {
   return c.status == status::Duplicate || c.status == status::Equivalent;
 }
+
+/// What Pipeline::canonicalize sets: all that a token string decides.
+void copyCanonicalForm(const Candidate &from, Candidate &to) {
+  to.rule = from.rule, to.canonical = from.canonical, to.hash = from.hash;
+  to.expr = from.expr, to.status = from.status, to.detail = from.detail;
+}
+
 } // namespace
 
 Engine::Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
@@ -60,7 +67,8 @@ Engine::Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
       history_(settings_.proxy.rungs, settings_.proxy.eta) {
   if (!progress_.strategyState.empty())
     strategy_->loadState(progress_.strategyState);
-  train::setTorchThreads(1); // the controller: small, deterministic
+  progress_.strategyState = {}; // ~1.5 MB that checkpoints need not copy
+  train::setTorchThreads(1);    // the controller: small, deterministic
   reporter_.resume(store.statusCounts(), store.best());
   stored_ = store.searchCount();
   historyBelow_ = progress_.nextBatch;
@@ -232,20 +240,14 @@ void Engine::prepare(Candidate &c, Flight &f) {
 /// canonical form are kept here, so that only new ones cost MLIR time.
 void Engine::canonicalize(Candidate &c) {
   auto it = c.tokens.empty() ? byTokens_.end() : byTokens_.find(c.tokens);
-  if (it != byTokens_.end()) {
-    const Candidate &m = it->second;
-    c.rule = m.rule, c.canonical = m.canonical, c.hash = m.hash;
-    c.expr = m.expr, c.status = m.status, c.detail = m.detail;
-    return;
-  }
+  if (it != byTokens_.end())
+    return copyCanonicalForm(it->second, c);
   pipeline_.canonicalize(c);
   if (c.tokens.empty())
     return;
   if (byTokens_.size() >= kTokenMemo)
     byTokens_.clear(); // bounded memory; a forgotten one costs a parse
-  Candidate &m = byTokens_[c.tokens];
-  m.rule = c.rule, m.canonical = c.canonical, m.hash = c.hash;
-  m.expr = c.expr, m.status = c.status, m.detail = c.detail;
+  copyCanonicalForm(c, byTokens_[c.tokens]);
 }
 
 /// True when an original with this key settles `c` (now, or when its own

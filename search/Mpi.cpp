@@ -10,6 +10,8 @@
 // decides when a run stops, finishes what is in flight and then tells them.
 //
 //===----------------------------------------------------------------------===//
+#include "BarsJson.h"
+
 #include "nos/search/Search.h"
 #include "nos/search/Workers.h"
 
@@ -23,7 +25,6 @@
 #include <csignal>
 #include <deque>
 #include <exception>
-#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -65,14 +66,6 @@ void takeSettled(Candidate &c, const nlohmann::json &j) {
   c.compileMs = j.at("compile_ms"), c.trainSeconds = j.at("train_s");
   for (auto [stage, ms] : j.at("stage_ms").get<std::map<std::string, double>>())
     c.stageMs[stage] = ms;
-}
-
-/// JSON has no -inf (an open bar): the lowest double bars nothing either.
-std::vector<double> finite(const std::vector<double> &bars) {
-  std::vector<double> out = bars;
-  for (double &b : out)
-    b = std::max(b, std::numeric_limits<double>::lowest());
-  return out;
 }
 
 class MpiPool : public WorkerPool {
@@ -132,7 +125,7 @@ private:
       sendText(rank, Work,
                nlohmann::json{{"rule", job.candidate->rule},
                               {"tokens", job.candidate->tokens},
-                              {"bars", finite(*job.bars)}}
+                              {"bars", barsToJson(*job.bars)}}
                    .dump());
       busy_[rank] = job.candidate;
     }
@@ -155,7 +148,7 @@ nlohmann::json evaluateHere(const Pipeline *pipeline, const std::string &text) {
   if (!c.settled())
     pipeline->probe(c); // the toy reward reads the probe's updates
   if (!c.settled())
-    pipeline->evaluate(c, w.at("bars").get<std::vector<double>>());
+    pipeline->evaluate(c, barsFromJson(w.at("bars")));
   return settledFields(c);
 }
 } // namespace

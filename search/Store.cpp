@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Store.h"
 
+#include "BarsJson.h"
+
 #include "nos/Compiler.h"
 
 #include <nlohmann/json.hpp>
@@ -51,12 +53,9 @@ UPDATE meta SET value = '3' WHERE key = 'format';
 nlohmann::json pendingJson(const std::vector<PendingBatch> &pending) {
   nlohmann::json out = nlohmann::json::array();
   for (const PendingBatch &p : pending) {
-    // JSON has no -inf (an open bar): null stands for it.
-    nlohmann::json bars = nlohmann::json::array();
-    for (double b : p.bars)
-      bars.push_back(std::isinf(b) ? nlohmann::json() : nlohmann::json(b));
-    out.push_back(
-        {{"batch", p.batch}, {"proposals", p.proposals}, {"bars", bars}});
+    out.push_back({{"batch", p.batch},
+                   {"proposals", p.proposals},
+                   {"bars", barsToJson(p.bars)}});
   }
   return out;
 }
@@ -67,8 +66,7 @@ std::vector<PendingBatch> readPending(const std::string &text) {
     PendingBatch p;
     p.batch = j.at("batch");
     p.proposals = j.at("proposals").get<std::vector<Actions>>();
-    for (const nlohmann::json &b : j.at("bars"))
-      p.bars.push_back(b.is_null() ? -HUGE_VAL : b.get<double>());
+    p.bars = barsFromJson(j.at("bars"));
     out.push_back(std::move(p));
   }
   return out;
