@@ -1,8 +1,9 @@
 //===- Report.cpp - Tables, CSV, JSON and SVG of training runs ------------===//
 //
-// The lr is chosen per rule by mean best validation accuracy over seeds, the
-// protocol of the paper's comparison (each optimizer with its tuned lr from
-// one grid). Files are written whole or not at all.
+// The lr is chosen per rule by the mean best validation metric over seeds,
+// the protocol of the paper's comparison (each optimizer with its tuned lr
+// from one grid); test figures ride along and choose nothing. Files are
+// written whole or not at all.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/report/Runs.h"
@@ -18,6 +19,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <stdexcept>
 
 namespace nos::report {
 
@@ -31,23 +34,61 @@ std::string escapeXml(const std::string &text) {
   return out;
 }
 
+double Metric::validation(const train::RunResult &r) const {
+  return higherIsBetter ? r.bestValidationAccuracy
+                        : r.bestValidationLoss / std::log(2.0);
+}
+
+double Metric::test(const train::RunResult &r) const {
+  if (!r.tested)
+    return NAN;
+  return higherIsBetter ? r.testAccuracy : r.testLoss / std::log(2.0);
+}
+
+Metric metricNamed(const std::string &name) {
+  if (name == "accuracy")
+    return {};
+  if (name == "bits-per-char")
+    return {name, false};
+  throw std::invalid_argument("unknown metric '" + name +
+                              "'; expected accuracy or bits-per-char");
+}
+
 namespace {
 struct Stats {
   double mean = 0, stddev = 0;
-  int diverged = 0, runs = 0;
+  int runs = 0;
 };
 
-Stats statsOf(const std::vector<const Run *> &runs) {
+Stats statsOf(const std::vector<double> &values) {
   Stats s;
-  s.runs = int(runs.size());
-  for (const Run *r : runs) {
-    s.mean += r->result.bestValidationAccuracy / s.runs;
-    s.diverged += r->result.status != "ok";
-  }
-  for (const Run *r : runs)
-    s.stddev += std::pow(r->result.bestValidationAccuracy - s.mean, 2);
-  s.stddev = runs.size() > 1 ? std::sqrt(s.stddev / (s.runs - 1)) : 0;
+  s.runs = int(values.size());
+  for (double v : values)
+    s.mean += v / s.runs;
+  for (double v : values)
+    s.stddev += std::pow(v - s.mean, 2);
+  s.stddev = s.runs > 1 ? std::sqrt(s.stddev / (s.runs - 1)) : 0;
   return s;
+}
+
+/// Mean and spread of (rule, lr)'s seeds, on validation and on test.
+Summary summaryOf(const std::string &rule, double lr,
+                  const std::vector<const Run *> &group, const Metric &metric) {
+  std::vector<double> validation, test;
+  Summary out{rule, lr};
+  for (const Run *r : group) {
+    validation.push_back(metric.validation(r->result));
+    out.diverged += r->result.status != "ok";
+    if (r->result.tested)
+      test.push_back(metric.test(r->result));
+  }
+  Stats v = statsOf(validation);
+  out.mean = v.mean, out.stddev = v.stddev, out.runs = v.runs;
+  if (!test.empty()) {
+    Stats t = statsOf(test);
+    out.testMean = t.mean, out.testStddev = t.stddev, out.tested = t.runs;
+  }
+  return out;
 }
 
 bool writeAtomically(const std::string &path, const std::string &text,
@@ -59,7 +100,8 @@ bool writeAtomically(const std::string &path, const std::string &text,
 }
 } // namespace
 
-std::vector<Summary> summarize(const std::vector<Run> &runs) {
+std::vector<Summary> summarize(const std::vector<Run> &runs,
+                               const Metric &metric) {
   std::vector<std::string> order;
   std::map<std::string, std::map<double, std::vector<const Run *>>> byRule;
   for (const Run &r : runs) {
@@ -69,36 +111,51 @@ std::vector<Summary> summarize(const std::vector<Run> &runs) {
   }
   std::vector<Summary> out;
   for (const std::string &rule : order) {
-    Summary best{rule};
-    best.mean = -1;
+    std::optional<Summary> best;
     for (const auto &[lr, group] : byRule[rule]) {
-      Stats s = statsOf(group);
-      if (s.mean > best.mean)
-        best = {rule, lr, s.mean, s.stddev, s.runs, s.diverged};
+      Summary s = summaryOf(rule, lr, group, metric);
+      // NaN (a diverged language run) never wins; the first lr stands in.
+      bool better = best && (metric.higherIsBetter ? s.mean > best->mean
+                                                   : s.mean < best->mean);
+      if (!best || better || std::isnan(best->mean))
+        best = s;
     }
-    out.push_back(best);
+    out.push_back(*best);
   }
   return out;
 }
 
-std::string formatTable(const std::vector<Summary> &summaries) {
-  std::string out = fmt::format("{:<16} {:>20} {:>10} {:>9}\n", "rule",
-                                "best val accuracy", "lr", "diverged");
-  for (const Summary &s : summaries)
-    out += fmt::format("{:<16} {:>11.4f} ± {:<6.4f} {:>10g} {:>5}/{}\n", s.rule,
+std::string formatTable(const std::vector<Summary> &summaries,
+                        const Metric &metric) {
+  bool tested = std::any_of(summaries.begin(), summaries.end(),
+                            [](const Summary &s) { return s.tested > 0; });
+  std::string out = fmt::format("{:<16} {:>22} {:>10} {:>9}", "rule",
+                                "best val " + metric.name, "lr", "diverged");
+  out += tested ? fmt::format(" {:>22}\n", "test " + metric.name) : "\n";
+  for (const Summary &s : summaries) {
+    out += fmt::format("{:<16} {:>13.4f} ± {:<6.4f} {:>10g} {:>5}/{}", s.rule,
                        s.mean, s.stddev, s.lr, s.diverged, s.runs);
+    out += s.tested > 0 ? fmt::format(" {:>13.4f} ± {:<6.4f}\n", s.testMean,
+                                      s.testStddev)
+                        : "\n";
+  }
   return out;
 }
 
 bool writeCsv(const std::string &path, const std::vector<Run> &runs,
               std::string *error) {
-  std::string text = "rule,lr,seed,status,best_val_accuracy,final_val_loss,"
-                     "steps,seconds\n";
-  for (const Run &r : runs)
-    text += fmt::format(
-        "\"{}\",{},{},{},{},{},{},{:.3f}\n", r.rule, r.lr, r.seed,
-        r.result.status, r.result.bestValidationAccuracy,
-        r.result.finalValidationLoss, r.result.steps, r.result.seconds);
+  std::string text = "rule,lr,seed,status,best_val_accuracy,best_val_loss,"
+                     "final_val_loss,steps,seconds,test_accuracy,test_loss\n";
+  for (const Run &r : runs) {
+    const train::RunResult &x = r.result;
+    text +=
+        fmt::format("\"{}\",{},{},{},{},{},{},{},{:.3f},", r.rule, r.lr, r.seed,
+                    x.status, x.bestValidationAccuracy, x.bestValidationLoss,
+                    x.finalValidationLoss, x.steps, x.seconds);
+    // Untested runs leave the test columns empty, not NaN.
+    text += x.tested ? fmt::format("{},{}\n", x.testAccuracy, x.testLoss)
+                     : std::string(",\n");
+  }
   return writeAtomically(path, text, error);
 }
 
@@ -113,17 +170,23 @@ std::string canonicalForm(const std::string &nameOrRule) {
 
 bool writeJson(const std::string &path, const std::vector<Run> &runs,
                const std::vector<Summary> &summaries, const std::string &task,
-               std::string *error) {
+               std::string *error, const Metric &metric) {
   nlohmann::json j;
   j["task"] = task;
-  for (const Summary &s : summaries)
-    j["summary"].push_back({{"rule", s.rule},
-                            {"canonical", canonicalForm(s.rule)},
-                            {"lr", s.lr},
-                            {"mean", s.mean},
-                            {"std", s.stddev},
-                            {"runs", s.runs},
-                            {"diverged", s.diverged}});
+  j["metric"] = metric.name;
+  for (const Summary &s : summaries) {
+    nlohmann::json row = {{"rule", s.rule},
+                          {"canonical", canonicalForm(s.rule)},
+                          {"lr", s.lr},
+                          {"mean", s.mean},
+                          {"std", s.stddev},
+                          {"runs", s.runs},
+                          {"diverged", s.diverged}};
+    if (s.tested > 0)
+      row["test"] = {
+          {"mean", s.testMean}, {"std", s.testStddev}, {"runs", s.tested}};
+    j["summary"].push_back(row);
+  }
   for (const Run &r : runs) {
     nlohmann::json curve = nlohmann::json::array();
     for (const train::CurvePoint &p : r.result.curve)
@@ -135,6 +198,12 @@ bool writeJson(const std::string &path, const std::vector<Run> &runs,
          {"seed", r.seed},
          {"status", r.result.status},
          {"best_val_accuracy", r.result.bestValidationAccuracy},
+         {"best_val_loss", r.result.bestValidationLoss},
+         {"test_accuracy", r.result.tested
+                               ? nlohmann::json(r.result.testAccuracy)
+                               : nlohmann::json()},
+         {"test_loss", r.result.tested ? nlohmann::json(r.result.testLoss)
+                                       : nlohmann::json()},
          {"steps", r.result.steps},
          {"curve [step, train_loss, val_loss, val_acc]", curve}});
   }

@@ -14,7 +14,7 @@ PACKAGES=(
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev libsqlite3-dev
   libopenmpi-dev openmpi-bin zlib1g-dev
   python3-dev python3-venv
-  dataset-fashion-mnist
+  dataset-fashion-mnist fortunes
 )
 
 missing=()

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nos/train/Data.h"
+#include "nos/train/Text.h"
 
 #include "nos/Files.h"
 #include "nos/Random.h"
@@ -299,10 +300,11 @@ torch::Tensor logisticHyperplane(int64_t dim, uint64_t seed) {
   return plane;
 }
 
-Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed) {
+Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed,
+                           uint64_t sample) {
   requirePositive(n, "example count");
   torch::Tensor plane = logisticHyperplane(dim, seed);
-  DataRng rng(mix(seed, 2));
+  DataRng rng(sample == 0 ? mix(seed, 2) : mix(mix(seed, 2), sample));
   Dataset out;
   out.inputs = normalTensor({n, dim}, rng);
   out.labels = torch::empty({n}, torch::kLong);
@@ -318,6 +320,26 @@ Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed) {
   }
   out.classes = 2;
   out.name = "logistic-" + std::to_string(dim);
+  return out;
+}
+
+Dataset textSequences(const std::string &text, int64_t length,
+                      const std::string &name) {
+  requirePositive(length, "sequence length");
+  int64_t n = (int64_t(text.size()) - 1) / length;
+  if (n <= 0)
+    throw std::invalid_argument(name + ": " + std::to_string(text.size()) +
+                                " characters make no window of " +
+                                std::to_string(length) + " and its next one");
+  torch::Tensor classes = torch::empty({n * length + 1}, torch::kLong);
+  int64_t *c = classes.data_ptr<int64_t>();
+  for (int64_t i = 0; i <= n * length; ++i)
+    c[i] = charClass(static_cast<unsigned char>(text[size_t(i)]));
+  Dataset out;
+  out.inputs = classes.narrow(0, 0, n * length).view({n, length}).clone();
+  out.labels = classes.narrow(0, 1, n * length).view({n, length}).clone();
+  out.classes = kTextClasses;
+  out.name = name;
   return out;
 }
 

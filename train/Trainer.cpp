@@ -14,7 +14,9 @@
 #include "nos/torch/Optimizer.h"
 #include "nos/train/Data.h"
 #include "nos/train/Models.h"
+#include "nos/train/Text.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -23,6 +25,40 @@
 
 namespace nos::train {
 
+namespace {
+/// The Debian package that ships a dataset, for errors about its files.
+std::string packageHint(const std::string &dataset) {
+  if (dataset == "fashion-mnist")
+    return "; Debian's dataset-fashion-mnist package provides it "
+           "(scripts/install-deps.sh installs it)";
+  return ""; // fortunes says so itself; CIFAR-10 is the user's download
+}
+
+train::Dataset take(const train::Dataset &all, int64_t n) {
+  train::Dataset out = all;
+  out.inputs = all.inputs.narrow(0, 0, n);
+  out.labels = all.labels.narrow(0, 0, n);
+  return out;
+}
+
+/// `n` of `all`'s windows spread evenly over it: a corpus is in topic
+/// order, so its first windows would be one topic.
+train::Dataset spread(const train::Dataset &all, int64_t n) {
+  if (n <= 0 || n >= all.size())
+    return all;
+  torch::Tensor index =
+      torch::div(torch::arange(n, torch::kLong) * all.size(), n, "floor");
+  train::Dataset out = all;
+  out.inputs = all.inputs.index_select(0, index);
+  out.labels = all.labels.index_select(0, index);
+  return out;
+}
+
+std::atomic<uint64_t> testsScored{0};
+} // namespace
+
+uint64_t testEvaluations() { return testsScored.load(); }
+
 class Task::Impl {
 public:
   TaskSpec spec;
@@ -30,41 +66,27 @@ public:
   bool pooled = false;
 
   explicit Impl(const TaskSpec &s) : spec(s) {
-    train::Dataset all = load();
-    if (spec.pool > 1 && all.inputs.dim() == 4) { // tabular data stays
-      all.inputs = torch::avg_pool2d(all.inputs, spec.pool);
-      pooled = true;
-    }
-    if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
-      all = take(all, spec.trainSize + spec.validationSize);
-    split = train::splitTrainValidation(
-        all, std::min(spec.validationSize, all.size() / 2), spec.splitSeed);
+    guarded([&] {
+      if (spec.dataset == "fortunes")
+        loadText();
+      else
+        loadExamples();
+    });
   }
 
-  train::Dataset load() const {
-    if (spec.dataset == "fashion-mnist")
-      return train::loadFashionMnist(
-          spec.dataDir.empty() ? train::defaultFashionMnistDir() : spec.dataDir,
-          /*train=*/true);
-    if (spec.dataset == "cifar10")
-      return train::loadCifar10(
-          spec.dataDir.empty() ? train::defaultCifar10Dir() : spec.dataDir,
-          /*train=*/true);
-    if (spec.dataset == "logistic")
-      return train::logisticRegression(
-          spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000, 20,
-          spec.splitSeed);
-    throw std::invalid_argument("unknown dataset '" + spec.dataset +
-                                "'; expected fashion-mnist, cifar10 or "
-                                "logistic");
+  /// The test split, read on first use: runs that never ask never read it.
+  const train::Dataset &test() const {
+    std::call_once(testLoaded, [&] {
+      guarded([&] {
+        testSplit = loadTest();
+        if (spec.testSize > 0 && spec.testSize < testSplit.size())
+          testSplit = take(testSplit, spec.testSize);
+      });
+    });
+    return testSplit;
   }
 
-  static train::Dataset take(const train::Dataset &all, int64_t n) {
-    train::Dataset out = all;
-    out.inputs = all.inputs.narrow(0, 0, n);
-    out.labels = all.labels.narrow(0, 0, n);
-    return out;
-  }
+  bool isText() const { return spec.dataset == "fortunes"; }
 
   torch::nn::Sequential makeModel(uint64_t seed) const {
     // Models draw their initial weights from torch's global generator.
@@ -73,8 +95,14 @@ public:
     torch::manual_seed(seed);
     const torch::Tensor &x = split.train.inputs;
     int64_t classes = split.train.classes;
+    if (isText() != (spec.model == "lstm"))
+      throw std::invalid_argument("model '" + spec.model +
+                                  "' does not fit dataset '" + spec.dataset +
+                                  "': the lstm is for text, and text only");
     if (spec.model == "mlp")
       return train::mlp(x[0].numel(), spec.hidden, classes);
+    if (spec.model == "lstm")
+      return train::charLstm(classes, spec.embedding, spec.hidden.at(0));
     if (spec.model == "convnet") {
       if (x.dim() != 4)
         throw std::invalid_argument("the convnet needs image data");
@@ -82,7 +110,84 @@ public:
                             spec.filters);
     }
     throw std::invalid_argument("unknown model '" + spec.model +
-                                "'; expected mlp or convnet");
+                                "'; expected mlp, convnet or lstm");
+  }
+
+private:
+  mutable std::once_flag testLoaded;
+  mutable train::Dataset testSplit;
+
+  /// Data errors name the task and the package that ships the files.
+  template <typename F> void guarded(F load) const {
+    try {
+      load();
+    } catch (const std::runtime_error &e) {
+      std::string task = spec.name.empty() ? "" : "task '" + spec.name + "': ";
+      throw std::runtime_error(task + e.what() + packageHint(spec.dataset));
+    }
+  }
+
+  void loadExamples() {
+    train::Dataset all = load(/*train=*/true);
+    pooled = spec.pool > 1 && all.inputs.dim() == 4;
+    all = pool(std::move(all));
+    if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
+      all = take(all, spec.trainSize + spec.validationSize);
+    split = train::splitTrainValidation(
+        all, std::min(spec.validationSize, all.size() / 2), spec.splitSeed);
+  }
+
+  void loadText() {
+    train::TextSplits t = text();
+    split.train = spread(
+        train::textSequences(t.train, spec.sequenceLength, "fortunes/train"),
+        spec.trainSize);
+    split.validation =
+        spread(train::textSequences(t.validation, spec.sequenceLength,
+                                    "fortunes/validation"),
+               spec.validationSize);
+  }
+
+  train::TextSplits text() const {
+    train::TextSplits t = train::loadFortunes(
+        spec.dataDir.empty() ? train::defaultFortunesDir() : spec.dataDir,
+        spec.splitSeed);
+    return t;
+  }
+
+  train::Dataset loadTest() const {
+    if (isText())
+      return train::textSequences(text().test, spec.sequenceLength,
+                                  "fortunes/test");
+    if (spec.dataset == "logistic") // fresh points of the same problem
+      return train::logisticRegression(spec.testSize > 0 ? spec.testSize
+                                                         : 10000,
+                                       20, spec.splitSeed, /*sample=*/1);
+    return pool(load(/*train=*/false));
+  }
+
+  train::Dataset pool(train::Dataset all) const {
+    if (spec.pool > 1 && all.inputs.dim() == 4) // tabular data stays
+      all.inputs = torch::avg_pool2d(all.inputs, spec.pool);
+    return all;
+  }
+
+  train::Dataset load(bool train) const {
+    if (spec.dataset == "fashion-mnist")
+      return train::loadFashionMnist(
+          spec.dataDir.empty() ? train::defaultFashionMnistDir() : spec.dataDir,
+          train);
+    if (spec.dataset == "cifar10")
+      return train::loadCifar10(
+          spec.dataDir.empty() ? train::defaultCifar10Dir() : spec.dataDir,
+          train);
+    if (spec.dataset == "logistic")
+      return train::logisticRegression(
+          spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000, 20,
+          spec.splitSeed);
+    throw std::invalid_argument("unknown dataset '" + spec.dataset +
+                                "'; expected fashion-mnist, cifar10, "
+                                "logistic or fortunes");
   }
 };
 
@@ -91,6 +196,8 @@ struct Evaluation {
   double loss, accuracy;
 };
 
+/// Mean loss and accuracy per label: per image, or per character of a
+/// language task's windows.
 Evaluation evaluate(torch::nn::Sequential &model, const train::Dataset &data) {
   torch::NoGradGuard noGrad;
   model->eval();
@@ -99,7 +206,7 @@ Evaluation evaluate(torch::nn::Sequential &model, const train::Dataset &data) {
   for (int64_t start = 0; start < data.size(); start += chunk) {
     int64_t n = std::min(chunk, data.size() - start);
     torch::Tensor logits = model->forward(data.inputs.narrow(0, start, n));
-    torch::Tensor labels = data.labels.narrow(0, start, n);
+    torch::Tensor labels = data.labels.narrow(0, start, n).reshape({-1});
     loss += torch::nn::functional::cross_entropy(
                 logits, labels,
                 torch::nn::functional::CrossEntropyFuncOptions().reduction(
@@ -108,7 +215,8 @@ Evaluation evaluate(torch::nn::Sequential &model, const train::Dataset &data) {
     correct += logits.argmax(1).eq(labels).sum().item<double>();
   }
   model->train();
-  return {loss / double(data.size()), correct / double(data.size())};
+  double labels = double(data.labels.numel());
+  return {loss / labels, correct / labels};
 }
 
 bool exploded(double loss, double first, double factor) {
@@ -198,17 +306,30 @@ Task::~Task() = default;
 std::string Task::describe() const {
   const TaskSpec &s = impl_->spec;
   std::string model = s.model;
-  if (s.model == "mlp" && s.hidden != TaskSpec{}.hidden)
+  if ((s.model == "mlp" && s.hidden != TaskSpec{}.hidden) || s.model == "lstm")
     for (int64_t width : s.hidden)
-
       model += "-" + std::to_string(width);
+  if (s.model == "mlp" && s.hidden.empty())
+    model = "linear";
   if (impl_->pooled)
     model += ", inputs pooled " + std::to_string(s.pool) + "x" +
-
              std::to_string(s.pool);
+  std::string unit =
+      impl_->isText()
+          ? " windows of " + std::to_string(s.sequenceLength) + " characters"
+          : "";
   return s.dataset + "/" + model + " (" +
          std::to_string(impl_->split.train.size()) + " train, " +
-         std::to_string(impl_->split.validation.size()) + " validation)";
+         std::to_string(impl_->split.validation.size()) + " validation" + unit +
+         ")";
+}
+
+std::string Task::metric() const {
+  return impl_->isText() ? "bits-per-char" : "accuracy";
+}
+
+double Task::metricValue(double loss, double accuracy) const {
+  return impl_->isText() ? loss / std::log(2.0) : accuracy;
 }
 
 int64_t Task::stepsPerEpoch(int64_t batchSize) const {
@@ -249,11 +370,18 @@ public:
         (result.curve.empty() || result.curve.back().step != result.steps))
       validate();
     result.bestValidationAccuracy = 0;
-    for (const CurvePoint &p : result.curve)
+    result.bestValidationLoss = INFINITY;
+    for (const CurvePoint &p : result.curve) {
       result.bestValidationAccuracy =
           std::max(result.bestValidationAccuracy, p.validationAccuracy);
+      result.bestValidationLoss =
+          std::min(result.bestValidationLoss, p.validationLoss);
+    }
     if (!result.curve.empty())
       result.finalValidationLoss = result.curve.back().validationLoss;
+    if (config.evaluateTest && !result.tested && result.status == "ok" &&
+        result.steps == total)
+      scoreTest();
     result.seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -276,7 +404,7 @@ private:
     train::Batch batch = (*batches)[index];
     optimizer->zero_grad();
     torch::Tensor loss = torch::nn::functional::cross_entropy(
-        model->forward(batch.inputs), batch.labels);
+        model->forward(batch.inputs), batch.labels.reshape({-1}));
     double value = loss.item<double>();
     if (firstLoss < 0)
       firstLoss = value;
@@ -289,6 +417,13 @@ private:
     recentLoss = value;
     if (++result.steps % evalEvery == 0 || result.steps == total)
       validate();
+  }
+
+  void scoreTest() {
+    Evaluation e = evaluate(model, task.test());
+    result.tested = true;
+    result.testLoss = e.loss, result.testAccuracy = e.accuracy;
+    ++testsScored;
   }
 
   void validate() {

@@ -10,6 +10,7 @@
 #include "nos/Compiler.h"
 #include "nos/Parser.h"
 #include "nos/search/Efficiency.h"
+#include "nos/train/Trainer.h"
 
 #include <catch2/catch.hpp>
 
@@ -169,9 +170,12 @@ ProxySpec logisticProxy() {
 } // namespace
 
 TEST_CASE("child training scores a rule over the lr grid", "[search]") {
+  uint64_t tests = nos::train::testEvaluations();
   Pipeline pipeline(logisticProxy());
   Candidate good = prepared(pipeline, "g");
   pipeline.evaluate(good);
+  // Selection never scores a test split (nos-train --test would).
+  CHECK(nos::train::testEvaluations() == tests);
   CHECK(good.status == status::Scored);
   REQUIRE(good.accuracies.size() == 2);
   CHECK(good.reward == std::max(good.accuracies[0], good.accuracies[1]));

@@ -11,6 +11,8 @@
 #include "nos/train/Data.h"
 #include "nos/train/Models.h"
 
+#include "TempDir.h"
+
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 #include <zlib.h>
@@ -23,26 +25,12 @@
 
 using namespace nos;
 using Catch::Matchers::Contains;
+using nos::test::TempDir;
 
 namespace {
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
-
-/// A fresh directory, removed with its contents at the end of the test.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (fs::temp_directory_path() / "nos-data-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string &name) const { return path + "/" + name; }
-
-  std::string path;
-};
 
 void writeGz(const std::string &path, const Bytes &bytes) {
   gzFile file = gzopen(path.c_str(), "wb");

@@ -1,19 +1,24 @@
 //===- nos-train.cpp - Train with compiled rules and compare them ---------===//
 //
 // Trains one rule, or compares several over a learning-rate grid and several
-// seeds, on a child task; prints mean ± std of the best validation accuracy
-// at each rule's best lr, and writes CSV, JSON and an SVG of the curves.
+// seeds, on a child task (one of the suite's, --task); prints mean ± std of
+// the best validation metric at each rule's best lr (and of the test split's,
+// with --test), and writes CSV, JSON and an SVG of the curves.
 // Every rule is parsed before any training, so a typo costs nothing.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
 #include "nos/report/Runs.h"
+#include "nos/train/Tasks.h"
 #include "nos/train/Trainer.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <functional>
+#include <memory>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,10 +27,13 @@ using namespace nos;
 
 namespace {
 struct Options {
-  std::string rule, compare, lrs, out = "nos-train-out";
+  std::string rule, compare, lrs, out = "nos-train-out", taskName;
   int seeds = 1;
+  bool listTasks = false;
   train::TaskSpec task;
   train::TrainConfig config;
+  /// Flags given on the command line, applied over --task's settings.
+  std::vector<std::function<void(Options &)>> overrides;
 };
 
 int fail(const std::string &message) {
@@ -85,30 +93,78 @@ void progress(size_t done, size_t total, const std::string &what) {
     fmt::print(stderr, "\n");
 }
 
+/// An option whose value, when given, overrides what --task set.
+template <typename T>
+CLI::Option *overriding(CLI::App &app, Options &o, const std::string &flag,
+                        T &target, const std::string &help) {
+  auto value = std::make_shared<T>(target);
+  CLI::Option *opt = app.add_option(flag, *value, help);
+  opt->each([&o, &target, value](const std::string &) {
+    o.overrides.push_back([&target, value](Options &) { target = *value; });
+  });
+  return opt;
+}
+
 void addOptions(CLI::App &app, Options &o) {
   app.add_option("--rule", o.rule, "Train one rule (built-in name or rule)");
   app.add_option("--compare", o.compare,
                  "Compare rules: comma-separated names or rules");
+  app.add_option("--task", o.taskName,
+                 "A task of the suite (--list-tasks); the flags below change "
+                 "its settings");
+  app.add_flag("--list-tasks", o.listTasks, "List the task suite and exit");
+  app.add_flag("--test", o.config.evaluateTest,
+               "Also score each run's final model on the task's test split "
+               "(reported beside validation; never used to choose the lr)");
   app.add_option("--lr", o.config.lr, "Learning rate for --rule");
   app.add_option("--lrs", o.lrs, "Learning-rate grid, e.g. 1e-3,1e-2,0.1,1");
   app.add_option("--seeds", o.seeds, "Seeds per (rule, lr)")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--epochs", o.config.epochs, "Epochs per run")
+  overriding(app, o, "--epochs", o.config.epochs, "Epochs per run")
       ->check(CLI::Range(int64_t(1), int64_t(10000)));
-  app.add_option("--batch-size", o.config.batchSize, "Mini-batch size")
+  overriding(app, o, "--batch-size", o.config.batchSize, "Mini-batch size")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  app.add_option("--dataset", o.task.dataset,
-                 "fashion-mnist, cifar10 or logistic");
-  app.add_option("--data-dir", o.task.dataDir, "Folder of the dataset files");
-  app.add_option("--model", o.task.model, "mlp or convnet");
-  app.add_option("--train-size", o.task.trainSize,
-                 "Training examples (0: all)");
-  app.add_option("--validation-size", o.task.validationSize,
-                 "Held-out validation examples");
+  overriding(app, o, "--dataset", o.task.dataset,
+             "fashion-mnist, cifar10, logistic or fortunes");
+  overriding(app, o, "--data-dir", o.task.dataDir,
+             "Folder of the dataset files");
+  overriding(app, o, "--model", o.task.model, "mlp, convnet or lstm");
+  overriding(app, o, "--train-size", o.task.trainSize,
+             "Training examples (0: all)");
+  overriding(app, o, "--validation-size", o.task.validationSize,
+             "Held-out validation examples");
   app.add_option("--out", o.out, "Folder for results.csv/json, curves.svg");
 }
 
+void listTasks() {
+  for (const train::SuiteTask &t : train::taskSuite())
+    fmt::print("{:<16} {}{}\n", t.name, t.summary,
+               t.package.empty() ? "" : " [" + t.package + "]");
+}
+
+/// --task's settings, then the flags given over them.
+std::string applyTask(Options &o) {
+  if (!o.taskName.empty()) {
+    try {
+      const train::SuiteTask &t = train::suiteTask(o.taskName);
+      o.task = t.spec;
+      o.config = t.config(o.config);
+    } catch (const std::exception &e) {
+      return e.what();
+    }
+  }
+  for (auto &apply : o.overrides)
+    apply(o);
+  return {};
+}
+
 int run(Options &o) {
+  if (o.listTasks) {
+    listTasks();
+    return 0;
+  }
+  if (std::string error = applyTask(o); !error.empty())
+    return fail(error);
   if (o.rule.empty() == o.compare.empty())
     return fail("give exactly one of --rule RULE or --compare A,B,...");
   std::vector<std::string> rules =
@@ -151,13 +207,14 @@ int run(Options &o) {
         }
       }
   progress(total, total, "done");
-  std::vector<report::Summary> summaries = report::summarize(runs);
-  fmt::print("{}", report::formatTable(summaries));
+  report::Metric metric = report::metricNamed(task->metric());
+  std::vector<report::Summary> summaries = report::summarize(runs, metric);
+  fmt::print("{}", report::formatTable(summaries, metric));
   std::string title = fmt::format("{}, {} epoch(s), {} seed(s)",
                                   task->describe(), o.config.epochs, o.seeds);
   if (!report::writeCsv(o.out + "/results.csv", runs, &error) ||
       !report::writeJson(o.out + "/results.json", runs, summaries,
-                         task->describe(), &error) ||
+                         task->describe(), &error, metric) ||
       !report::writeSvg(o.out + "/curves.svg", runs, summaries, title, &error))
     return fail(error);
   fmt::print("wrote {0}/results.csv, {0}/results.json, {0}/curves.svg\n",

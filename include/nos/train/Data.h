@@ -25,7 +25,8 @@ namespace nos::train {
 /// A supervised classification problem held in memory. Images are float32
 /// [N, C, H, W], scaled to [0, 1] and normalised per channel with the
 /// training set's mean and standard deviation; tabular inputs are [N, D].
-/// Labels are int64 [N] in [0, classes).
+/// Labels are int64 [N] in [0, classes); a language task's are [N, T], the
+/// next character at every position of its [N, T] inputs.
 struct Dataset {
   torch::Tensor inputs;
   torch::Tensor labels;
@@ -64,8 +65,17 @@ Split splitTrainValidation(const Dataset &all, int64_t validationSize,
 
 /// `n` points in `dim` dimensions with standard normal features, labelled
 /// by the side of the hyperplane logisticHyperplane(dim, seed) they fall on,
-/// with 5% of the labels flipped.
-Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed);
+/// with 5% of the labels flipped. Another `sample` draws other points of the
+/// same problem (a test set); sample 0 is what the function always drew.
+Dataset logisticRegression(int64_t n, int64_t dim, uint64_t seed,
+                           uint64_t sample = 0);
+
+/// `text` cut into back-to-back windows of `length` characters: inputs
+/// int64 [N, length] of charClass (Text.h), labels the [N, length]
+/// characters that follow each one, N = (text.size() - 1) / length.
+/// Throws std::invalid_argument when the text is shorter than one window.
+Dataset textSequences(const std::string &text, int64_t length,
+                      const std::string &name);
 
 /// The generating hyperplane of logisticRegression(_, dim, seed): float32
 /// [dim + 1], the weights followed by the bias; label 1 where w.x + b > 0.

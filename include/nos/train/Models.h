@@ -1,7 +1,8 @@
 //===- Models.h - Child networks for scoring update rules -------*- C++ -*-===//
 //
 // The small networks the search trains with each candidate optimizer, after
-// Bello et al. (2017): a multilayer perceptron and a two-layer 3x3 ConvNet.
+// Bello et al. (2017): a multilayer perceptron and a two-layer 3x3 ConvNet;
+// and the suite's language model, a character-level LSTM.
 // They are plain torch::nn::Sequential modules so that any torch optimizer,
 // nos's own included, can train them; their initialisation draws only from
 // torch's global generator, so torch::manual_seed fixes it.
@@ -28,6 +29,13 @@ torch::nn::Sequential mlp(int64_t inputs, std::vector<int64_t> hidden,
 /// The convolutions pad by one so they keep the image size.
 torch::nn::Sequential convNet(int64_t channels, int64_t height, int64_t width,
                               int64_t classes, int64_t filters = 32);
+
+/// A character-level language model: Embedding(classes -> embedding), a
+/// one-layer LSTM of `hidden` units, and a Linear head. Takes int64
+/// [N, T] characters and returns [N * T, classes] logits, one row per
+/// position, to be scored against the [N, T] next characters flattened.
+torch::nn::Sequential charLstm(int64_t classes, int64_t embedding = 32,
+                               int64_t hidden = 128);
 
 } // namespace nos::train
 

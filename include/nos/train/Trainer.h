@@ -21,19 +21,30 @@
 namespace nos::train {
 
 struct TaskSpec {
-  std::string dataset = "fashion-mnist"; // fashion-mnist, cifar10, logistic
-  std::string model = "mlp";             // mlp, convnet
-  std::string dataDir;                   // empty: the dataset's default
-  std::vector<int64_t> hidden = {128};   // mlp widths
+  /// The suite's name (Tasks.h), which errors name; "" for one built here.
+  std::string name;
+  /// fashion-mnist, cifar10, logistic (generated) or fortunes (English
+  /// text, Text.h).
+  std::string dataset = "fashion-mnist";
+  std::string model = "mlp";           // mlp, convnet, lstm (text only)
+  std::string dataDir;                 // empty: the dataset's default
+  std::vector<int64_t> hidden = {128}; // mlp widths; lstm: its units
   /// Images average-pooled over pool x pool pixels (1: as stored), a
   /// cheaper proxy: 2 turns Fashion-MNIST's 28x28 into 14x14. Tabular data
   /// is never pooled.
-
   int64_t pool = 1;
   int64_t filters = 32;  // convnet filters per layer
-  int64_t trainSize = 0; // 0: every training example left
+  int64_t trainSize = 0; // 0: every training example left (text: windows)
+  /// Held out of the training set (images, logistic); text has a split of
+  /// its own, which this caps.
   int64_t validationSize = 5000;
+  /// Examples of the test split scored (0: all of it). The test split is
+  /// the official one where there is one (Fashion-MNIST's 10,000, CIFAR's
+  /// test_batch); it is read only by runs that ask for it.
+  int64_t testSize = 0;
   uint64_t splitSeed = 0;
+  int64_t sequenceLength = 64; // text: characters per window
+  int64_t embedding = 32;      // lstm: embedding size
 };
 
 struct TrainConfig {
@@ -50,6 +61,9 @@ struct TrainConfig {
   /// A loss above this multiple of the first batch's loss, or a NaN/Inf
   /// loss, stops the run as diverged.
   double divergenceFactor = 20;
+  /// Score the final model on the task's test split when the run ends. For
+  /// reporting (nos-train --test, a final table), never for choosing.
+  bool evaluateTest = false;
 };
 
 struct CurvePoint {
@@ -60,7 +74,12 @@ struct CurvePoint {
 struct RunResult {
   std::string status; // "ok" or "diverged"
   double bestValidationAccuracy = 0;
+  double bestValidationLoss = INFINITY;
   double finalValidationLoss = 0;
+  /// The final model on the test split (TrainConfig::evaluateTest, and only
+  /// once every step is taken).
+  bool tested = false;
+  double testLoss = NAN, testAccuracy = NAN;
   int64_t steps = 0;
   double seconds = 0;
   std::vector<CurvePoint> curve;
@@ -94,6 +113,10 @@ HurdleResult runHurdle(const CompiledRule &rule, const HurdleSpec &spec);
 HurdleResult runHurdleWithTorch(const CompiledRule &rule,
                                 const HurdleSpec &spec);
 
+/// Test splits scored by this process so far (RunResult::tested runs): a
+/// search or study that selects rules must leave it unchanged.
+uint64_t testEvaluations();
+
 /// Sets torch's intra-op threads for the calling thread (and the width of
 /// nos::Optimizer's update pool on it); search workers run with 1 each.
 void setTorchThreads(int threads);
@@ -113,6 +136,11 @@ public:
   /// Batches in one epoch of `batchSize`.
   int64_t stepsPerEpoch(int64_t batchSize) const;
   std::string describe() const;
+  /// "accuracy" (classes), or "bits-per-char" for a language task, whose
+  /// accuracy is next-character accuracy.
+  std::string metric() const;
+  /// The metric from a mean cross-entropy (nats) and an accuracy.
+  double metricValue(double loss, double accuracy) const;
 
   class Impl;
 
