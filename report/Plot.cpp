@@ -93,7 +93,7 @@ std::string Panel::axes(const std::string &xlabel,
                      "{5}</text>\n",
                      p, y0, y0 + h, y0 + h + 5, y0 + h + 18, tickLabel(x));
   }
-  for (double y : niceTicks(ylo, yhi)) {
+  for (double y : yticks ? niceTicks(ylo, yhi) : std::vector<double>{}) {
     double p = py(y);
     s += fmt::format("<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" "
                      "y2=\"{1:.1f}\" stroke=\"#e0e0e0\"/>\n"

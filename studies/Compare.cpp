@@ -9,7 +9,6 @@
 #include "nos/studies/Compare.h"
 
 #include "nos/Builtins.h"
-#include "nos/Files.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Store.h"
 #include "nos/studies/Evaluations.h"
@@ -28,36 +27,6 @@ namespace nos::studies {
 using namespace search;
 
 namespace {
-/// The references, then each run's top distinct full-fidelity rules, then
-/// the given ones; each canonical form once.
-std::vector<RatedRule> compareRules(const CompareOptions &o) {
-  std::vector<RatedRule> rules = referenceRatedRules();
-  std::set<std::string> seen;
-  for (const RatedRule &r : rules)
-    seen.insert(r.canonical);
-  for (const std::string &dir : o.runs) {
-    std::vector<Candidate> all = Store::open(dir, /*readOnly=*/true)->all();
-    std::stable_sort(all.begin(), all.end(),
-                     [](auto &a, auto &b) { return a.reward > b.reward; });
-    int taken = 0;
-    for (const Candidate &c : all)
-      if (taken < o.top && c.batch >= 0 && c.status == status::Scored &&
-          seen.insert(c.canonical).second) {
-        rules.push_back({c.canonical, c.canonical});
-        ++taken;
-      }
-  }
-  for (const std::string &text : o.rules) {
-    std::string canonical = report::canonicalForm(text);
-    if (canonical.empty())
-      throw std::invalid_argument("--rule '" + text +
-                                  "': " + parseRuleOrBuiltin(text).error.str());
-    if (seen.insert(canonical).second)
-      rules.push_back({text, canonical});
-  }
-  return rules;
-}
-
 struct Row {
   std::string label;
   double lr = 0, mean = 0, stddev = 0;
@@ -137,7 +106,7 @@ int runCompare(const CompareOptions &o) {
   try {
     for (const std::string &p : o.proxies)
       train::proxyPreset(p); // an unknown name fails before any work
-    std::vector<RatedRule> rules = compareRules(o);
+    std::vector<RatedRule> rules = collectRules(o.runs, o.top, o.rules);
     std::filesystem::create_directories(o.dir);
     EvaluationLog log(o.dir + "/results.jsonl");
     std::vector<uint64_t> seeds;
@@ -152,13 +121,8 @@ int runCompare(const CompareOptions &o) {
         rows.push_back(summarize(log, p, r, seeds));
       text += table(p, rows, referenceRatedRules().size(), json);
     }
-    for (auto [name, body] :
-         {std::pair<std::string, std::string>{"report.txt", text},
-          {"report.json", json.dump(1) + "\n"}}) {
-      std::string error = writeFileAtomically(o.dir + "/" + name, {body});
-      if (!error.empty())
-        throw std::runtime_error(error);
-    }
+    writeStudyFiles(
+        o.dir, {{"report.txt", text}, {"report.json", json.dump(1) + "\n"}});
     fmt::print("{}", text);
     return 0;
   } catch (const std::exception &e) {

@@ -12,15 +12,18 @@
 #include "nos/Files.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Search.h"
+#include "nos/search/Store.h"
 #include "nos/studies/Fidelity.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -44,20 +47,19 @@ struct Job {
 };
 } // namespace
 
-EvaluationLog::EvaluationLog(std::string path) : path_(std::move(path)) {
+JsonLines::JsonLines(std::string path) : path_(std::move(path)) {
   std::ifstream in(path_);
-  std::vector<std::string> lines;
+  std::vector<std::string> text;
   for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
+    text.push_back(line);
   std::string kept;
   bool cut = false;
-  for (size_t i = 0; i < lines.size(); ++i) {
+  for (size_t i = 0; i < text.size(); ++i) {
     try {
-      Evaluation e = nlohmann::json::parse(lines[i]).get<Evaluation>();
-      done_[key(e.proxy, e.rule, e.seed)] = e;
-      kept += lines[i] + "\n";
+      lines_.push_back(nlohmann::json::parse(text[i]));
+      kept += text[i] + "\n";
     } catch (const nlohmann::json::exception &e) {
-      if (i + 1 < lines.size()) // only the last line can be cut by a kill
+      if (i + 1 < text.size()) // only the last line can be cut by a kill
         throw std::runtime_error(
             fmt::format("{}:{}: damaged line: {}", path_, i + 1, e.what()));
       cut = true;
@@ -67,6 +69,87 @@ EvaluationLog::EvaluationLog(std::string path) : path_(std::move(path)) {
     std::string error = writeFileAtomically(path_, {kept});
     if (!error.empty())
       throw std::runtime_error(error);
+  }
+}
+
+void JsonLines::append(const nlohmann::json &line) {
+  std::ofstream out(path_, std::ios::app);
+  out << line.dump() << "\n";
+  out.flush();
+  if (!out)
+    throw std::runtime_error("cannot append to " + path_);
+  lines_.push_back(line);
+}
+
+void runJobs(size_t n, int workers, const std::function<void(size_t)> &job) {
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  int threadsWanted = workers > 0 ? workers : int(cores);
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure; // the first one stops every worker
+  std::mutex failureLock;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < threadsWanted; ++w)
+    threads.emplace_back([&] {
+      train::setTorchThreads(1);
+      try {
+        for (size_t i; (i = next++) < n;)
+          job(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failureLock);
+        failure = failure ? failure : std::current_exception();
+        next = n;
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  if (failure)
+    std::rethrow_exception(failure);
+}
+
+void writeStudyFiles(
+    const std::string &dir,
+    const std::vector<std::pair<std::string, std::string>> &files) {
+  for (const auto &[name, body] : files) {
+    std::string error = writeFileAtomically(dir + "/" + name, {body});
+    if (!error.empty())
+      throw std::runtime_error(error);
+  }
+}
+
+std::vector<RatedRule> collectRules(const std::vector<std::string> &runs,
+                                    int top,
+                                    const std::vector<std::string> &rules) {
+  std::vector<RatedRule> out = referenceRatedRules();
+  std::set<std::string> seen;
+  for (const RatedRule &r : out)
+    seen.insert(r.canonical);
+  for (const std::string &dir : runs) {
+    std::vector<Candidate> all = Store::open(dir, /*readOnly=*/true)->all();
+    std::stable_sort(all.begin(), all.end(),
+                     [](auto &a, auto &b) { return a.reward > b.reward; });
+    int taken = 0;
+    for (const Candidate &c : all)
+      if (taken < top && c.batch >= 0 && c.status == status::Scored &&
+          seen.insert(c.canonical).second) {
+        out.push_back({c.canonical, c.canonical});
+        ++taken;
+      }
+  }
+  for (const std::string &text : rules) {
+    std::string canonical = report::canonicalForm(text);
+    if (canonical.empty())
+      throw std::invalid_argument("--rule '" + text +
+                                  "': " + parseRuleOrBuiltin(text).error.str());
+    if (seen.insert(canonical).second)
+      out.push_back({text, canonical});
+  }
+  return out;
+}
+
+EvaluationLog::EvaluationLog(std::string path) : file_(std::move(path)) {
+  for (const nlohmann::json &line : file_.lines()) {
+    Evaluation e = line.get<Evaluation>();
+    done_[key(e.proxy, e.rule, e.seed)] = e;
   }
 }
 
@@ -80,11 +163,7 @@ const Evaluation *EvaluationLog::find(const std::string &proxy,
 
 void EvaluationLog::append(const Evaluation &e) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::ofstream out(path_, std::ios::app);
-  out << nlohmann::json(e).dump() << "\n";
-  out.flush();
-  if (!out)
-    throw std::runtime_error("cannot append to " + path_);
+  file_.append(nlohmann::json(e));
   done_[key(e.proxy, e.rule, e.seed)] = e;
 }
 
@@ -122,28 +201,7 @@ void EvaluationLog::complete(const std::vector<std::string> &proxies,
                jobs.size(), job.proxy, job.seed, rules[job.rule].label,
                c.status, c.reward, c.trainSeconds);
   };
-  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  int n = workers > 0 ? workers : int(cores);
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure; // the first one stops every worker
-  std::mutex failureLock;
-  std::vector<std::thread> threads;
-  for (int w = 0; w < n; ++w)
-    threads.emplace_back([&] {
-      train::setTorchThreads(1);
-      try {
-        for (size_t i; (i = next++) < jobs.size();)
-          run(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failureLock);
-        failure = failure ? failure : std::current_exception();
-        next = jobs.size();
-      }
-    });
-  for (std::thread &t : threads)
-    t.join();
-  if (failure)
-    std::rethrow_exception(failure);
+  runJobs(jobs.size(), workers, run);
 }
 
 std::vector<RatedRule> referenceRatedRules() {

@@ -11,10 +11,12 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Compare.h"
 #include "nos/studies/Fidelity.h"
+#include "nos/studies/Final.h"
 
 #include "nos/search/Search.h"
 #include "nos/search/Workers.h"
 #include "nos/studies/SearchReport.h"
+#include "nos/train/Tasks.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -134,6 +136,34 @@ private:
 };
 } // namespace
 
+/// nos-search final's flags (studies/Final.h has the protocol).
+void addFinalOptions(CLI::App &fin, FinalOptions &o) {
+  std::vector<std::string> names;
+  for (const nos::train::SuiteTask &t : nos::train::taskSuite())
+    names.push_back(t.name);
+  fin.add_option("DIR", o.dir, "Output folder (continued if present)")
+      ->required();
+  fin.add_option("--runs", o.runs, "Run folders to take rules from");
+  fin.add_option("--top", o.top, "Distinct rules from each run")
+      ->check(CLI::Range(0, 1000));
+  fin.add_option("--rule", o.rules, "More rules (repeatable)");
+  fin.add_option("--tasks", o.tasks, "Suite tasks (nos-train --list-tasks)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(names));
+  fin.add_option("--lrs", o.lrs, "The lr grid, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  fin.add_option("--tune-seeds", o.tuneSeeds,
+                 "Seeds that choose each rule's lr on validation")
+      ->check(CLI::Range(1, 100));
+  fin.add_option("--seeds", o.seeds, "Fresh seeds scored on the test split")
+      ->check(CLI::Range(2, 100));
+  fin.add_option("--first-seed", o.firstSeed,
+                 "The first tuning seed; the test seeds follow them");
+  fin.add_option("--workers", o.workers, "Worker threads (0: cores)")
+      ->check(CLI::NonNegativeNumber);
+}
+
 int main(int argc, char **argv) {
   // Under mpirun, rank 0 is nos-search as usual (its pool is the other
   // ranks) and every other rank serves it until told to stop.
@@ -212,11 +242,18 @@ int main(int argc, char **argv) {
   cmp->add_option("--first-seed", compare.firstSeed, "The first of them");
   cmp->add_option("--workers", compare.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  FinalOptions final;
+  CLI::App *fin = app.add_subcommand(
+      "final", "Top rules of runs and the references on held-out tasks' test "
+               "splits, lr chosen on validation");
+  addFinalOptions(*fin, final);
   CLI11_PARSE(app, argc, argv);
   if (*fid)
     return runFidelity(fidelity);
   if (*cmp)
     return runCompare(compare);
+  if (*fin)
+    return runFinal(final);
   if (*run) {
     if (budget.candidates <= 0 && budget.minutes <= 0) {
       fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "

@@ -34,6 +34,7 @@ struct Panel {
   double xlo, xhi;     // data on x
   double ylo, yhi;     // data on y
   bool xlog = false;   // log x axis (xlo > 0); earlier x sit on the edge
+  bool yticks = true;  // false: the caller labels the y axis itself
   double px(double x) const;
   double py(double y) const;
   /// Frame, grid, ticks with numbers and the two axis labels.

@@ -9,10 +9,14 @@
 #ifndef NOS_STUDIES_EVALUATIONS_H
 #define NOS_STUDIES_EVALUATIONS_H
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nos::studies {
@@ -29,6 +33,41 @@ struct Evaluation {
   std::string status;
   std::vector<double> accuracies; // per lr of the proxy's grid
 };
+
+/// An append-only file of JSON lines, one finished job per line, read back
+/// when a study continues. Only the last line can be cut by a kill; it is
+/// dropped (the file rewritten without it), any other damage is an error
+/// naming the line.
+class JsonLines {
+public:
+  explicit JsonLines(std::string path);
+  const std::vector<nlohmann::json> &lines() const { return lines_; }
+  /// Appends and flushes one line; throws when the file cannot take it.
+  void append(const nlohmann::json &line);
+  const std::string &path() const { return path_; }
+
+private:
+  std::string path_;
+  std::vector<nlohmann::json> lines_;
+};
+
+/// Runs job(0) .. job(n - 1) on `workers` threads (0: one per core), one
+/// torch thread each; the first exception stops every worker and is
+/// rethrown.
+void runJobs(size_t n, int workers, const std::function<void(size_t)> &job);
+
+/// Writes each (name, text) into `dir`, each file whole or not at all;
+/// throws naming the file that could not be written.
+void writeStudyFiles(
+    const std::string &dir,
+    const std::vector<std::pair<std::string, std::string>> &files);
+
+/// The references, then each run's top `top` distinct rules by reward
+/// (scored originals of its batches), then `rules` by text; each canonical
+/// form once. Throws for a rule that does not parse.
+std::vector<RatedRule> collectRules(const std::vector<std::string> &runs,
+                                    int top,
+                                    const std::vector<std::string> &rules);
 
 class EvaluationLog {
 public:
@@ -50,7 +89,7 @@ public:
 private:
   void append(const Evaluation &e);
 
-  std::string path_;
+  JsonLines file_;
   std::map<std::string, Evaluation> done_;
   mutable std::mutex mutex_;
 };

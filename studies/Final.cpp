@@ -1,0 +1,434 @@
+//===- Final.cpp - The final table: held-out tasks, test splits -----------===//
+//
+// Two phases per task. Tuning trains every rule at every lr of the grid
+// with the tuning seeds and reads validation only; each rule's lr is the
+// best mean there. Testing trains every rule again at its lr with fresh
+// seeds and scores the test split when each run ends. The second phase
+// needs the first's choice, so it starts when the first is complete; both
+// skip what final.jsonl already holds.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/studies/Final.h"
+
+#include "FinalTable.h"
+
+#include "nos/studies/Evaluations.h"
+#include "nos/train/Tasks.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+namespace nos::studies {
+namespace {
+
+/// JSON has no NaN: null stands for a metric a run did not reach.
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+double numberOr(const nlohmann::json &j, const char *key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
+}
+
+nlohmann::json toJson(const FinalRecord &r) {
+  return {{"task", r.task},
+          {"rule", r.rule},
+          {"phase", r.phase},
+          {"status", r.status},
+          {"lr", r.lr},
+          {"seed", r.seed},
+          {"validation", number(r.validation)},
+          {"test", number(r.test)},
+          {"seconds", r.seconds}};
+}
+
+FinalRecord fromJson(const nlohmann::json &j) {
+  FinalRecord r;
+  r.task = j.at("task"), r.rule = j.at("rule"), r.phase = j.at("phase");
+  r.status = j.at("status"), r.lr = j.at("lr"), r.seed = j.at("seed");
+  r.validation = numberOr(j, "validation"), r.test = numberOr(j, "test");
+  r.seconds = j.at("seconds");
+  return r;
+}
+
+std::string key(const std::string &task, const std::string &rule, double lr,
+                uint64_t seed, const std::string &phase) {
+  return fmt::format("{}\n{}\n{}\n{}\n{}", task, rule, lr, seed, phase);
+}
+
+class FinalLog {
+public:
+  explicit FinalLog(const std::string &path) : file_(path) {
+    for (const nlohmann::json &line : file_.lines()) {
+      FinalRecord r = fromJson(line);
+      done_[key(r.task, r.rule, r.lr, r.seed, r.phase)] = r;
+    }
+  }
+  const FinalRecord *find(const std::string &k) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = done_.find(k);
+    return it == done_.end() ? nullptr : &it->second;
+  }
+  void append(const FinalRecord &r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    file_.append(toJson(r));
+    done_[key(r.task, r.rule, r.lr, r.seed, r.phase)] = r;
+  }
+  const std::string &path() const { return file_.path(); }
+
+private:
+  JsonLines file_;
+  std::map<std::string, FinalRecord> done_;
+  mutable std::mutex mutex_;
+};
+
+struct Job {
+  const train::SuiteTask *task;
+  size_t rule;
+  double lr;
+  uint64_t seed;
+  std::string phase;
+};
+
+/// The suite's tasks, loaded once and shared by the workers.
+struct Tasks {
+  std::map<std::string, std::unique_ptr<train::Task>> loaded;
+  const train::Task &at(const std::string &name) const {
+    return *loaded.at(name);
+  }
+};
+
+std::vector<uint64_t> seedRange(uint64_t first, int n) {
+  std::vector<uint64_t> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(first + uint64_t(i));
+  return out;
+}
+
+class FinalStudy {
+public:
+  explicit FinalStudy(const FinalOptions &o)
+      : o_(o), log_(o.dir + "/final.jsonl") {
+    for (const std::string &name : o.tasks) {
+      const train::SuiteTask &t = train::suiteTask(name);
+      suite_.push_back(&t);
+      tasks_.loaded[name] = std::make_unique<train::Task>(t.spec);
+    }
+    rules_ = collectRules(o.runs, o.top, o.rules);
+    for (const RatedRule &r : rules_)
+      compiled_.push_back(CompiledRule::fromText(r.canonical));
+    tuneSeeds_ = seedRange(o.firstSeed, o.tuneSeeds);
+    testSeeds_ = seedRange(o.firstSeed + uint64_t(o.tuneSeeds), o.seeds);
+  }
+
+  std::vector<FinalTaskTable> run() {
+    std::vector<Job> jobs;
+    for (uint64_t seed : tuneSeeds_)
+      for (const train::SuiteTask *t : suite_)
+        for (size_t r = 0; r < rules_.size(); ++r)
+          for (double lr : o_.lrs)
+            jobs.push_back({t, r, lr, seed, "tune"});
+    complete(jobs, "tuning");
+    jobs.clear();
+    for (uint64_t seed : testSeeds_)
+      for (const train::SuiteTask *t : suite_)
+        for (size_t r = 0; r < rules_.size(); ++r)
+          jobs.push_back({t, r, chosenLr(*t, r), seed, "test"});
+    complete(jobs, "test");
+    std::vector<FinalTaskTable> tables;
+    for (const train::SuiteTask *t : suite_)
+      tables.push_back(table(*t));
+    return tables;
+  }
+
+  const std::vector<uint64_t> &tuneSeeds() const { return tuneSeeds_; }
+  const std::vector<uint64_t> &testSeeds() const { return testSeeds_; }
+  size_t ruleCount() const { return rules_.size(); }
+
+private:
+  report::Metric metricOf(const train::SuiteTask &t) const {
+    return report::metricNamed(tasks_.at(t.name).metric());
+  }
+
+  void complete(std::vector<Job> jobs, const char *phase) {
+    size_t total = jobs.size();
+    std::erase_if(jobs, [&](const Job &j) {
+      return log_.find(key(j.task->name, rules_[j.rule].canonical, j.lr, j.seed,
+                           j.phase)) != nullptr;
+    });
+    fmt::print(stderr, "nos-search final: {} {} runs to train ({} in {})\n",
+               jobs.size(), phase, total - jobs.size(), log_.path());
+    if (jobs.empty())
+      return;
+    runJobs(jobs.size(), o_.workers,
+            [&](size_t i) { trainOne(jobs[i], i, jobs.size()); });
+  }
+
+  void trainOne(const Job &job, size_t i, size_t n) {
+    const train::Task &task = tasks_.at(job.task->name);
+    train::TrainConfig config = job.task->config();
+    config.compiled = compiled_[job.rule];
+    config.lr = job.lr, config.seed = job.seed;
+    config.evaluateTest = job.phase == "test";
+    train::RunResult r = task.run(config);
+    report::Metric metric = metricOf(*job.task);
+    FinalRecord rec{job.task->name, rules_[job.rule].canonical,
+                    job.phase,      r.status,
+                    job.lr,         job.seed};
+    rec.validation = metric.validation(r);
+    rec.test = metric.test(r);
+    rec.seconds = r.seconds;
+    log_.append(rec);
+    fmt::print(stderr, "[{}/{}] {} {} lr {:g} seed {} {}: {} {:.4f}\n", i + 1,
+               n, job.phase, job.task->name, job.lr, job.seed,
+               rules_[job.rule].label, r.status,
+               job.phase == "test" ? rec.test : rec.validation);
+  }
+
+  std::vector<FinalRecord> records(const train::SuiteTask &t, size_t rule,
+                                   const std::string &phase,
+                                   const std::vector<uint64_t> &seeds,
+                                   const std::vector<double> &lrs) const {
+    std::vector<FinalRecord> out;
+    for (uint64_t seed : seeds)
+      for (double lr : lrs)
+        if (const FinalRecord *r =
+                log_.find(key(t.name, rules_[rule].canonical, lr, seed, phase)))
+          out.push_back(*r);
+    return out;
+  }
+
+  double chosenLr(const train::SuiteTask &t, size_t rule) const {
+    return chooseLr(records(t, rule, "tune", tuneSeeds_, o_.lrs), o_.lrs,
+                    metricOf(t));
+  }
+
+  FinalRow row(const train::SuiteTask &t, size_t rule) const {
+    const report::Metric metric = metricOf(t);
+    FinalRow out;
+    out.label = rules_[rule].label, out.canonical = rules_[rule].canonical;
+    out.reference = rule < referenceRatedRules().size();
+    out.lr = chosenLr(t, rule);
+    double sum = 0;
+    std::vector<FinalRecord> tuning =
+        records(t, rule, "tune", tuneSeeds_, {out.lr});
+    for (const FinalRecord &r : tuning)
+      sum += r.validation;
+    out.tuning = tuning.empty() ? NAN : sum / double(tuning.size());
+    for (const FinalRecord &r :
+         records(t, rule, "test", testSeeds_, {out.lr})) {
+      out.tests.push_back(r.test);
+      out.diverged += r.status != "ok" || !std::isfinite(r.test);
+    }
+    std::vector<double> finite;
+    for (double v : out.tests)
+      if (std::isfinite(v))
+        finite.push_back(v);
+    if (!finite.empty()) {
+      double mean = 0, ss = 0;
+      for (double v : finite)
+        mean += v / double(finite.size());
+      for (double v : finite)
+        ss += (v - mean) * (v - mean);
+      out.testMean = mean;
+      out.testStd =
+          finite.size() > 1 ? std::sqrt(ss / double(finite.size() - 1)) : 0;
+    }
+    return out;
+  }
+
+  FinalTaskTable table(const train::SuiteTask &t) const {
+    FinalTaskTable out{t.name, tasks_.at(t.name).describe(), metricOf(t)};
+    for (size_t r = 0; r < rules_.size(); ++r)
+      out.rows.push_back(row(t, r));
+    for (FinalRow &r : out.rows)
+      for (const FinalRow &ref : out.rows)
+        if (ref.reference)
+          r.ahead[ref.label] = aheadBy(r.tests, ref.tests, out.metric);
+    const report::Metric &m = out.metric;
+    std::stable_sort(out.rows.begin(), out.rows.end(),
+                     [&](const FinalRow &a, const FinalRow &b) {
+                       if (std::isnan(b.tuning))
+                         return !std::isnan(a.tuning);
+                       return m.higherIsBetter ? a.tuning > b.tuning
+                                               : a.tuning < b.tuning;
+                     });
+    return out;
+  }
+
+  const FinalOptions &o_;
+  FinalLog log_;
+  std::vector<const train::SuiteTask *> suite_;
+  Tasks tasks_;
+  std::vector<RatedRule> rules_;
+  std::vector<CompiledRule> compiled_;
+  std::vector<uint64_t> tuneSeeds_, testSeeds_;
+};
+
+const char *const kYardsticks[] = {"adam", "addsign", "powersign"};
+
+std::string formatTable(const FinalTaskTable &t, const FinalOptions &o,
+                        const FinalStudy &study) {
+  std::string s = fmt::format(
+      "{}: {}\n  {} ({} is better); lr per rule from {} lrs by mean "
+      "validation over tuning seeds {}..{}; test split over fresh seeds "
+      "{}..{}\n  d_X: (rule - X) / standard error of the difference, "
+      "positive when the rule is better\n",
+      t.name, t.describe, t.metric.name,
+      t.metric.higherIsBetter ? "higher" : "lower", o.lrs.size(),
+      study.tuneSeeds().front(), study.tuneSeeds().back(),
+      study.testSeeds().front(), study.testSeeds().back());
+  s += fmt::format("  {:>4}  {:>8}  {:>8}  {:>17}  {:>7}  {:>7}  {:>7}  {:>3}  "
+                   "{}\n",
+                   "rank", "lr", "tuning", "test mean ± std", "d_adam",
+                   "d_addsn", "d_powsn", "div", "rule");
+  for (size_t k = 0; k < t.rows.size(); ++k) {
+    const FinalRow &r = t.rows[k];
+    s += fmt::format("  {:>4}  {:>8g}  {:>8.4f}  {:>8.4f} ± {:<6.4f}", k + 1,
+                     r.lr, r.tuning, r.testMean, r.testStd);
+    for (const char *y : kYardsticks)
+      s += r.ahead.count(y) ? fmt::format("  {:>+7.1f}", r.ahead.at(y))
+                            : std::string("        ");
+    s += fmt::format("  {:>3}  {}{}\n", r.diverged, r.label,
+                     r.reference ? " (reference)" : "");
+  }
+  return s + "\n";
+}
+
+/// Each found rule against the bar of issue 23: ahead of tuned Adam and
+/// AddSign by two standard errors, task by task.
+std::string formatWins(const std::vector<FinalTaskTable> &tables,
+                       nlohmann::json &json) {
+  std::map<std::string, int> wins;
+  std::vector<std::string> order;
+  for (const FinalTaskTable &t : tables)
+    for (const FinalRow &r : t.rows) {
+      if (r.reference)
+        continue;
+      if (!wins.count(r.label))
+        order.push_back(r.label), wins[r.label] = 0;
+      wins[r.label] += r.ahead.at("adam") >= 2 && r.ahead.at("addsign") >= 2;
+    }
+  if (order.empty())
+    return "";
+  std::string s = fmt::format("Ahead of Adam and AddSign by >= 2 standard "
+                              "errors, of {} task(s):\n",
+                              tables.size());
+  for (const std::string &label : order) {
+    s += fmt::format("  {}  {}\n", wins[label], label);
+    json["wins"][label] = wins[label];
+  }
+  return s;
+}
+
+nlohmann::json tableJson(const FinalTaskTable &t) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const FinalRow &r : t.rows) {
+    nlohmann::json tests = nlohmann::json::array();
+    for (double v : r.tests)
+      tests.push_back(number(v));
+    nlohmann::json ahead;
+    for (const auto &[name, d] : r.ahead)
+      ahead[name] = number(d);
+    rows.push_back({{"rule", r.label},
+                    {"canonical", r.canonical},
+                    {"reference", r.reference},
+                    {"lr", r.lr},
+                    {"tuning", number(r.tuning)},
+                    {"test_mean", number(r.testMean)},
+                    {"test_std", number(r.testStd)},
+                    {"tests", tests},
+                    {"diverged", r.diverged},
+                    {"ahead", ahead}});
+  }
+  return {{"task", t.describe},
+          {"metric", t.metric.name},
+          {"higher_is_better", t.metric.higherIsBetter},
+          {"rows", rows}};
+}
+
+} // namespace
+
+double chooseLr(const std::vector<FinalRecord> &tuning,
+                const std::vector<double> &lrs, const report::Metric &metric) {
+  if (lrs.empty())
+    throw std::invalid_argument("no lr to choose from");
+  double best = lrs[0], bestMean = NAN;
+  for (double lr : lrs) {
+    double sum = 0;
+    int n = 0;
+    for (const FinalRecord &r : tuning)
+      if (r.lr == lr)
+        sum += r.validation, ++n;
+    double mean = n > 0 ? sum / n : NAN;
+    if (std::isnan(mean))
+      continue;
+    bool better = std::isnan(bestMean) ||
+                  (metric.higherIsBetter ? mean > bestMean : mean < bestMean);
+    if (better)
+      best = lr, bestMean = mean;
+  }
+  return best;
+}
+
+double aheadBy(const std::vector<double> &rule,
+               const std::vector<double> &reference,
+               const report::Metric &metric) {
+  auto stats = [](const std::vector<double> &v) {
+    double mean = 0, ss = 0;
+    for (double x : v)
+      mean += x / double(v.size());
+    for (double x : v)
+      ss += (x - mean) * (x - mean);
+    double var = v.size() > 1 ? ss / double(v.size() - 1) : 0;
+    return std::pair(mean, var / double(v.size()));
+  };
+  if (rule.empty() || reference.empty())
+    return NAN;
+  auto [m1, se1] = stats(rule);
+  auto [m2, se2] = stats(reference);
+  double diff = metric.higherIsBetter ? m1 - m2 : m2 - m1;
+  double se = std::sqrt(se1 + se2);
+  if (std::isnan(diff))
+    return NAN;
+  return se > 0 ? diff / se : (diff == 0 ? 0 : std::copysign(INFINITY, diff));
+}
+
+int runFinal(const FinalOptions &o) {
+  try {
+    for (const std::string &name : o.tasks)
+      train::suiteTask(name); // an unknown name fails before any work
+    std::filesystem::create_directories(o.dir);
+    FinalStudy study(o);
+    std::vector<FinalTaskTable> tables = study.run();
+    std::string text;
+    nlohmann::json json;
+    json["protocol"] = {{"lrs", o.lrs},
+                        {"tuning_seeds", study.tuneSeeds()},
+                        {"test_seeds", study.testSeeds()}};
+    for (const FinalTaskTable &t : tables) {
+      text += formatTable(t, o, study);
+      json["tasks"][t.name] = tableJson(t);
+    }
+    text += formatWins(tables, json);
+    std::string title =
+        fmt::format("test split, {} fresh seeds; lr chosen on validation",
+                    study.testSeeds().size());
+    writeStudyFiles(o.dir, {{"final.txt", text},
+                            {"final.json", json.dump(1) + "\n"},
+                            {"final.svg", finalSvg(tables, title)}});
+    fmt::print("{}", text);
+    return 0;
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "nos-search final: error: {}\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace nos::studies

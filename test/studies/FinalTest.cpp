@@ -1,0 +1,114 @@
+//===- FinalTest.cpp - The final table: choice on validation, test after --===//
+//
+// The lr choice and the distance in standard errors on values worked out
+// by hand; then a whole table on the cheap logistic task: the test split is
+// read by the test-seed runs and by nothing else, a second run continues
+// from final.jsonl and trains nothing, and a line cut by a kill is dropped.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/studies/Final.h"
+#include "nos/train/Trainer.h"
+
+#include "../torch/TempDir.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace nos;
+using namespace nos::studies;
+using nos::test::TempDir;
+
+namespace {
+FinalRecord tuned(double lr, double validation) {
+  FinalRecord r;
+  r.phase = "tune", r.status = "ok", r.lr = lr, r.validation = validation;
+  return r;
+}
+
+std::vector<std::string> linesOf(const std::string &path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+} // namespace
+
+TEST_CASE("the lr is the best mean on validation, in the metric's direction",
+          "[studies]") {
+  std::vector<FinalRecord> runs = {tuned(0.1, 0.80), tuned(0.1, 0.90),
+                                   tuned(1.0, 0.86), tuned(1.0, 0.86),
+                                   tuned(0.01, NAN)};
+  std::vector<double> lrs = {0.01, 0.1, 1.0};
+  report::Metric accuracy = report::metricNamed("accuracy");
+  report::Metric bpc = report::metricNamed("bits-per-char");
+  CHECK(chooseLr(runs, lrs, accuracy) == 1.0); // 0.86 over 0.85
+  CHECK(chooseLr(runs, lrs, bpc) == 0.1);      // 0.85 bits under 0.86
+  // Equal means: the first lr of the grid; nothing measured: the first.
+  CHECK(chooseLr({tuned(1.0, 0.5), tuned(0.1, 0.5)}, lrs, accuracy) == 0.1);
+  CHECK(chooseLr({}, lrs, accuracy) == 0.01);
+  CHECK_THROWS(chooseLr(runs, {}, accuracy));
+}
+
+TEST_CASE("ahead by standard errors of the difference", "[studies]") {
+  report::Metric accuracy = report::metricNamed("accuracy");
+  report::Metric bpc = report::metricNamed("bits-per-char");
+  // Means 2 and 1, each variance 1 over 2 values: se = sqrt(1/2 + 1/2) = 1.
+  std::vector<double> rule = {1.293, 2.707}, reference = {0.293, 1.707};
+  CHECK(aheadBy(rule, reference, accuracy) == Approx(1.0).epsilon(1e-3));
+  CHECK(aheadBy(rule, reference, bpc) == Approx(-1.0).epsilon(1e-3));
+  CHECK(aheadBy(rule, rule, accuracy) == 0);
+  CHECK(std::isnan(aheadBy({}, reference, accuracy)));
+}
+
+TEST_CASE("a final table reads test splits only in its test runs",
+          "[studies]") {
+  TempDir dir;
+  FinalOptions o;
+  o.dir = dir.path;
+  o.rules = {"sign(g) * sqrt(sqrt(g2))"};
+  o.tasks = {"logistic"};
+  o.lrs = {0.01, 0.1};
+  o.tuneSeeds = 1, o.seeds = 2, o.workers = 2;
+  const size_t rules = 7, tuning = rules * 2, tests = rules * 2;
+
+  uint64_t before = train::testEvaluations();
+  REQUIRE(runFinal(o) == 0);
+  CHECK(train::testEvaluations() - before == tests);
+  std::vector<std::string> lines = linesOf(dir.file("final.jsonl"));
+  REQUIRE(lines.size() == tuning + tests);
+  size_t tested = 0;
+  for (const std::string &line : lines) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    bool test = j["phase"] == "test";
+    CHECK(j["test"].is_null() == !test); // tuning never scores the test split
+    tested += test;
+  }
+  CHECK(tested == tests);
+
+  nlohmann::json table;
+  std::ifstream(dir.file("final.json")) >> table;
+  nlohmann::json rows = table["tasks"]["logistic"]["rows"];
+  REQUIRE(rows.size() == rules);
+  for (const nlohmann::json &row : rows)
+    CHECK(row["tests"].size() == 2);
+
+  // Continued: nothing trains again. Cut the last line as a kill would:
+  // only that run is trained again.
+  REQUIRE(runFinal(o) == 0);
+  CHECK(linesOf(dir.file("final.jsonl")).size() == lines.size());
+  {
+    std::ofstream out(dir.file("final.jsonl"));
+    for (size_t i = 0; i + 1 < lines.size(); ++i)
+      out << lines[i] << "\n";
+    out << lines.back().substr(0, lines.back().size() / 2);
+  }
+  before = train::testEvaluations();
+  REQUIRE(runFinal(o) == 0);
+  CHECK(linesOf(dir.file("final.jsonl")).size() == lines.size());
+  CHECK(train::testEvaluations() - before == 1);
+}
