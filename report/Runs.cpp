@@ -54,6 +54,27 @@ Metric metricNamed(const std::string &name) {
                               "'; expected accuracy or bits-per-char");
 }
 
+BestLr bestMeanLr(const std::vector<LrValue> &values,
+                  const std::vector<double> &lrs, const Metric &metric) {
+  if (lrs.empty())
+    throw std::invalid_argument("no lr to choose from");
+  BestLr best{lrs[0], NAN};
+  for (double lr : lrs) {
+    double sum = 0;
+    int n = 0;
+    for (const LrValue &v : values)
+      if (v.lr == lr)
+        sum += v.value, ++n;
+    double mean = n > 0 ? sum / n : NAN;
+    if (std::isnan(mean))
+      continue;
+    if (std::isnan(best.mean) ||
+        (metric.higherIsBetter ? mean > best.mean : mean < best.mean))
+      best = {lr, mean};
+  }
+  return best;
+}
+
 namespace {
 struct Stats {
   double mean = 0, stddev = 0;

@@ -41,6 +41,11 @@ CREATE TABLE progress(id INTEGER PRIMARY KEY CHECK (id = 1),
   next_batch INTEGER NOT NULL, state BLOB NOT NULL, elapsed REAL NOT NULL,
   target_candidates INTEGER NOT NULL, target_seconds REAL NOT NULL,
   pending TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE level_runs(
+  candidate INTEGER NOT NULL, level TEXT NOT NULL, task TEXT NOT NULL,
+  lr REAL NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+  metric REAL, seconds REAL NOT NULL, time REAL NOT NULL,
+  PRIMARY KEY(candidate, level, task, lr, seed));
 )sql";
 
 /// Format 2 had no pending batches: a run of it resumes as one whose
@@ -48,6 +53,17 @@ CREATE TABLE progress(id INTEGER PRIMARY KEY CHECK (id = 1),
 const char *const kFrom2 = R"sql(
 ALTER TABLE progress ADD COLUMN pending TEXT NOT NULL DEFAULT '[]';
 UPDATE meta SET value = '3' WHERE key = 'format';
+)sql";
+
+/// Format 3 had no funnel levels: a run of it has trained nothing above
+/// its proxy.
+const char *const kFrom3 = R"sql(
+CREATE TABLE IF NOT EXISTS level_runs(
+  candidate INTEGER NOT NULL, level TEXT NOT NULL, task TEXT NOT NULL,
+  lr REAL NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+  metric REAL, seconds REAL NOT NULL, time REAL NOT NULL,
+  PRIMARY KEY(candidate, level, task, lr, seed));
+UPDATE meta SET value = '4' WHERE key = 'format';
 )sql";
 
 nlohmann::json pendingJson(const std::vector<PendingBatch> &pending) {
@@ -123,6 +139,9 @@ public:
              : std::string();
   }
   double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool isNull(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+  }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 private:
@@ -234,14 +253,15 @@ std::unique_ptr<Store> Store::open(const std::string &dir, bool readOnly) {
                              "database: " +
                              e.what());
   }
-  if (format == "2" && !readOnly) {
-    exec(db, "BEGIN");
-    exec(db, kFrom2);
-    exec(db, "COMMIT");
-    format = "3";
-  }
+  for (auto [from, sql] : {std::pair{"2", kFrom2}, std::pair{"3", kFrom3}})
+    if (format == from && !readOnly) {
+      exec(db, "BEGIN");
+      exec(db, sql);
+      exec(db, "COMMIT");
+      format = std::to_string(std::stoi(format) + 1);
+    }
   store->format_ = std::stoi(format.empty() ? "0" : format);
-  if (format != std::to_string(kStoreFormat) && format != "2")
+  if (format != std::to_string(kStoreFormat) && format != "2" && format != "3")
     throw std::runtime_error(path + " was written in store format '" + format +
                              "'; this nos-search reads format " +
                              std::to_string(kStoreFormat));
@@ -291,6 +311,44 @@ void Store::saveProgress(const Progress &p) {
       .bind(5, p.targetSeconds)
       .bind(6, pendingJson(p.pending).dump())
       .step();
+}
+
+void Store::insertLevelRuns(int64_t candidate, const std::string &level,
+                            const std::vector<LevelRun> &runs, double time) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  exec(db_, "BEGIN");
+  try {
+    for (const LevelRun &r : runs) {
+      Statement s(db_, "INSERT INTO level_runs VALUES (?, ?, ?, ?, ?, ?, ?, "
+                       "?, ?)");
+      s.bind(1, candidate).bind(2, level).bind(3, r.task).bind(4, r.lr);
+      s.bind(5, int64_t(r.seed)).bind(6, r.status).bind(8, r.seconds);
+      s.bind(9, time);
+      if (std::isfinite(r.metric)) // NULL: a metric the run did not reach
+        s.bind(7, r.metric);
+      s.step();
+    }
+    exec(db_, "COMMIT");
+  } catch (...) {
+    exec(db_, "ROLLBACK");
+    throw;
+  }
+}
+
+std::vector<LevelRun> Store::levelRuns(int64_t candidate,
+                                       const std::string &level) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<LevelRun> out;
+  if (format_ < 4)
+    return out; // read-only older runs trained nothing above their proxy
+  Statement s(db_, "SELECT task, lr, seed, status, metric, seconds FROM "
+                   "level_runs WHERE candidate = ? AND level = ? ORDER BY "
+                   "rowid");
+  s.bind(1, candidate).bind(2, level);
+  while (s.step())
+    out.push_back({s.text(0), s.real(1), uint64_t(s.integer(2)), s.text(3),
+                   s.isNull(4) ? NAN : s.real(4), s.real(5)});
+  return out;
 }
 
 void Store::insert(Candidate &c) {

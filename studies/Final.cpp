@@ -357,24 +357,10 @@ nlohmann::json tableJson(const FinalTaskTable &t) {
 
 double chooseLr(const std::vector<FinalRecord> &tuning,
                 const std::vector<double> &lrs, const report::Metric &metric) {
-  if (lrs.empty())
-    throw std::invalid_argument("no lr to choose from");
-  double best = lrs[0], bestMean = NAN;
-  for (double lr : lrs) {
-    double sum = 0;
-    int n = 0;
-    for (const FinalRecord &r : tuning)
-      if (r.lr == lr)
-        sum += r.validation, ++n;
-    double mean = n > 0 ? sum / n : NAN;
-    if (std::isnan(mean))
-      continue;
-    bool better = std::isnan(bestMean) ||
-                  (metric.higherIsBetter ? mean > bestMean : mean < bestMean);
-    if (better)
-      best = lr, bestMean = mean;
-  }
-  return best;
+  std::vector<report::LrValue> values;
+  for (const FinalRecord &r : tuning)
+    values.push_back({r.lr, r.validation});
+  return report::bestMeanLr(values, lrs, metric).lr;
 }
 
 double aheadBy(const std::vector<double> &rule,

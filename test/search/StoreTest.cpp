@@ -182,3 +182,41 @@ TEST_CASE("the settings table drives the stored JSON", "[search]") {
   CHECK_THROWS_WITH(SearchSettings::fromJson(old.dump()),
                     Catch::Contains("'units'"));
 }
+
+// The funnel's trainings: a candidate's runs at a level come back as they
+// went in (a NaN metric as NaN), a duplicate row refuses the whole set, and
+// a format-3 run gains the table when opened for writing.
+TEST_CASE("level runs round trip, all or none", "[search]") {
+  std::string dir = freshDir("levels");
+  auto store = Store::create(dir, SearchSettings().toJson());
+  Candidate c = row(0, 0, "g", status::Scored, 0.8);
+  store->insert(c);
+  std::vector<LevelRun> runs = {{"logistic", 0.1, 0, "ok", 0.93, 0.5},
+                                {"charlm", 0.01, 1, "diverged", NAN, 1.5}};
+  store->insertLevelRuns(c.id, "L2", runs, 12.0);
+  std::vector<LevelRun> back = store->levelRuns(c.id, "L2");
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].task == "logistic");
+  CHECK(back[0].lr == 0.1);
+  CHECK(back[0].metric == 0.93);
+  CHECK(back[1].seed == 1);
+  CHECK(back[1].status == "diverged");
+  CHECK(std::isnan(back[1].metric));
+  CHECK(store->levelRuns(c.id, "L3").empty());
+  // One (task, lr, seed) once: the second set is refused whole.
+  CHECK_THROWS(store->insertLevelRuns(
+      c.id, "L2", {{"fmnist-mlp", 0.1, 0, "ok", 0.8, 1}, runs[0]}, 13.0));
+  CHECK(store->levelRuns(c.id, "L2").size() == 2);
+  store.reset();
+
+  sqlite3 *db = nullptr;
+  REQUIRE(sqlite3_open((dir + "/search.db").c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db,
+                     "DROP TABLE level_runs; UPDATE meta SET value = '3' "
+                     "WHERE key = 'format'",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(Store::open(dir, true)->levelRuns(c.id, "L2").empty());
+  Store::open(dir)->insertLevelRuns(c.id, "L2", runs, 14.0);
+  CHECK(Store::open(dir, true)->levelRuns(c.id, "L2").size() == 2);
+}

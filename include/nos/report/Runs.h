@@ -35,6 +35,19 @@ struct Metric {
 /// The metric a task is judged by (train::Task::metric()).
 Metric metricNamed(const std::string &name);
 
+/// A run's metric at an lr (one seed of it).
+struct LrValue {
+  double lr = 0, value = 0;
+};
+struct BestLr {
+  double lr = 0, mean = NAN;
+};
+/// The lr of `lrs` whose mean value is best by `metric`: the first of
+/// equals; a mean that is not a number never wins; when none is one, the
+/// first lr with a NaN mean. Throws std::invalid_argument for no lrs.
+BestLr bestMeanLr(const std::vector<LrValue> &values,
+                  const std::vector<double> &lrs, const Metric &metric);
+
 /// Per rule: the lr with the best mean validation metric, its mean and
 /// standard deviation over seeds, and how many of its runs diverged. The
 /// test split's mean and standard deviation at that lr, where its runs were

@@ -12,6 +12,7 @@
 #ifndef NOS_SEARCH_STORE_H
 #define NOS_SEARCH_STORE_H
 
+#include "nos/search/Levels.h"
 #include "nos/search/Pipeline.h"
 #include "nos/search/Space.h"
 
@@ -27,9 +28,10 @@ struct sqlite3;
 namespace nos::search {
 
 /// Bumped whenever the schema or the meaning of a stored value changes.
-/// 2: fidelity and rungs; 3: pending batches (format 2 is upgraded when
-/// opened for writing, read as it is otherwise).
-inline constexpr int kStoreFormat = 3;
+/// 2: fidelity and rungs; 3: pending batches; 4: the funnel's level runs
+/// (older formats are upgraded when opened for writing, read as they are
+/// otherwise).
+inline constexpr int kStoreFormat = 4;
 
 /// A batch proposed but not yet learned from: what the strategy proposed
 /// and the bars of successive halving it is evaluated against.
@@ -70,6 +72,13 @@ public:
 
   /// Stores a settled candidate and sets its id. Thread-safe.
   void insert(Candidate &c);
+  /// Stores the trainings of candidate `candidate` (a stored id) at a
+  /// funnel level, all or none; one (task, lr, seed) once. Thread-safe.
+  void insertLevelRuns(int64_t candidate, const std::string &level,
+                       const std::vector<LevelRun> &runs, double time);
+  /// What insertLevelRuns stored, in its order.
+  std::vector<LevelRun> levelRuns(int64_t candidate,
+                                  const std::string &level) const;
   /// The first stored candidate of a batch below `before` with this
   /// canonical form / fingerprint that was evaluated itself (not a duplicate
   /// or equivalent).

@@ -1,0 +1,83 @@
+//===- Levels.h - The funnel's levels above the proxy -----------*- C++ -*-===//
+//
+// One cheap proxy separates good rules from bad ones but does not order the
+// good ones (docs/search.md), so rules that rank high on the proxy (level
+// 1) are trained again higher up: each level is suite tasks (train/Tasks.h)
+// at their full budget, over an lr grid and several child seeds, scored on
+// validation only. A level's every training is a row of the run's store
+// (Store::insertLevelRuns), so a promotion is never trained twice.
+//
+// This is the funnel's evaluation half; the engine does not promote yet.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_LEVELS_H
+#define NOS_SEARCH_LEVELS_H
+
+#include "nos/Compiler.h"
+#include "nos/report/Runs.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nos::train {
+class Task;
+struct SuiteTask;
+} // namespace nos::train
+
+namespace nos::search {
+
+struct LevelSpec {
+  std::string name;               // "L2", "L3"
+  std::vector<std::string> tasks; // suite task names
+  std::vector<double> lrs;
+  int seeds = 2; // child seeds 0 .. seeds - 1, the same for every rule
+};
+
+/// L2: the proxy's data at full budget without halving, a half-decade grid
+/// and 2 seeds; L3: the full Fashion-MNIST MLP task and logistic regression,
+/// 3 seeds. Provisional: the fidelity of each level is still to measure.
+std::vector<LevelSpec> defaultLevels();
+
+/// One training of a level, as the store keeps it.
+struct LevelRun {
+  std::string task;
+  double lr = 0;
+  uint64_t seed = 0;
+  std::string status;
+  double metric = 0; // the task's validation metric (report::Metric)
+  double seconds = 0;
+};
+
+/// A rule on one task of a level: the lr whose mean metric over the seeds
+/// is best, and that mean.
+struct TaskScore {
+  std::string task;
+  double lr = 0, mean = 0;
+  report::Metric metric;
+};
+
+/// Trains rules at one level; the tasks are loaded once and shared by the
+/// threads that call train().
+class LevelTrainer {
+public:
+  /// Throws std::runtime_error naming a task whose data is missing.
+  explicit LevelTrainer(LevelSpec spec);
+  ~LevelTrainer();
+  /// Every (task, lr, seed) of the level, seed-major. Thread-safe.
+  std::vector<LevelRun> train(const CompiledRule &rule) const;
+  /// Per task, the best lr's mean over seeds; a task with no runs is left
+  /// out. NaN metrics (a diverged language run) never win an lr.
+  std::vector<TaskScore> score(const std::vector<LevelRun> &runs) const;
+  const LevelSpec &spec() const { return spec_; }
+
+private:
+  LevelSpec spec_;
+  std::map<std::string, std::unique_ptr<train::Task>> tasks_;
+};
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_LEVELS_H
