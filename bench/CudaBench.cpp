@@ -13,6 +13,7 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/CudaExecutor.h"
+#include "nos/KernelABI.h"
 #include "nos/Parser.h"
 #include "nos/Statistics.h"
 
@@ -96,7 +97,10 @@ nlohmann::ordered_json benchRule(CudaExecutor &gpu, Compiler &compiler,
   const size_t bytes = size_t(o.n) * sizeof(float);
   double copyMs = medianMs(
       gpu, o.reps, [&] { gpu.copyDeviceToDevice(copy.get(), g.get(), bytes); });
-  double moved = double(bytes) * (2 + 2 * slots), copied = 2.0 * bytes;
+  // A copy reads and writes each byte once; the update moves the bytes of
+  // every array it reads or writes (KernelABI.h).
+  double moved = double(o.n) * double(NOS_BYTES_PER_ELEMENT(slots)),
+         copied = 2.0 * double(bytes);
   nlohmann::ordered_json out;
   out["rule"] = name;
   out["canonical"] = kernel->info.canonical;
@@ -107,6 +111,7 @@ nlohmann::ordered_json benchRule(CudaExecutor &gpu, Compiler &compiler,
   out["nos_gbps"] = moved / nosMs / 1e6;
   out["copy_gbps"] = copied / copyMs / 1e6;
   out["copy_ratio"] = (moved / nosMs) / (copied / copyMs);
+  out["bytes_per_elem"] = NOS_BYTES_PER_ELEMENT(slots);
   out["vector_width"] = o.vectorWidth;
   out["compile_ms"] = kernel->compileMs;
   return out;

@@ -19,6 +19,7 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/CpuExecutor.h"
+#include "nos/KernelABI.h"
 #include "nos/Parser.h"
 #include "nos/StateBuffers.h"
 #include "nos/Statistics.h"
@@ -300,7 +301,7 @@ json benchRule(const std::string &name, const std::string &dsl,
   std::shared_ptr<const CpuKernel> kernel =
       compileOrThrow(compilers.warm, *parsed.expr);
   int slots = int(kernel->info.stateSlots.size());
-  int64_t n = o.n, bytesPerElem = 4 * (3 + 2 * slots);
+  int64_t n = o.n, bytesPerElem = NOS_BYTES_PER_ELEMENT(slots);
 
   Hyper h;
   h.totalSteps = 1000; // only rules with schedules read it

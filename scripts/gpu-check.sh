@@ -34,5 +34,5 @@ step "$bin/nos-unit-tests" "[cuda],[gpu]"
 for rule in 'adam' 'exp(sign(g) * sign(m)) * g' 'drop(g, 0.3) * exp(noise) + anoise'; do
   step "$bin/nosc" "$rule" --check --gpu --check-n 1000003
 done
-step bench/gpu.sh "$bin/nos-bench"
+step env OUT="$out/bench" bench/gpu.sh "$bin/nos-bench"
 exit $status

@@ -18,6 +18,11 @@
 #define NOS_MAX_SCHEDULES 8
 #define NOS_ABI_VERSION 3
 
+/* Bytes one element's update must move at least (f32): w and each of the
+ * rule's `slots` state arrays read and written, g read. What the benches'
+ * bandwidth figures divide by. */
+#define NOS_BYTES_PER_ELEMENT(slots) (4 * (3 + 2 * (int64_t)(slots)))
+
 /* One contiguous slice of one parameter. state[k] is the k-th slot of the
  * kernel's state layout (m, v, gamma that the rule uses, then each ema in
  * canonical order). rng_base is the element index of w[0] in the random

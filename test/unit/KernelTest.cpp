@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 #include "RuleGen.h"
 
+#include "nos/Builtins.h"
 #include "nos/Check.h"
 #include "nos/Compiler.h"
+#include "nos/KernelABI.h"
 #include "nos/Parser.h"
 #include "nos/Printer.h"
 #include "nos/Reference.h"
@@ -310,4 +312,22 @@ TEST_CASE("the memory cache is bounded and unloads what nobody holds",
   // A cached one is found by another spelling without compiling.
   compile("40 * g");
   CHECK(compiler.stats().compiled == 42);
+}
+
+TEST_CASE("a kernel's traffic counts w, g and each state array", "[kernel]") {
+  // What the benches' bandwidth divides by: read w, g and each slot, write
+  // w and each slot, 4 bytes each.
+  for (auto [name, slots] :
+       {std::pair{"sgd", 0}, std::pair{"powersign", 1}, std::pair{"adam", 2}}) {
+    ParseResult parsed = parseRuleOrBuiltin(name);
+    REQUIRE(parsed);
+    std::string error;
+    auto kernel = sharedCompiler().compileCpu(*parsed.expr, &error);
+    REQUIRE(kernel);
+    INFO(name);
+    CHECK(int(kernel->info.stateSlots.size()) == slots);
+    CHECK(NOS_BYTES_PER_ELEMENT(kernel->info.stateSlots.size()) ==
+          4 * (3 + 2 * slots));
+  }
+  CHECK(NOS_BYTES_PER_ELEMENT(2) == 28); // Adam: 7 arrays, not 6
 }
