@@ -11,6 +11,7 @@
                                 and that no canonical form was trained twice
   search_db.py DIR settings F   checks the stored settings are F's, byte for
                                 byte
+  search_db.py DIR dump-settings prints the stored settings
   search_db.py DIR edit-settings OLD NEW
                                 replaces OLD by NEW in the stored settings
 """
@@ -91,6 +92,10 @@ def main():
             keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
             sys.exit(f"the stored settings differ from {sys.argv[3]}: {keys}")
         print("settings as expected")
+    elif what == "dump-settings":
+        db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
+        (stored,), = db.execute("SELECT value FROM meta WHERE key='settings'")
+        print(stored)
     elif what == "edit-settings":
         db = sqlite3.connect(f"{folder}/search.db")
         (stored,), = db.execute("SELECT value FROM meta WHERE key='settings'")

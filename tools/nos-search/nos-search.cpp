@@ -105,17 +105,31 @@ public:
         "--proxy", preset_,
         "A named proxy (" + fmt::format("{}", fmt::join(presetNames(), ", ")) +
             "); the other proxy flags change its settings");
+    std::vector<std::string> tasks;
+    for (const nos::train::SuiteTask &t : nos::train::taskSuite())
+      tasks.push_back(t.name);
+    childTask_ = app.add_option("--child-task", childTaskName_,
+                                "A task of the suite (nos-train --list-tasks) "
+                                "as the proxy's task, with its epochs and "
+                                "batch size; the other flags change them")
+                     ->check(CLI::IsMember(tasks));
     // add_flag(name, "text") is ambiguous to CLI11 2.3 under C++20.
     noHalving_ = app.add_flag("--no-halving")
                      ->description("Train every candidate over the whole lr "
                                    "grid to the end (--rungs 1)");
   }
 
-  /// Defaults, then the --proxy preset, then every flag given.
+  /// Defaults, then the --proxy preset, then --child-task, then every flag
+  /// given.
   SearchSettings parsed() {
     SearchSettings s;
     if (proxy_->count())
       s.proxy = nos::train::proxyPreset(preset_);
+    if (childTask_->count()) {
+      const nos::train::SuiteTask &t = nos::train::suiteTask(childTaskName_);
+      s.proxy.task = t.spec;
+      s.proxy.epochs = t.epochs, s.proxy.batchSize = t.batchSize;
+    }
     for (auto [setting, option] : options_)
       if (option->count())
         std::visit(
@@ -130,9 +144,9 @@ public:
 
 private:
   SearchSettings given_;
-  std::string preset_ = defaultProxyName();
+  std::string preset_ = defaultProxyName(), childTaskName_;
   std::vector<std::pair<const Setting *, CLI::Option *>> options_;
-  CLI::Option *proxy_ = nullptr, *noHalving_ = nullptr;
+  CLI::Option *proxy_ = nullptr, *noHalving_ = nullptr, *childTask_ = nullptr;
 };
 } // namespace
 
