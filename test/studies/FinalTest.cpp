@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Final.h"
+#include "nos/studies/MetaValidation.h"
 #include "nos/train/Trainer.h"
 
 #include "../torch/TempDir.h"
@@ -111,4 +112,19 @@ TEST_CASE("a final table reads test splits only in its test runs",
   REQUIRE(runFinal(o) == 0);
   CHECK(linesOf(dir.file("final.jsonl")).size() == lines.size());
   CHECK(train::testEvaluations() - before == 1);
+}
+
+TEST_CASE("meta-validation points spread over the successive bests",
+          "[studies]") {
+  std::vector<BestSoFar> bests;
+  for (int i = 0; i < 10; ++i)
+    bests.push_back({double(i), 0.1 * i, "rule" + std::to_string(i)});
+  std::vector<BestSoFar> four = spreadPoints(bests, 4);
+  REQUIRE(four.size() == 4);
+  CHECK(four.front().rule == "rule0");
+  CHECK(four.back().rule == "rule9"); // the run's best is always scored
+  CHECK(four[1].rule == "rule3");
+  CHECK(four[2].rule == "rule6");
+  CHECK(spreadPoints(bests, 20).size() == 10);
+  CHECK(spreadPoints({}, 4).empty());
 }

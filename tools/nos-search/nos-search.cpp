@@ -12,6 +12,7 @@
 #include "nos/studies/Compare.h"
 #include "nos/studies/Fidelity.h"
 #include "nos/studies/Final.h"
+#include "nos/studies/MetaValidation.h"
 
 #include "nos/search/Search.h"
 #include "nos/search/Workers.h"
@@ -61,6 +62,14 @@ std::vector<std::string> presetNames() {
   return names;
 }
 
+/// The suite's task names, for the flags that take one.
+std::vector<std::string> suiteNames() {
+  std::vector<std::string> names;
+  for (const nos::train::SuiteTask &t : nos::train::taskSuite())
+    names.push_back(t.name);
+  return names;
+}
+
 /// The table's check as a CLI11 validator, so flags and stored settings are
 /// refused with the same words.
 CLI::Validator validatorOf(const SettingCheck &check) {
@@ -105,14 +114,11 @@ public:
         "--proxy", preset_,
         "A named proxy (" + fmt::format("{}", fmt::join(presetNames(), ", ")) +
             "); the other proxy flags change its settings");
-    std::vector<std::string> tasks;
-    for (const nos::train::SuiteTask &t : nos::train::taskSuite())
-      tasks.push_back(t.name);
     childTask_ = app.add_option("--child-task", childTaskName_,
                                 "A task of the suite (nos-train --list-tasks) "
                                 "as the proxy's task, with its epochs and "
                                 "batch size; the other flags change them")
-                     ->check(CLI::IsMember(tasks));
+                     ->check(CLI::IsMember(suiteNames()));
     // add_flag(name, "text") is ambiguous to CLI11 2.3 under C++20.
     noHalving_ = app.add_flag("--no-halving")
                      ->description("Train every candidate over the whole lr "
@@ -150,11 +156,26 @@ private:
 };
 } // namespace
 
+/// nos-search metaval's flags (studies/MetaValidation.h).
+void addMetaValidationOptions(CLI::App &cmd, MetaValidationOptions &o) {
+  cmd.add_option("DIR", o.dir, "Output folder (continued if present)")
+      ->required();
+  cmd.add_option("--run", o.run, "The search run folder")->required();
+  cmd.add_option("--task", o.task, "The held-out suite task")
+      ->check(CLI::IsMember(suiteNames()));
+  cmd.add_option("--lrs", o.lrs, "The lr grid, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--seeds", o.seeds, "Child seeds per (rule, lr)")
+      ->check(CLI::Range(1, 100));
+  cmd.add_option("--points", o.points, "Successive bests to score at most")
+      ->check(CLI::Range(2, 1000));
+  cmd.add_option("--workers", o.workers, "Worker threads (0: cores)")
+      ->check(CLI::NonNegativeNumber);
+}
+
 /// nos-search final's flags (studies/Final.h has the protocol).
 void addFinalOptions(CLI::App &fin, FinalOptions &o) {
-  std::vector<std::string> names;
-  for (const nos::train::SuiteTask &t : nos::train::taskSuite())
-    names.push_back(t.name);
   fin.add_option("DIR", o.dir, "Output folder (continued if present)")
       ->required();
   fin.add_option("--runs", o.runs, "Run folders to take rules from");
@@ -163,7 +184,7 @@ void addFinalOptions(CLI::App &fin, FinalOptions &o) {
   fin.add_option("--rule", o.rules, "More rules (repeatable)");
   fin.add_option("--tasks", o.tasks, "Suite tasks (nos-train --list-tasks)")
       ->delimiter(',')
-      ->check(CLI::IsMember(names));
+      ->check(CLI::IsMember(suiteNames()));
   fin.add_option("--lrs", o.lrs, "The lr grid, comma-separated")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
@@ -261,6 +282,10 @@ int main(int argc, char **argv) {
       "final", "Top rules of runs and the references on held-out tasks' test "
                "splits, lr chosen on validation");
   addFinalOptions(*fin, final);
+  MetaValidationOptions metaval;
+  CLI::App *meta = app.add_subcommand(
+      "metaval", "Search fitness over a run's time against a held-out task");
+  addMetaValidationOptions(*meta, metaval);
   CLI11_PARSE(app, argc, argv);
   if (*fid)
     return runFidelity(fidelity);
@@ -268,6 +293,8 @@ int main(int argc, char **argv) {
     return runCompare(compare);
   if (*fin)
     return runFinal(final);
+  if (*meta)
+    return runMetaValidation(metaval);
   if (*run) {
     if (budget.candidates <= 0 && budget.minutes <= 0) {
       fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "

@@ -1,0 +1,279 @@
+//===- MetaValidation.cpp - Search fitness against a held-out task --------===//
+//
+// A rule's meta-validation is the held-out task's validation metric at the
+// rule's best lr (mean over the seeds), the protocol of the final table's
+// tuning. Every training is a line of metaval.jsonl as soon as it ends.
+//
+//===----------------------------------------------------------------------===//
+#include "nos/studies/MetaValidation.h"
+
+#include "nos/Compiler.h"
+#include "nos/report/Plot.h"
+#include "nos/report/Runs.h"
+#include "nos/search/Store.h"
+#include "nos/studies/Evaluations.h"
+#include "nos/train/Tasks.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace nos::studies {
+namespace {
+using namespace search;
+
+/// The run's successive bests, and in `end` when its last candidate settled.
+std::vector<BestSoFar> bestsOf(const std::string &run, double &end) {
+  std::vector<Candidate> all = Store::open(run, /*readOnly=*/true)->all();
+  std::stable_sort(all.begin(), all.end(),
+                   [](auto &a, auto &b) { return a.time < b.time; });
+  end = all.empty() ? 0 : all.back().time;
+  std::vector<BestSoFar> out;
+  for (const Candidate &c : all)
+    if (c.batch >= 0 && c.status == status::Scored &&
+        (out.empty() || c.reward > out.back().reward))
+      out.push_back({c.time, c.reward, c.canonical});
+  return out;
+}
+
+std::string key(const std::string &rule, double lr, uint64_t seed) {
+  return fmt::format("{}\n{}\n{}", rule, lr, seed);
+}
+
+struct Job {
+  std::string rule;
+  double lr;
+  uint64_t seed;
+};
+
+class Log {
+public:
+  explicit Log(const std::string &path) : file_(path) {
+    for (const nlohmann::json &j : file_.lines())
+      values_[key(j.at("rule"), j.at("lr"), j.at("seed"))] =
+          j.at("validation").is_number() ? j.at("validation").get<double>()
+                                         : NAN;
+  }
+  bool has(const Job &j) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return values_.count(key(j.rule, j.lr, j.seed)) != 0;
+  }
+  void add(const Job &j, double validation, const std::string &status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    file_.append(
+        {{"rule", j.rule},
+         {"lr", j.lr},
+         {"seed", j.seed},
+         {"status", status},
+         {"validation", std::isfinite(validation) ? nlohmann::json(validation)
+                                                  : nlohmann::json()}});
+    values_[key(j.rule, j.lr, j.seed)] = validation;
+  }
+  /// The rule's best lr's mean over the seeds.
+  report::BestLr score(const std::string &rule, const MetaValidationOptions &o,
+                       const report::Metric &metric) const {
+    std::vector<report::LrValue> values;
+    for (double lr : o.lrs)
+      for (int s = 0; s < o.seeds; ++s)
+        if (auto it = values_.find(key(rule, lr, uint64_t(s)));
+            it != values_.end())
+          values.push_back({lr, it->second});
+    return report::bestMeanLr(values, o.lrs, metric);
+  }
+
+private:
+  JsonLines file_;
+  std::map<std::string, double> values_;
+  mutable std::mutex mutex_;
+};
+
+struct Row {
+  double time, fitness;
+  std::string rule;
+  report::BestLr meta;
+  double metaMean; // meta.mean, for steps()
+};
+
+/// A value held from each row's time to the next row's, then to `end`.
+std::vector<std::pair<double, double>> steps(const std::vector<Row> &rows,
+                                             double end, double Row::*value) {
+  std::vector<std::pair<double, double>> out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    double v = rows[i].*value;
+    if (!std::isfinite(v))
+      continue;
+    double next = i + 1 < rows.size() ? rows[i + 1].time : end;
+    out.push_back({rows[i].time, v});
+    out.push_back({std::max(next, rows[i].time), v});
+  }
+  return out;
+}
+
+/// Labels of the references at the right edge, each at its value's height
+/// but pushed apart so that none overlaps the one above.
+std::string
+referenceLabels(const report::Panel &p,
+                const std::vector<std::pair<std::string, double>> &refs) {
+  std::vector<std::pair<double, std::string>> ys;
+  for (const auto &[name, v] : refs)
+    if (std::isfinite(v))
+      ys.push_back({p.py(v), name});
+  std::sort(ys.begin(), ys.end());
+  std::string s;
+  double last = -INFINITY;
+  for (auto &[y, name] : ys) {
+    double at = std::max(y + 4, last + 13);
+    s += fmt::format("<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" "
+                     "y2=\"{1:.1f}\" stroke=\"#7f7f7f\" "
+                     "stroke-dasharray=\"4 3\"/>\n<text x=\"{3}\" "
+                     "y=\"{4:.1f}\" fill=\"#7f7f7f\">{5}</text>\n",
+                     p.x0, y, p.x0 + p.w, p.x0 + p.w + 6, at, name);
+    last = at;
+  }
+  return s;
+}
+
+std::string svgOf(const std::vector<Row> &rows, double end,
+                  const std::vector<std::pair<std::string, double>> &refs,
+                  const std::string &metric, const std::string &title) {
+  const double W = 760, left = 80, right = 150, h = 200;
+  double tmax = std::max(1.0, end), flo = INFINITY, fhi = -INFINITY,
+         mlo = INFINITY, mhi = -INFINITY;
+  for (const Row &r : rows) {
+    tmax = std::max(tmax, r.time), flo = std::min(flo, r.fitness);
+    fhi = std::max(fhi, r.fitness);
+    if (std::isfinite(r.meta.mean))
+      mlo = std::min(mlo, r.meta.mean), mhi = std::max(mhi, r.meta.mean);
+  }
+  for (const auto &[name, v] : refs)
+    if (std::isfinite(v))
+      mlo = std::min(mlo, v), mhi = std::max(mhi, v);
+  auto range = [](double lo, double hi) {
+    return lo < hi ? report::niceRange(lo, hi) : std::pair(lo - 0.5, lo + 0.5);
+  };
+  auto [x0, x1] = report::niceRange(0, tmax);
+  auto [f0, f1] = range(flo, fhi);
+  auto [m0, m1] = range(mlo, mhi);
+  report::Panel fit{left, 50, W - left - right, h, x0, x1, f0, f1};
+  report::Panel meta{left, 50 + h + 70, W - left - right, h, x0, x1, m0, m1};
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" "
+      "height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"24\" "
+      "font-size=\"14\">{}</text>\n",
+      W, 50 + 2 * h + 120, report::escapeXml(title));
+  s += fit.axes("run time (s)", "search fitness (best reward)");
+  s += fit.line(steps(rows, end, &Row::fitness), "#1f77b4");
+  s += meta.axes("run time (s)", "meta-validation " + metric);
+  s += referenceLabels(meta, refs);
+  s += meta.line(steps(rows, end, &Row::metaMean), "#d62728");
+  for (const Row &r : rows)
+    if (std::isfinite(r.metaMean))
+      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" "
+                       "fill=\"#d62728\"/>\n",
+                       meta.px(r.time), meta.py(r.metaMean));
+  return s + "</svg>\n";
+}
+
+} // namespace
+
+std::vector<BestSoFar> spreadPoints(const std::vector<BestSoFar> &bests,
+                                    int points) {
+  if (points <= 0 || bests.size() <= size_t(points))
+    return bests;
+  std::vector<BestSoFar> out;
+  size_t n = bests.size();
+  for (int i = 0; i < points; ++i) // 0 and n - 1 always
+    out.push_back(bests[size_t(i) * (n - 1) / size_t(points - 1)]);
+  return out;
+}
+
+int runMetaValidation(const MetaValidationOptions &o) {
+  try {
+    const train::SuiteTask &suite = train::suiteTask(o.task);
+    double end = 0;
+    std::vector<BestSoFar> points = spreadPoints(bestsOf(o.run, end), o.points);
+    if (points.empty())
+      throw std::runtime_error("run '" + o.run + "' has no scored rule yet");
+    std::filesystem::create_directories(o.dir);
+    train::Task task(suite.spec);
+    report::Metric metric = report::metricNamed(task.metric());
+    Log log(o.dir + "/metaval.jsonl");
+
+    std::vector<std::string> rules;
+    std::vector<std::pair<std::string, std::string>> references;
+    for (const RatedRule &r : referenceRatedRules())
+      references.push_back({r.label, r.canonical}),
+          rules.push_back(r.canonical);
+    for (const BestSoFar &p : points)
+      rules.push_back(p.rule);
+    std::set<std::string> seen;
+    std::vector<Job> jobs;
+    for (const std::string &rule : rules)
+      if (seen.insert(rule).second)
+        for (int s = 0; s < o.seeds; ++s)
+          for (double lr : o.lrs)
+            if (Job j{rule, lr, uint64_t(s)}; !log.has(j))
+              jobs.push_back(j);
+    fmt::print(stderr, "nos-search metaval: {} runs to train on {}\n",
+               jobs.size(), o.task);
+    runJobs(jobs.size(), o.workers, [&](size_t i) {
+      train::TrainConfig config = suite.config();
+      config.compiled = CompiledRule::fromText(jobs[i].rule);
+      config.lr = jobs[i].lr, config.seed = jobs[i].seed;
+      train::RunResult r = task.run(config);
+      log.add(jobs[i], metric.validation(r), r.status);
+    });
+
+    std::vector<Row> rows;
+    for (const BestSoFar &p : points) {
+      report::BestLr meta = log.score(p.rule, o, metric);
+      rows.push_back({p.time, p.reward, p.rule, meta, meta.mean});
+    }
+    std::vector<std::pair<std::string, double>> refs;
+    for (const auto &[label, canonical] : references)
+      refs.push_back({label, log.score(canonical, o, metric).mean});
+
+    std::string text = fmt::format(
+        "{}: search fitness against meta-validation on {} ({}, {} is better; "
+        "best of {} lrs, mean of {} seed(s))\n  {:>8}  {:>8}  {:>10}  {:>8}  "
+        "{}\n",
+        o.run, o.task, metric.name, metric.higherIsBetter ? "higher" : "lower",
+        o.lrs.size(), o.seeds, "time (s)", "fitness", "meta-val", "lr", "rule");
+    nlohmann::json json;
+    for (const Row &r : rows) {
+      text += fmt::format("  {:>8.1f}  {:>8.4f}  {:>10.4f}  {:>8g}  {}\n",
+                          r.time, r.fitness, r.meta.mean, r.meta.lr, r.rule);
+      json["points"].push_back({{"time", r.time},
+                                {"fitness", r.fitness},
+                                {"rule", r.rule},
+                                {"meta_validation", r.meta.mean},
+                                {"lr", r.meta.lr}});
+    }
+    text += "  references:";
+    for (const auto &[name, v] : refs) {
+      text += fmt::format(" {} {:.4f}", name, v);
+      json["references"][name] = v;
+    }
+    text += "\n";
+    json["task"] = o.task, json["metric"] = metric.name;
+    writeStudyFiles(
+        o.dir, {{"metaval.txt", text},
+                {"metaval.json", json.dump(1) + "\n"},
+                {"metaval.svg", svgOf(rows, end, refs, metric.name,
+                                      "search fitness and meta-validation (" +
+                                          o.task + ")")}});
+    fmt::print("{}", text);
+    return 0;
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "nos-search metaval: error: {}\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace nos::studies
