@@ -228,6 +228,9 @@ int runMetaValidation(const MetaValidationOptions &o) {
       config.lr = jobs[i].lr, config.seed = jobs[i].seed;
       train::RunResult r = task.run(config);
       log.add(jobs[i], metric.validation(r), r.status);
+      fmt::print(stderr, "[{}/{}] {} lr {:g} seed {} {}: {} {:.4f}\n", i + 1,
+                 jobs.size(), o.task, jobs[i].lr, jobs[i].seed, jobs[i].rule,
+                 r.status, metric.validation(r));
     });
 
     std::vector<Row> rows;
