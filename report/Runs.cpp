@@ -11,6 +11,7 @@
 #include "nos/Builtins.h"
 #include "nos/Compiler.h"
 #include "nos/Files.h"
+#include "nos/Statistics.h"
 #include "nos/report/Plot.h"
 
 #include <fmt/core.h>
@@ -19,7 +20,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <stdexcept>
 
 namespace nos::report {
@@ -60,12 +60,11 @@ BestLr bestMeanLr(const std::vector<LrValue> &values,
     throw std::invalid_argument("no lr to choose from");
   BestLr best{lrs[0], NAN};
   for (double lr : lrs) {
-    double sum = 0;
-    int n = 0;
+    std::vector<double> at;
     for (const LrValue &v : values)
       if (v.lr == lr)
-        sum += v.value, ++n;
-    double mean = n > 0 ? sum / n : NAN;
+        at.push_back(v.value);
+    double mean = at.empty() ? NAN : meanAndStd(at).mean;
     if (std::isnan(mean))
       continue;
     if (std::isnan(best.mean) ||
@@ -76,22 +75,6 @@ BestLr bestMeanLr(const std::vector<LrValue> &values,
 }
 
 namespace {
-struct Stats {
-  double mean = 0, stddev = 0;
-  int runs = 0;
-};
-
-Stats statsOf(const std::vector<double> &values) {
-  Stats s;
-  s.runs = int(values.size());
-  for (double v : values)
-    s.mean += v / s.runs;
-  for (double v : values)
-    s.stddev += std::pow(v - s.mean, 2);
-  s.stddev = s.runs > 1 ? std::sqrt(s.stddev / (s.runs - 1)) : 0;
-  return s;
-}
-
 /// Mean and spread of (rule, lr)'s seeds, on validation and on test.
 Summary summaryOf(const std::string &rule, double lr,
                   const std::vector<const Run *> &group, const Metric &metric) {
@@ -103,11 +86,12 @@ Summary summaryOf(const std::string &rule, double lr,
     if (r->result.tested)
       test.push_back(metric.test(r->result));
   }
-  Stats v = statsOf(validation);
-  out.mean = v.mean, out.stddev = v.stddev, out.runs = v.runs;
+  MeanStd v = meanAndStd(validation);
+  out.mean = v.mean, out.stddev = v.stddev, out.runs = int(validation.size());
   if (!test.empty()) {
-    Stats t = statsOf(test);
-    out.testMean = t.mean, out.testStddev = t.stddev, out.tested = t.runs;
+    MeanStd t = meanAndStd(test);
+    out.testMean = t.mean, out.testStddev = t.stddev;
+    out.tested = int(test.size());
   }
   return out;
 }
@@ -132,16 +116,15 @@ std::vector<Summary> summarize(const std::vector<Run> &runs,
   }
   std::vector<Summary> out;
   for (const std::string &rule : order) {
-    std::optional<Summary> best;
+    std::vector<double> lrs;
+    std::vector<LrValue> values;
     for (const auto &[lr, group] : byRule[rule]) {
-      Summary s = summaryOf(rule, lr, group, metric);
-      // NaN (a diverged language run) never wins; the first lr stands in.
-      bool better = best && (metric.higherIsBetter ? s.mean > best->mean
-                                                   : s.mean < best->mean);
-      if (!best || better || std::isnan(best->mean))
-        best = s;
+      lrs.push_back(lr);
+      for (const Run *r : group)
+        values.push_back({lr, metric.validation(r->result)});
     }
-    out.push_back(*best);
+    double lr = bestMeanLr(values, lrs, metric).lr;
+    out.push_back(summaryOf(rule, lr, byRule[rule][lr], metric));
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "nos/studies/Compare.h"
 
 #include "nos/Builtins.h"
+#include "nos/Statistics.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Store.h"
 #include "nos/studies/Evaluations.h"
@@ -47,9 +48,7 @@ Row summarize(const EvaluationLog &log, const std::string &proxy,
       const Evaluation *e = log.find(proxy, rule.canonical, s);
       values.push_back(e && i < e->accuracies.size() ? e->accuracies[i] : 0);
     }
-    double mean = 0;
-    for (double v : values)
-      mean += v / double(values.size());
+    double mean = meanAndStd(values).mean;
     if (mean > row.mean)
       row.mean = mean, row.lr = lrs[i], row.values = values;
   }
@@ -57,11 +56,7 @@ Row summarize(const EvaluationLog &log, const std::string &proxy,
     const Evaluation *e = log.find(proxy, rule.canonical, s);
     row.diverged += !e || e->status != status::Scored;
   }
-  double ss = 0;
-  for (double v : row.values)
-    ss += (v - row.mean) * (v - row.mean);
-  row.stddev =
-      row.values.size() > 1 ? std::sqrt(ss / double(row.values.size() - 1)) : 0;
+  row.stddev = meanAndStd(row.values).stddev;
   return row;
 }
 

@@ -12,6 +12,7 @@
 
 #include "FinalTable.h"
 
+#include "nos/Statistics.h"
 #include "nos/studies/Evaluations.h"
 #include "nos/train/Tasks.h"
 
@@ -96,14 +97,6 @@ struct Job {
   std::string phase;
 };
 
-/// The suite's tasks, loaded once and shared by the workers.
-struct Tasks {
-  std::map<std::string, std::unique_ptr<train::Task>> loaded;
-  const train::Task &at(const std::string &name) const {
-    return *loaded.at(name);
-  }
-};
-
 std::vector<uint64_t> seedRange(uint64_t first, int n) {
   std::vector<uint64_t> out;
   for (int i = 0; i < n; ++i)
@@ -118,7 +111,7 @@ public:
     for (const std::string &name : o.tasks) {
       const train::SuiteTask &t = train::suiteTask(name);
       suite_.push_back(&t);
-      tasks_.loaded[name] = std::make_unique<train::Task>(t.spec);
+      tasks_[name] = std::make_unique<train::Task>(t.spec);
     }
     rules_ = collectRules(o.runs, o.top, o.rules);
     for (const RatedRule &r : rules_)
@@ -139,7 +132,7 @@ public:
     for (uint64_t seed : testSeeds_)
       for (const train::SuiteTask *t : suite_)
         for (size_t r = 0; r < rules_.size(); ++r)
-          jobs.push_back({t, r, chosenLr(*t, r), seed, "test"});
+          jobs.push_back({t, r, tuned(*t, r).lr, seed, "test"});
     complete(jobs, "test");
     std::vector<FinalTaskTable> tables;
     for (const train::SuiteTask *t : suite_)
@@ -149,11 +142,10 @@ public:
 
   const std::vector<uint64_t> &tuneSeeds() const { return tuneSeeds_; }
   const std::vector<uint64_t> &testSeeds() const { return testSeeds_; }
-  size_t ruleCount() const { return rules_.size(); }
 
 private:
   report::Metric metricOf(const train::SuiteTask &t) const {
-    return report::metricNamed(tasks_.at(t.name).metric());
+    return report::metricNamed(tasks_.at(t.name)->metric());
   }
 
   void complete(std::vector<Job> jobs, const char *phase) {
@@ -171,7 +163,7 @@ private:
   }
 
   void trainOne(const Job &job, size_t i, size_t n) {
-    const train::Task &task = tasks_.at(job.task->name);
+    const train::Task &task = *tasks_.at(job.task->name);
     train::TrainConfig config = job.task->config();
     config.compiled = compiled_[job.rule];
     config.lr = job.lr, config.seed = job.seed;
@@ -204,7 +196,8 @@ private:
     return out;
   }
 
-  double chosenLr(const train::SuiteTask &t, size_t rule) const {
+  /// The rule's lr and its mean validation over the tuning seeds.
+  report::BestLr tuned(const train::SuiteTask &t, size_t rule) const {
     return chooseLr(records(t, rule, "tune", tuneSeeds_, o_.lrs), o_.lrs,
                     metricOf(t));
   }
@@ -214,37 +207,25 @@ private:
     FinalRow out;
     out.label = rules_[rule].label, out.canonical = rules_[rule].canonical;
     out.reference = rule < referenceRatedRules().size();
-    out.lr = chosenLr(t, rule);
-    double sum = 0;
-    std::vector<FinalRecord> tuning =
-        records(t, rule, "tune", tuneSeeds_, {out.lr});
-    for (const FinalRecord &r : tuning)
-      sum += r.validation;
-    out.tuning = tuning.empty() ? NAN : sum / double(tuning.size());
+    report::BestLr best = tuned(t, rule);
+    out.lr = best.lr, out.tuning = best.mean;
+    std::vector<double> finite;
     for (const FinalRecord &r :
          records(t, rule, "test", testSeeds_, {out.lr})) {
       out.tests.push_back(r.test);
       out.diverged += r.status != "ok" || !std::isfinite(r.test);
+      if (std::isfinite(r.test))
+        finite.push_back(r.test);
     }
-    std::vector<double> finite;
-    for (double v : out.tests)
-      if (std::isfinite(v))
-        finite.push_back(v);
     if (!finite.empty()) {
-      double mean = 0, ss = 0;
-      for (double v : finite)
-        mean += v / double(finite.size());
-      for (double v : finite)
-        ss += (v - mean) * (v - mean);
-      out.testMean = mean;
-      out.testStd =
-          finite.size() > 1 ? std::sqrt(ss / double(finite.size() - 1)) : 0;
+      MeanStd m = meanAndStd(finite);
+      out.testMean = m.mean, out.testStd = m.stddev;
     }
     return out;
   }
 
   FinalTaskTable table(const train::SuiteTask &t) const {
-    FinalTaskTable out{t.name, tasks_.at(t.name).describe(), metricOf(t)};
+    FinalTaskTable out{t.name, tasks_.at(t.name)->describe(), metricOf(t)};
     for (size_t r = 0; r < rules_.size(); ++r)
       out.rows.push_back(row(t, r));
     for (FinalRow &r : out.rows)
@@ -265,7 +246,8 @@ private:
   const FinalOptions &o_;
   FinalLog log_;
   std::vector<const train::SuiteTask *> suite_;
-  Tasks tasks_;
+  /// The suite's tasks, loaded once and shared by the workers.
+  std::map<std::string, std::unique_ptr<train::Task>> tasks_;
   std::vector<RatedRule> rules_;
   std::vector<CompiledRule> compiled_;
   std::vector<uint64_t> tuneSeeds_, testSeeds_;
@@ -355,32 +337,24 @@ nlohmann::json tableJson(const FinalTaskTable &t) {
 
 } // namespace
 
-double chooseLr(const std::vector<FinalRecord> &tuning,
-                const std::vector<double> &lrs, const report::Metric &metric) {
+report::BestLr chooseLr(const std::vector<FinalRecord> &tuning,
+                        const std::vector<double> &lrs,
+                        const report::Metric &metric) {
   std::vector<report::LrValue> values;
   for (const FinalRecord &r : tuning)
     values.push_back({r.lr, r.validation});
-  return report::bestMeanLr(values, lrs, metric).lr;
+  return report::bestMeanLr(values, lrs, metric);
 }
 
 double aheadBy(const std::vector<double> &rule,
                const std::vector<double> &reference,
                const report::Metric &metric) {
-  auto stats = [](const std::vector<double> &v) {
-    double mean = 0, ss = 0;
-    for (double x : v)
-      mean += x / double(v.size());
-    for (double x : v)
-      ss += (x - mean) * (x - mean);
-    double var = v.size() > 1 ? ss / double(v.size() - 1) : 0;
-    return std::pair(mean, var / double(v.size()));
-  };
   if (rule.empty() || reference.empty())
     return NAN;
-  auto [m1, se1] = stats(rule);
-  auto [m2, se2] = stats(reference);
-  double diff = metric.higherIsBetter ? m1 - m2 : m2 - m1;
-  double se = std::sqrt(se1 + se2);
+  MeanStd a = meanAndStd(rule), b = meanAndStd(reference);
+  double diff = metric.higherIsBetter ? a.mean - b.mean : b.mean - a.mean;
+  double se = std::sqrt(a.stddev * a.stddev / double(rule.size()) +
+                        b.stddev * b.stddev / double(reference.size()));
   if (std::isnan(diff))
     return NAN;
   return se > 0 ? diff / se : (diff == 0 ? 0 : std::copysign(INFINITY, diff));

@@ -47,11 +47,12 @@ TEST_CASE("the lr is the best mean on validation, in the metric's direction",
   std::vector<double> lrs = {0.01, 0.1, 1.0};
   report::Metric accuracy = report::metricNamed("accuracy");
   report::Metric bpc = report::metricNamed("bits-per-char");
-  CHECK(chooseLr(runs, lrs, accuracy) == 1.0); // 0.86 over 0.85
-  CHECK(chooseLr(runs, lrs, bpc) == 0.1);      // 0.85 bits under 0.86
+  CHECK(chooseLr(runs, lrs, accuracy).lr == 1.0); // 0.86 over 0.85
+  CHECK(chooseLr(runs, lrs, accuracy).mean == Approx(0.86));
+  CHECK(chooseLr(runs, lrs, bpc).lr == 0.1); // 0.85 bits under 0.86
   // Equal means: the first lr of the grid; nothing measured: the first.
-  CHECK(chooseLr({tuned(1.0, 0.5), tuned(0.1, 0.5)}, lrs, accuracy) == 0.1);
-  CHECK(chooseLr({}, lrs, accuracy) == 0.01);
+  CHECK(chooseLr({tuned(1.0, 0.5), tuned(0.1, 0.5)}, lrs, accuracy).lr == 0.1);
+  CHECK(chooseLr({}, lrs, accuracy).lr == 0.01);
   CHECK_THROWS(chooseLr(runs, {}, accuracy));
 }
 

@@ -51,11 +51,12 @@ struct FinalRecord {
 };
 
 /// The lr of `lrs` with the best mean validation metric over the tuning
-/// records given (one rule on one task); the first of equals. A mean that
-/// is not a number (a diverged language run) never wins; when none is one,
-/// the first lr stands.
-double chooseLr(const std::vector<FinalRecord> &tuning,
-                const std::vector<double> &lrs, const report::Metric &metric);
+/// records given (one rule on one task), and that mean; the first of
+/// equals. A mean that is not a number (a diverged language run) never
+/// wins; when none is one, the first lr stands.
+report::BestLr chooseLr(const std::vector<FinalRecord> &tuning,
+                        const std::vector<double> &lrs,
+                        const report::Metric &metric);
 
 /// How far `rule` is ahead of `reference` in standard errors of the
 /// difference of their means (positive: better by the metric's direction).
