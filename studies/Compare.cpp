@@ -98,15 +98,13 @@ std::string table(const std::string &proxy, std::vector<Row> rows,
 } // namespace
 
 int runCompare(const CompareOptions &o) {
-  try {
+  return runStudy("nos-search compare", [&] {
     for (const std::string &p : o.proxies)
       train::proxyPreset(p); // an unknown name fails before any work
     std::vector<RatedRule> rules = collectRules(o.runs, o.top, o.rules);
     std::filesystem::create_directories(o.dir);
     EvaluationLog log(o.dir + "/results.jsonl");
-    std::vector<uint64_t> seeds;
-    for (int s = 0; s < o.seeds; ++s)
-      seeds.push_back(o.firstSeed + uint64_t(s));
+    std::vector<uint64_t> seeds = seedRange(o.firstSeed, o.seeds);
     log.complete(o.proxies, rules, seeds, o.workers, "nos-search compare");
     std::string text;
     nlohmann::json json;
@@ -119,11 +117,7 @@ int runCompare(const CompareOptions &o) {
     writeStudyFiles(
         o.dir, {{"report.txt", text}, {"report.json", json.dump(1) + "\n"}});
     fmt::print("{}", text);
-    return 0;
-  } catch (const std::exception &e) {
-    fmt::print(stderr, "nos-search compare: error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 } // namespace nos::studies

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -78,7 +79,31 @@ void JsonLines::append(const nlohmann::json &line) {
   out.flush();
   if (!out)
     throw std::runtime_error("cannot append to " + path_);
-  lines_.push_back(line);
+}
+
+int runStudy(const std::string &tool, const std::function<void()> &body) {
+  try {
+    body();
+    return 0;
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "{}: error: {}\n", tool, e.what());
+    return 1;
+  }
+}
+
+std::vector<uint64_t> seedRange(uint64_t first, int n) {
+  std::vector<uint64_t> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(first + uint64_t(i));
+  return out;
+}
+
+nlohmann::json finiteOrNull(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+double numberOr(const nlohmann::json &j, const char *key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
 }
 
 void runJobs(size_t n, int workers, const std::function<void(size_t)> &job) {

@@ -364,15 +364,11 @@ void Study::report() const {
 } // namespace
 
 int runFidelity(const FidelityOptions &options) {
-  try {
+  return runStudy("nos-search fidelity", [&] {
     Study study(options);
     study.run();
     study.report();
-    return 0;
-  } catch (const std::exception &e) {
-    fmt::print(stderr, "nos-search fidelity: error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 } // namespace nos::studies

@@ -29,14 +29,6 @@
 namespace nos::studies {
 namespace {
 
-/// JSON has no NaN: null stands for a metric a run did not reach.
-nlohmann::json number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-}
-double numberOr(const nlohmann::json &j, const char *key) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
-}
-
 nlohmann::json toJson(const FinalRecord &r) {
   return {{"task", r.task},
           {"rule", r.rule},
@@ -44,8 +36,8 @@ nlohmann::json toJson(const FinalRecord &r) {
           {"status", r.status},
           {"lr", r.lr},
           {"seed", r.seed},
-          {"validation", number(r.validation)},
-          {"test", number(r.test)},
+          {"validation", finiteOrNull(r.validation)},
+          {"test", finiteOrNull(r.test)},
           {"seconds", r.seconds}};
 }
 
@@ -96,13 +88,6 @@ struct Job {
   uint64_t seed;
   std::string phase;
 };
-
-std::vector<uint64_t> seedRange(uint64_t first, int n) {
-  std::vector<uint64_t> out;
-  for (int i = 0; i < n; ++i)
-    out.push_back(first + uint64_t(i));
-  return out;
-}
 
 class FinalStudy {
 public:
@@ -314,17 +299,17 @@ nlohmann::json tableJson(const FinalTaskTable &t) {
   for (const FinalRow &r : t.rows) {
     nlohmann::json tests = nlohmann::json::array();
     for (double v : r.tests)
-      tests.push_back(number(v));
+      tests.push_back(finiteOrNull(v));
     nlohmann::json ahead;
     for (const auto &[name, d] : r.ahead)
-      ahead[name] = number(d);
+      ahead[name] = finiteOrNull(d);
     rows.push_back({{"rule", r.label},
                     {"canonical", r.canonical},
                     {"reference", r.reference},
                     {"lr", r.lr},
-                    {"tuning", number(r.tuning)},
-                    {"test_mean", number(r.testMean)},
-                    {"test_std", number(r.testStd)},
+                    {"tuning", finiteOrNull(r.tuning)},
+                    {"test_mean", finiteOrNull(r.testMean)},
+                    {"test_std", finiteOrNull(r.testStd)},
                     {"tests", tests},
                     {"diverged", r.diverged},
                     {"ahead", ahead}});
@@ -361,7 +346,7 @@ double aheadBy(const std::vector<double> &rule,
 }
 
 int runFinal(const FinalOptions &o) {
-  try {
+  return runStudy("nos-search final", [&] {
     for (const std::string &name : o.tasks)
       train::suiteTask(name); // an unknown name fails before any work
     std::filesystem::create_directories(o.dir);
@@ -384,11 +369,7 @@ int runFinal(const FinalOptions &o) {
                             {"final.json", json.dump(1) + "\n"},
                             {"final.svg", finalSvg(tables, title)}});
     fmt::print("{}", text);
-    return 0;
-  } catch (const std::exception &e) {
-    fmt::print(stderr, "nos-search final: error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 } // namespace nos::studies

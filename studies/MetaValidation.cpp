@@ -19,9 +19,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 
 namespace nos::studies {
 namespace {
@@ -56,8 +56,7 @@ public:
   explicit Log(const std::string &path) : file_(path) {
     for (const nlohmann::json &j : file_.lines())
       values_[key(j.at("rule"), j.at("lr"), j.at("seed"))] =
-          j.at("validation").is_number() ? j.at("validation").get<double>()
-                                         : NAN;
+          numberOr(j, "validation");
   }
   bool has(const Job &j) const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -65,13 +64,11 @@ public:
   }
   void add(const Job &j, double validation, const std::string &status) {
     std::lock_guard<std::mutex> lock(mutex_);
-    file_.append(
-        {{"rule", j.rule},
-         {"lr", j.lr},
-         {"seed", j.seed},
-         {"status", status},
-         {"validation", std::isfinite(validation) ? nlohmann::json(validation)
-                                                  : nlohmann::json()}});
+    file_.append({{"rule", j.rule},
+                  {"lr", j.lr},
+                  {"seed", j.seed},
+                  {"status", status},
+                  {"validation", finiteOrNull(validation)}});
     values_[key(j.rule, j.lr, j.seed)] = validation;
   }
   /// The rule's best lr's mean over the seeds.
@@ -96,15 +93,15 @@ struct Row {
   double time, fitness;
   std::string rule;
   report::BestLr meta;
-  double metaMean; // meta.mean, for steps()
 };
 
 /// A value held from each row's time to the next row's, then to `end`.
-std::vector<std::pair<double, double>> steps(const std::vector<Row> &rows,
-                                             double end, double Row::*value) {
+std::vector<std::pair<double, double>>
+steps(const std::vector<Row> &rows, double end,
+      const std::function<double(const Row &)> &value) {
   std::vector<std::pair<double, double>> out;
   for (size_t i = 0; i < rows.size(); ++i) {
-    double v = rows[i].*value;
+    double v = value(rows[i]);
     if (!std::isfinite(v))
       continue;
     double next = i + 1 < rows.size() ? rows[i + 1].time : end;
@@ -168,15 +165,17 @@ std::string svgOf(const std::vector<Row> &rows, double end,
       "font-size=\"14\">{}</text>\n",
       W, 50 + 2 * h + 120, report::escapeXml(title));
   s += fit.axes("run time (s)", "search fitness (best reward)");
-  s += fit.line(steps(rows, end, &Row::fitness), "#1f77b4");
+  s += fit.line(steps(rows, end, [](const Row &r) { return r.fitness; }),
+                "#1f77b4");
   s += meta.axes("run time (s)", "meta-validation " + metric);
   s += referenceLabels(meta, refs);
-  s += meta.line(steps(rows, end, &Row::metaMean), "#d62728");
+  s += meta.line(steps(rows, end, [](const Row &r) { return r.meta.mean; }),
+                 "#d62728");
   for (const Row &r : rows)
-    if (std::isfinite(r.metaMean))
+    if (std::isfinite(r.meta.mean))
       s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" "
                        "fill=\"#d62728\"/>\n",
-                       meta.px(r.time), meta.py(r.metaMean));
+                       meta.px(r.time), meta.py(r.meta.mean));
   return s + "</svg>\n";
 }
 
@@ -194,7 +193,7 @@ std::vector<BestSoFar> spreadPoints(const std::vector<BestSoFar> &bests,
 }
 
 int runMetaValidation(const MetaValidationOptions &o) {
-  try {
+  return runStudy("nos-search metaval", [&] {
     const train::SuiteTask &suite = train::suiteTask(o.task);
     double end = 0;
     std::vector<BestSoFar> points = spreadPoints(bestsOf(o.run, end), o.points);
@@ -205,26 +204,27 @@ int runMetaValidation(const MetaValidationOptions &o) {
     report::Metric metric = report::metricNamed(task.metric());
     Log log(o.dir + "/metaval.jsonl");
 
+    const std::vector<RatedRule> references = referenceRatedRules();
     std::vector<std::string> rules;
-    std::vector<std::pair<std::string, std::string>> references;
-    for (const RatedRule &r : referenceRatedRules())
-      references.push_back({r.label, r.canonical}),
-          rules.push_back(r.canonical);
+    for (const RatedRule &r : references)
+      rules.push_back(r.canonical);
     for (const BestSoFar &p : points)
       rules.push_back(p.rule);
-    std::set<std::string> seen;
+    std::map<std::string, CompiledRule> compiled; // each rule once
     std::vector<Job> jobs;
     for (const std::string &rule : rules)
-      if (seen.insert(rule).second)
+      if (!compiled.count(rule)) {
+        compiled[rule] = CompiledRule::fromText(rule);
         for (int s = 0; s < o.seeds; ++s)
           for (double lr : o.lrs)
             if (Job j{rule, lr, uint64_t(s)}; !log.has(j))
               jobs.push_back(j);
+      }
     fmt::print(stderr, "nos-search metaval: {} runs to train on {}\n",
                jobs.size(), o.task);
     runJobs(jobs.size(), o.workers, [&](size_t i) {
       train::TrainConfig config = suite.config();
-      config.compiled = CompiledRule::fromText(jobs[i].rule);
+      config.compiled = compiled.at(jobs[i].rule);
       config.lr = jobs[i].lr, config.seed = jobs[i].seed;
       train::RunResult r = task.run(config);
       log.add(jobs[i], metric.validation(r), r.status);
@@ -234,13 +234,11 @@ int runMetaValidation(const MetaValidationOptions &o) {
     });
 
     std::vector<Row> rows;
-    for (const BestSoFar &p : points) {
-      report::BestLr meta = log.score(p.rule, o, metric);
-      rows.push_back({p.time, p.reward, p.rule, meta, meta.mean});
-    }
+    for (const BestSoFar &p : points)
+      rows.push_back({p.time, p.reward, p.rule, log.score(p.rule, o, metric)});
     std::vector<std::pair<std::string, double>> refs;
-    for (const auto &[label, canonical] : references)
-      refs.push_back({label, log.score(canonical, o, metric).mean});
+    for (const RatedRule &r : references)
+      refs.push_back({r.label, log.score(r.canonical, o, metric).mean});
 
     std::string text = fmt::format(
         "{}: search fitness against meta-validation on {} ({}, {} is better; "
@@ -272,11 +270,7 @@ int runMetaValidation(const MetaValidationOptions &o) {
                                       "search fitness and meta-validation (" +
                                           o.task + ")")}});
     fmt::print("{}", text);
-    return 0;
-  } catch (const std::exception &e) {
-    fmt::print(stderr, "nos-search metaval: error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 } // namespace nos::studies

@@ -41,6 +41,7 @@ struct Evaluation {
 class JsonLines {
 public:
   explicit JsonLines(std::string path);
+  /// The lines the file held when opened (its users keep what they append).
   const std::vector<nlohmann::json> &lines() const { return lines_; }
   /// Appends and flushes one line; throws when the file cannot take it.
   void append(const nlohmann::json &line);
@@ -55,6 +56,18 @@ private:
 /// torch thread each; the first exception stops every worker and is
 /// rethrown.
 void runJobs(size_t n, int workers, const std::function<void(size_t)> &job);
+
+/// A study's entry point: 0 when `body` returns, 1 with "TOOL: error: WHY"
+/// on stderr when it throws.
+int runStudy(const std::string &tool, const std::function<void()> &body);
+
+/// first, first + 1, ..., n seeds.
+std::vector<uint64_t> seedRange(uint64_t first, int n);
+
+/// JSON has no NaN or infinity: null stands for a metric a run did not
+/// reach, and reads back as NaN (also when the key is missing).
+nlohmann::json finiteOrNull(double v);
+double numberOr(const nlohmann::json &j, const char *key);
 
 /// Writes each (name, text) into `dir`, each file whole or not at all;
 /// throws naming the file that could not be written.
