@@ -68,10 +68,13 @@ public:
     auto it = done_.find(k);
     return it == done_.end() ? nullptr : &it->second;
   }
+  /// Keeps the record as the file holds it (a metric that is not finite
+  /// reads back as NaN), so a table continued later is the same table.
   void append(const FinalRecord &r) {
     std::lock_guard<std::mutex> lock(mutex_);
-    file_.append(toJson(r));
-    done_[key(r.task, r.rule, r.lr, r.seed, r.phase)] = r;
+    nlohmann::json line = toJson(r);
+    file_.append(line);
+    done_[key(r.task, r.rule, r.lr, r.seed, r.phase)] = fromJson(line);
   }
   const std::string &path() const { return file_.path(); }
 

@@ -69,7 +69,9 @@ public:
                   {"seed", j.seed},
                   {"status", status},
                   {"validation", finiteOrNull(validation)}});
-    values_[key(j.rule, j.lr, j.seed)] = validation;
+    // As the file holds it, so that a continued study gives the same table.
+    values_[key(j.rule, j.lr, j.seed)] =
+        std::isfinite(validation) ? validation : NAN;
   }
   /// The rule's best lr's mean over the seeds.
   report::BestLr score(const std::string &rule, const MetaValidationOptions &o,

@@ -15,7 +15,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -128,4 +130,34 @@ TEST_CASE("meta-validation points spread over the successive bests",
   CHECK(four[2].rule == "rule6");
   CHECK(spreadPoints(bests, 20).size() == 10);
   CHECK(spreadPoints({}, 4).empty());
+}
+
+TEST_CASE("a continued final table is the table of the first run",
+          "[studies]") {
+  // A language run that explodes before its first validation has no finite
+  // metric; the log writes it as null, and the first run must see what a
+  // resume reads (it printed inf, and the continued table nan).
+  TempDir text, dir;
+  {
+    std::ofstream db(text.file("abc"));
+    for (int i = 0; i < 4000; ++i)
+      db << "abcdefghijklmnopqrstuvwxyz\n%\n";
+    std::ofstream(text.file("abc.dat")) << "index";
+  }
+  ::setenv("NOS_FORTUNES_DIR", text.path.c_str(), 1);
+  FinalOptions o;
+  o.dir = dir.path;
+  o.rules = {"exp(exp(exp(g))) * 1000000"};
+  o.tasks = {"charlm"};
+  o.lrs = {3};
+  o.tuneSeeds = 1, o.seeds = 2, o.workers = 2;
+  REQUIRE(runFinal(o) == 0);
+  std::ifstream first(dir.file("final.txt"));
+  std::string once(std::istreambuf_iterator<char>(first), {});
+  REQUIRE(runFinal(o) == 0);
+  std::ifstream second(dir.file("final.txt"));
+  std::string again(std::istreambuf_iterator<char>(second), {});
+  ::unsetenv("NOS_FORTUNES_DIR");
+  CHECK(once.find("exp(exp(exp(g))) * 1000000") != std::string::npos);
+  CHECK(again == once);
 }
