@@ -63,7 +63,6 @@ class Task::Impl {
 public:
   TaskSpec spec;
   train::Split split;
-  bool pooled = false;
 
   explicit Impl(const TaskSpec &s) : spec(s) {
     guarded([&] {
@@ -116,6 +115,7 @@ public:
 private:
   mutable std::once_flag testLoaded;
   mutable train::Dataset testSplit;
+  std::string testText; // a text task's test split, before windowing
 
   /// Data errors name the task and the package that ships the files.
   template <typename F> void guarded(F load) const {
@@ -128,9 +128,7 @@ private:
   }
 
   void loadExamples() {
-    train::Dataset all = load(/*train=*/true);
-    pooled = spec.pool > 1 && all.inputs.dim() == 4;
-    all = pool(std::move(all));
+    train::Dataset all = pool(load(/*train=*/true));
     if (spec.trainSize > 0 && spec.trainSize + spec.validationSize < all.size())
       all = take(all, spec.trainSize + spec.validationSize);
     split = train::splitTrainValidation(
@@ -138,7 +136,9 @@ private:
   }
 
   void loadText() {
-    train::TextSplits t = text();
+    train::TextSplits t = train::loadFortunes(
+        dataDirOr(train::defaultFortunesDir()), spec.splitSeed);
+    testText = std::move(t.test); // dealt now, read only if asked for
     split.train = spread(
         train::textSequences(t.train, spec.sequenceLength, "fortunes/train"),
         spec.trainSize);
@@ -148,16 +148,13 @@ private:
                spec.validationSize);
   }
 
-  train::TextSplits text() const {
-    train::TextSplits t = train::loadFortunes(
-        spec.dataDir.empty() ? train::defaultFortunesDir() : spec.dataDir,
-        spec.splitSeed);
-    return t;
+  std::string dataDirOr(const std::string &fallback) const {
+    return spec.dataDir.empty() ? fallback : spec.dataDir;
   }
 
   train::Dataset loadTest() const {
     if (isText())
-      return train::textSequences(text().test, spec.sequenceLength,
+      return train::textSequences(testText, spec.sequenceLength,
                                   "fortunes/test");
     if (spec.dataset == "logistic") // fresh points of the same problem
       return train::logisticRegression(spec.testSize > 0 ? spec.testSize
@@ -174,13 +171,10 @@ private:
 
   train::Dataset load(bool train) const {
     if (spec.dataset == "fashion-mnist")
-      return train::loadFashionMnist(
-          spec.dataDir.empty() ? train::defaultFashionMnistDir() : spec.dataDir,
-          train);
+      return train::loadFashionMnist(dataDirOr(train::defaultFashionMnistDir()),
+                                     train);
     if (spec.dataset == "cifar10")
-      return train::loadCifar10(
-          spec.dataDir.empty() ? train::defaultCifar10Dir() : spec.dataDir,
-          train);
+      return train::loadCifar10(dataDirOr(train::defaultCifar10Dir()), train);
     if (spec.dataset == "logistic")
       return train::logisticRegression(
           spec.trainSize > 0 ? spec.trainSize + spec.validationSize : 20000, 20,
@@ -311,7 +305,7 @@ std::string Task::describe() const {
       model += "-" + std::to_string(width);
   if (s.model == "mlp" && s.hidden.empty())
     model = "linear";
-  if (impl_->pooled)
+  if (s.pool > 1 && impl_->split.train.inputs.dim() == 4) // as pool() does
     model += ", inputs pooled " + std::to_string(s.pool) + "x" +
              std::to_string(s.pool);
   std::string unit =
