@@ -39,6 +39,15 @@ Candidate row(int64_t batch, int slot, const std::string &canonical,
   c.stageMs = {{"train", 12.5}};
   return c;
 }
+/// Runs `sql` on the run's database behind the store's back, as an older
+/// build or a damaged file would have left it; true when SQLite took it.
+bool alterRun(const std::string &runDir, const char *sql) {
+  sqlite3 *db = nullptr;
+  REQUIRE(sqlite3_open((runDir + "/search.db").c_str(), &db) == SQLITE_OK);
+  bool ok = sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
 } // namespace
 
 TEST_CASE("the store keeps candidates, progress and settings", "[search]") {
@@ -111,22 +120,16 @@ TEST_CASE("bad run folders get clear errors and stay as they were",
         std::string(8192, 'x'));
 
   Store::create(dir + "/old", SearchSettings().toJson());
-  sqlite3 *db = nullptr;
-  REQUIRE(sqlite3_open((dir + "/old/search.db").c_str(), &db) == SQLITE_OK);
-  sqlite3_exec(db, "UPDATE meta SET value = '0' WHERE key = 'format'", nullptr,
-               nullptr, nullptr);
-  sqlite3_close(db);
+  CHECK(alterRun(dir + "/old",
+                 "UPDATE meta SET value = '0' WHERE key = 'format'"));
   CHECK_THROWS_WITH(Store::open(dir + "/old"),
                     Catch::Contains("store format '0'"));
 
   // Format 2 had no pending batches: read as it is, upgraded for writing.
   Store::create(dir + "/two", SearchSettings().toJson());
-  REQUIRE(sqlite3_open((dir + "/two/search.db").c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db,
-                     "ALTER TABLE progress DROP COLUMN pending; UPDATE meta "
-                     "SET value = '2' WHERE key = 'format'",
-                     nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  CHECK(alterRun(dir + "/two", "ALTER TABLE progress DROP COLUMN pending; "
+                               "UPDATE meta SET value = '2' WHERE key = "
+                               "'format'"));
   CHECK(Store::open(dir + "/two", true)->progress().pending.empty());
   {
     auto upgraded = Store::open(dir + "/two");
@@ -209,13 +212,8 @@ TEST_CASE("level runs round trip, all or none", "[search]") {
   CHECK(store->levelRuns(c.id, "L2").size() == 2);
   store.reset();
 
-  sqlite3 *db = nullptr;
-  REQUIRE(sqlite3_open((dir + "/search.db").c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db,
-                     "DROP TABLE level_runs; UPDATE meta SET value = '3' "
-                     "WHERE key = 'format'",
-                     nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  CHECK(alterRun(dir, "DROP TABLE level_runs; UPDATE meta SET value = '3' "
+                      "WHERE key = 'format'"));
   CHECK(Store::open(dir, true)->levelRuns(c.id, "L2").empty());
   Store::open(dir)->insertLevelRuns(c.id, "L2", runs, 14.0);
   CHECK(Store::open(dir, true)->levelRuns(c.id, "L2").size() == 2);
