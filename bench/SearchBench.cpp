@@ -131,7 +131,8 @@ Throughput runFull(const SearchBenchOptions &o, const std::string &dir,
     }
   t.distinct = int64_t(fingerprints.size());
   t.seconds = store->progress().elapsedSeconds;
-  t.efficiency = efficiency(store->all(), run.workers, t.seconds);
+  t.efficiency =
+      efficiency(store->all(), run.workers, t.seconds, store->levelSeconds());
   return t;
 }
 

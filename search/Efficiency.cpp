@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Efficiency.h"
 
+#include <set>
+
 #include "nos/Statistics.h"
 
 #include <algorithm>
@@ -20,11 +22,11 @@ bool reachedTraining(const Candidate &c) {
          c.status == status::Stopped;
 }
 
-Efficiency efficiency(const std::vector<Candidate> &all, int units,
-                      double wallSeconds) {
+Efficiency efficiency(const std::vector<Candidate> &all, int workers,
+                      double wallSeconds, double levelSeconds) {
   Efficiency e;
-  e.workerSeconds = std::max(1, units) * std::max(wallSeconds, 0.0);
-  double busyMs = 0, trainMs = 0;
+  e.workerSeconds = std::max(1, workers) * std::max(wallSeconds, 0.0);
+  double busyMs = 1000 * levelSeconds, trainMs = 1000 * levelSeconds;
   int64_t trained = 0;
   std::vector<double> compile, hurdle, train;
   for (const Candidate &c : all) {
@@ -44,6 +46,7 @@ Efficiency efficiency(const std::vector<Candidate> &all, int units,
   if (e.workerSeconds > 0) {
     e.busyShare = busyMs / 1000 / e.workerSeconds;
     e.trainShare = trainMs / 1000 / e.workerSeconds;
+    e.levelShare = levelSeconds / e.workerSeconds;
   }
   if (wallSeconds > 0)
     e.trainedPerHour = double(trained) / (wallSeconds / 3600);
@@ -51,6 +54,14 @@ Efficiency efficiency(const std::vector<Candidate> &all, int units,
   e.hurdleMsP50 = median(std::move(hurdle));
   e.trainMsP50 = median(std::move(train));
   return e;
+}
+
+int workersSeen(const std::vector<Candidate> &all) {
+  std::set<int> ids;
+  for (const Candidate &c : all)
+    if (c.worker >= 0)
+      ids.insert(c.worker);
+  return std::max<int>(1, int(ids.size()));
 }
 
 } // namespace nos::search

@@ -77,6 +77,10 @@ Engine::Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
     history_.add(r);
   lastCheckpoint_ = progress_.elapsedSeconds;
   pool_.stopWhen([this] { return outOfTime(); });
+  if (settings_.promotes())
+    funnel_ = std::make_unique<Funnel>(
+        settings_, store_, pool_, progress_.nextBatch,
+        [this](const std::string &line) { reporter_.note(line); });
 }
 
 Engine::~Engine() {
@@ -100,10 +104,15 @@ int Engine::run() {
     fill();
     if (retire())
       continue;
-    Candidate *done = flights_.empty() ? nullptr : pool_.wait();
+    // Promotions decided last still train when no batch is left.
+    bool busy = !flights_.empty() || (funnel_ && funnel_->waiting() > 0);
+    Finished done = busy ? pool_.wait() : Finished{};
     if (!done)
       break; // nothing runs and nothing may start
-    commit(*done);
+    if (done.job)
+      funnel_->finished(*done.job, elapsed());
+    else
+      commit(*done.candidate);
   }
   return finish();
 }
@@ -263,12 +272,24 @@ bool Engine::copyOf(Candidate &c, Originals &inFlight, const std::string &key,
           ? store_.findCanonical(key, progress_.nextBatch)
           : store_.findFingerprint(key, progress_.nextBatch);
   if (stored) {
-    reuseScore(c, *stored, why);
+    reuse(c, *stored, why);
     commit(c);
     return true;
   }
   inFlight[key] = &c;
   return false;
+}
+
+/// An original that retired may have gone up the funnel since: a copy
+/// proposed after its promotion joined earns what the promotion found.
+void Engine::reuse(Candidate &c, const Candidate &original, const char *why) {
+  reuseScore(c, original, why);
+  if (!funnel_)
+    return;
+  if (std::optional<double> r = funnel_->reward(original.id, c.batch)) {
+    c.reward = *r;
+    c.detail += "; reward from the funnel";
+  }
 }
 
 /// Takes the original's result now if it is stored, else when it is.
@@ -318,7 +339,11 @@ bool Engine::retire() {
   if (flights_.empty() || flights_.front().open != 0 || flights_.front().cut)
     return false;
   Flight &f = flights_.front();
+  if (funnel_ && !funnel_->canRetire(f.slots))
+    return false; // a round ends here: its promotions are still training
   learnFrom(f);
+  if (funnel_)
+    funnel_->retired(f.batch, f.slots);
   for (const Candidate &c : f.slots) {
     if (auto it = byCanonical_.find(c.canonical);
         it != byCanonical_.end() && it->second == &c)

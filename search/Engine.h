@@ -6,11 +6,14 @@
 // the workers train while the strategy learns. Everything that decides a
 // candidate's fate happens on the engine's thread in a fixed order (open a
 // batch, learn from the oldest), never in the order workers finish, so a
-// run's candidates depend on its settings and seed alone.
+// run's candidates depend on its settings and seed alone. The funnel's
+// promotions (Funnel.h) are decided and joined at retirements too.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_ENGINE_H
 #define NOS_SEARCH_ENGINE_H
+
+#include "Funnel.h"
 
 #include "nos/search/Reporter.h"
 #include "nos/search/Search.h"
@@ -74,6 +77,7 @@ private:
   void follow(Candidate &c, Candidate &original, const char *why);
   void remember(Candidate &c);
   void commit(Candidate &c);
+  void reuse(Candidate &c, const Candidate &original, const char *why);
   bool retire();
   void learnFrom(Flight &f);
   void checkpoint();
@@ -106,6 +110,8 @@ private:
   /// Parse and canonical form by token string.
   std::unordered_map<std::string, Candidate> byTokens_;
   std::unordered_map<const Candidate *, std::vector<Candidate *>> waiting_;
+  /// Null when the run does not promote (SearchSettings::promotes).
+  std::unique_ptr<Funnel> funnel_;
   bool stopping_ = false;
   double lastCheckpoint_ = 0;
 };

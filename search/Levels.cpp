@@ -11,12 +11,15 @@
 #include "nos/train/Tasks.h"
 #include "nos/train/Trainer.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace nos::search {
 
 std::vector<LevelSpec> defaultLevels() {
   const std::vector<double> halfDecades = {1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1};
-  return {{"L2", {"fmnist-mlp-s"}, halfDecades, 2},
-          {"L3", {"fmnist-mlp", "logistic"}, halfDecades, 3}};
+  return {{"L2", {"fmnist-mlp-s"}, halfDecades, 3, 2},
+          {"L3", {"fmnist-mlp", "logistic"}, halfDecades, 2, 1}};
 }
 
 LevelTrainer::LevelTrainer(LevelSpec spec) : spec_(std::move(spec)) {
@@ -30,33 +33,75 @@ std::vector<LevelRun> LevelTrainer::train(const CompiledRule &rule) const {
   std::vector<LevelRun> out;
   for (int seed = 0; seed < spec_.seeds; ++seed)
     for (const std::string &name : spec_.tasks)
-      for (double lr : spec_.lrs) {
-        const train::Task &task = *tasks_.at(name);
-        train::TrainConfig config = train::suiteTask(name).config();
-        config.compiled = rule, config.lr = lr, config.seed = uint64_t(seed);
-        train::RunResult r = task.run(config);
-        report::Metric metric = report::metricNamed(task.metric());
-        out.push_back({name, lr, uint64_t(seed), r.status, metric.validation(r),
-                       r.seconds});
-      }
+      for (LevelRun &r : train(rule, name, uint64_t(seed)))
+        out.push_back(std::move(r));
   return out;
 }
 
-std::vector<TaskScore>
-LevelTrainer::score(const std::vector<LevelRun> &runs) const {
+std::vector<LevelRun> LevelTrainer::train(const CompiledRule &rule,
+                                          const std::string &name,
+                                          uint64_t seed) const {
+  const train::Task &task = *tasks_.at(name);
+  report::Metric metric = report::metricNamed(task.metric());
+  std::vector<LevelRun> out;
+  for (double lr : spec_.lrs) {
+    train::TrainConfig config = train::suiteTask(name).config();
+    config.compiled = rule, config.lr = lr, config.seed = seed;
+    train::RunResult r = task.run(config);
+    out.push_back({name, lr, seed, r.status, metric.validation(r), r.seconds});
+  }
+  return out;
+}
+
+std::vector<TaskScore> scoreLevel(const LevelSpec &spec,
+                                  const std::vector<LevelRun> &runs) {
   std::vector<TaskScore> out;
-  for (const std::string &name : spec_.tasks) {
-    report::Metric metric = report::metricNamed(tasks_.at(name)->metric());
+  for (const std::string &name : spec.tasks) {
+    report::Metric metric =
+        report::metricNamed(train::metricOf(train::suiteTask(name).spec));
     std::vector<report::LrValue> values;
     for (const LevelRun &r : runs)
       if (r.task == name)
         values.push_back({r.lr, r.metric});
     if (values.empty())
       continue;
-    report::BestLr best = report::bestMeanLr(values, spec_.lrs, metric);
+    report::BestLr best = report::bestMeanLr(values, spec.lrs, metric);
     out.push_back({name, best.lr, best.mean, metric});
   }
   return out;
+}
+
+std::map<std::string, double>
+bestReference(const std::vector<std::vector<TaskScore>> &references) {
+  std::map<std::string, double> best;
+  for (const std::vector<TaskScore> &scores : references)
+    for (const TaskScore &s : scores) {
+      if (!std::isfinite(s.mean))
+        continue;
+      auto [it, fresh] = best.try_emplace(s.task, s.mean);
+      if (s.metric.higherIsBetter ? s.mean > it->second : s.mean < it->second)
+        it->second = s.mean;
+    }
+  return best;
+}
+
+double marginOverBest(const LevelSpec &spec,
+                      const std::vector<TaskScore> &scores,
+                      const std::map<std::string, double> &best) {
+  double sum = 0;
+  for (const std::string &task : spec.tasks) {
+    auto s = std::find_if(scores.begin(), scores.end(),
+                          [&](const TaskScore &t) { return t.task == task; });
+    auto b = best.find(task);
+    double margin = -1;
+    if (s != scores.end() && b != best.end() && std::isfinite(s->mean) &&
+        b->second != 0)
+      margin = (s->metric.higherIsBetter ? s->mean - b->second
+                                         : b->second - s->mean) /
+               std::abs(b->second);
+    sum += std::max(margin, -1.0);
+  }
+  return spec.tasks.empty() ? NAN : sum / double(spec.tasks.size());
 }
 
 } // namespace nos::search

@@ -85,10 +85,10 @@ public:
     dispatch();
   }
 
-  Candidate *wait() override {
+  Finished wait() override {
     dispatch();
     if (busy_.empty())
-      return nullptr;
+      return {};
     MPI_Status status;
     nlohmann::json j =
         nlohmann::json::parse(receiveText(MPI_ANY_SOURCE, Result, status));
@@ -107,7 +107,7 @@ public:
     takeSettled(*c, j);
     c->worker = rank;
     dispatch(); // the rank goes on before the engine looks at the result
-    return c;
+    return {c, nullptr};
   }
 
 private:

@@ -43,6 +43,12 @@ void Reporter::resume(const std::map<std::string, int64_t> &byStatus,
     best_ = *best;
 }
 
+void Reporter::note(const std::string &line) {
+  if (quiet_)
+    return;
+  fmt::print(stderr, "{}nos-search: {}\n", terminal_ ? "\r\033[K" : "", line);
+}
+
 void Reporter::settled(const Candidate &c, double elapsed,
                        double targetSeconds) {
   count(c);

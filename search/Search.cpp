@@ -53,6 +53,9 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
     if (settings.batchSize < 1 || settings.pipeline < 1)
       throw std::invalid_argument(
           "the batch size and the pipeline must be at least 1");
+    if (std::string why = Funnel::refuse(settings, mpiSession() != nullptr);
+        !why.empty())
+      throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe); // loads the data
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     std::unique_ptr<Store> store = Store::create(dir, settings.toJson());
@@ -70,6 +73,9 @@ int resumeSearch(const std::string &dir, const Budget &budget,
   try {
     std::unique_ptr<Store> store = Store::open(dir);
     SearchSettings settings = SearchSettings::fromJson(store->settingsJson());
+    if (std::string why = Funnel::refuse(settings, mpiSession() != nullptr);
+        !why.empty())
+      throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     Engine engine(*store, pipeline, *pool, settings, options);

@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/search/Settings.h"
 
+#include "nos/train/Tasks.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -42,11 +44,64 @@ Setting row(const char *key, const char *flag, const char *help, Get get,
           std::move(check)};
 }
 
+/// The JSON of a value, for a row's legacy default.
+template <typename T> std::string json(const T &value) {
+  return nlohmann::json(value).dump();
+}
+
+std::vector<std::string> suiteNames() {
+  std::vector<std::string> names;
+  for (const train::SuiteTask &t : train::taskSuite())
+    names.push_back(t.name);
+  return names;
+}
+
+/// A row of funnel level `k` (L2, L3): key funnel.L2.tasks, flag
+/// --l2-tasks. Runs stored before the funnel used no level, so the legacy
+/// value is today's default.
+template <typename Get>
+Setting levelRow(size_t k, const char *field, const char *help, Get get,
+                 SettingCheck check) {
+  LevelSpec spec = FunnelSettings{}.levels.at(k);
+  std::string lower = spec.name;
+  lower[0] = 'l';
+  std::string flag = "--" + lower + "-" +
+                     (std::string(field) == "perRound" ? "promotions" : field);
+  SearchSettings defaults;
+  Setting r = row("", "", "", get, std::move(check));
+  r.key = "funnel." + spec.name + "." + field;
+  r.flag = flag, r.help = std::string(help) + " level " + spec.name;
+  std::visit([&](auto *p) { r.legacy = json(*p); }, r.member(defaults));
+  return r;
+}
+
 #define NOS_MEMBER(path)                                                       \
   [](SearchSettings & s) -> auto & { return s.path; }
 
+/// The rows of funnel level `k`.
+void addLevelRows(std::vector<Setting> &table, size_t k) {
+  auto level = [k](SearchSettings &s) -> LevelSpec & {
+    return s.funnel.levels.at(k);
+  };
+  table.push_back(levelRow(
+      k, "tasks", "Suite tasks (comma-separated) of",
+      [=](SearchSettings & s) -> auto & { return level(s).tasks; },
+      oneOf(suiteNames())));
+  table.push_back(levelRow(
+      k, "lrs", "The lr grid (comma-separated) of",
+      [=](SearchSettings & s) -> auto & { return level(s).lrs; }, positive()));
+  table.push_back(levelRow(
+      k, "seeds", "Child seeds of",
+      [=](SearchSettings & s) -> auto & { return level(s).seeds; },
+      range(1, 100)));
+  table.push_back(levelRow(
+      k, "perRound", "Promotions per round to",
+      [=](SearchSettings & s) -> auto & { return level(s).perRound; },
+      range(0, 1000)));
+}
+
 std::vector<Setting> makeTable() {
-  return {
+  std::vector<Setting> table = {
       row("strategy.name", "--strategy", "ppo, reinforce, random or evolution",
           NOS_MEMBER(strategy.name), oneOf(strategyNames())),
       row("strategy.seed", "--seed", "Seed of the strategy",
@@ -159,6 +214,19 @@ std::vector<Setting> makeTable() {
       row("proxy.task.embedding", "", "Embedding size of the text LSTM",
           NOS_MEMBER(proxy.task.embedding), positive())
           .before("32"),
+      row("funnel.used", "--levels",
+          "Funnel levels above the proxy that the best rules are promoted "
+          "to (0: none; child-training searches with references only)",
+          NOS_MEMBER(funnel.used), range(0, 2))
+          .before("0"),
+      row("funnel.round", "--promote-every",
+          "Proxy evaluations per promotion round", NOS_MEMBER(funnel.round),
+          range(1, 1e9))
+          .before(json(FunnelSettings{}.round)),
+      row("funnel.top", "--promote-top",
+          "Share of a level's results a rule must be among to go up",
+          NOS_MEMBER(funnel.top), range(0.0, 1.0))
+          .before(json(FunnelSettings{}.top)),
       row("probe.elements", "", "Elements of the fingerprint's probe",
           NOS_MEMBER(probe.elements), positive()),
       row("probe.steps", "", "Steps of the fingerprint's probe",
@@ -166,6 +234,9 @@ std::vector<Setting> makeTable() {
       row("probe.seed", "", "Seed of the probe gradients",
           NOS_MEMBER(probe.seed)),
   };
+  for (size_t k = 0; k < FunnelSettings{}.levels.size(); ++k)
+    addLevelRows(table, k);
+  return table;
 }
 #undef NOS_MEMBER
 
@@ -228,6 +299,11 @@ std::string Setting::why(SearchSettings &s) const {
           return {};
         } else if constexpr (std::is_arithmetic_v<T>) {
           return check.why(double(*p));
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          for (const std::string &v : *p)
+            if (std::string why = check.why(v); !why.empty())
+              return why;
+          return {};
         } else {
           for (auto v : *p)
             if (std::string why = check.why(double(v)); !why.empty())
@@ -236,6 +312,10 @@ std::string Setting::why(SearchSettings &s) const {
         }
       },
       member(s));
+}
+
+bool SearchSettings::promotes() const {
+  return funnel.used > 0 && proxy.kind == "train" && references;
 }
 
 const std::vector<Setting> &settingsTable() {

@@ -46,6 +46,9 @@ CREATE TABLE level_runs(
   lr REAL NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
   metric REAL, seconds REAL NOT NULL, time REAL NOT NULL,
   PRIMARY KEY(candidate, level, task, lr, seed));
+CREATE TABLE promotions(
+  candidate INTEGER NOT NULL, level TEXT NOT NULL, decided INTEGER NOT NULL,
+  joined INTEGER, score REAL, reward REAL, PRIMARY KEY(candidate, level));
 )sql";
 
 /// Format 2 had no pending batches: a run of it resumes as one whose
@@ -64,6 +67,14 @@ CREATE TABLE IF NOT EXISTS level_runs(
   metric REAL, seconds REAL NOT NULL, time REAL NOT NULL,
   PRIMARY KEY(candidate, level, task, lr, seed));
 UPDATE meta SET value = '4' WHERE key = 'format';
+)sql";
+
+/// Format 4 did not promote: a run of it has no promotions.
+const char *const kFrom4 = R"sql(
+CREATE TABLE IF NOT EXISTS promotions(
+  candidate INTEGER NOT NULL, level TEXT NOT NULL, decided INTEGER NOT NULL,
+  joined INTEGER, score REAL, reward REAL, PRIMARY KEY(candidate, level));
+UPDATE meta SET value = '5' WHERE key = 'format';
 )sql";
 
 nlohmann::json pendingJson(const std::vector<PendingBatch> &pending) {
@@ -253,7 +264,8 @@ std::unique_ptr<Store> Store::open(const std::string &dir, bool readOnly) {
                              "database: " +
                              e.what());
   }
-  for (auto [from, sql] : {std::pair{"2", kFrom2}, std::pair{"3", kFrom3}})
+  for (auto [from, sql] :
+       {std::pair{"2", kFrom2}, std::pair{"3", kFrom3}, std::pair{"4", kFrom4}})
     if (format == from && !readOnly) {
       exec(db, "BEGIN");
       exec(db, sql);
@@ -261,7 +273,8 @@ std::unique_ptr<Store> Store::open(const std::string &dir, bool readOnly) {
       format = std::to_string(std::stoi(format) + 1);
     }
   store->format_ = std::stoi(format.empty() ? "0" : format);
-  if (format != std::to_string(kStoreFormat) && format != "2" && format != "3")
+  if (format != std::to_string(kStoreFormat) && format != "2" &&
+      format != "3" && format != "4")
     throw std::runtime_error(path + " was written in store format '" + format +
                              "'; this nos-search reads format " +
                              std::to_string(kStoreFormat));
@@ -349,6 +362,75 @@ std::vector<LevelRun> Store::levelRuns(int64_t candidate,
     out.push_back({s.text(0), s.real(1), uint64_t(s.integer(2)), s.text(3),
                    s.isNull(4) ? NAN : s.real(4), s.real(5)});
   return out;
+}
+
+void Store::insertPromotion(const Promotion &p) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement(db_, "INSERT OR IGNORE INTO promotions (candidate, level, "
+                 "decided) VALUES (?, ?, ?)")
+      .bind(1, p.candidate)
+      .bind(2, p.level)
+      .bind(3, p.decided)
+      .step();
+}
+
+void Store::joinPromotion(const Promotion &p) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE promotions SET joined = ?, score = ?, reward = ? "
+                   "WHERE candidate = ? AND level = ?");
+  s.bind(1, p.joined).bind(4, p.candidate).bind(5, p.level);
+  if (std::isfinite(p.score)) // NULL: no score (a reference, or none)
+    s.bind(2, p.score).bind(3, p.reward);
+  s.step();
+}
+
+std::vector<Promotion> Store::promotions() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Promotion> out;
+  if (format_ < 5)
+    return out;
+  Statement s(db_, "SELECT candidate, level, decided, joined, score, reward "
+                   "FROM promotions ORDER BY decided, rowid");
+  while (s.step())
+    out.push_back({s.integer(0), s.text(1), s.integer(2),
+                   s.isNull(3) ? Promotion::kNotJoined : s.integer(3),
+                   s.isNull(4) ? NAN : s.real(4),
+                   s.isNull(5) ? NAN : s.real(5)});
+  return out;
+}
+
+double Store::levelSeconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (format_ < 4)
+    return 0;
+  Statement s(db_, "SELECT coalesce(sum(seconds), 0) FROM level_runs");
+  return s.step() ? s.real(0) : 0;
+}
+
+int64_t Store::evaluatedBefore(int64_t batch) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT count(*) FROM candidates WHERE batch >= 0 AND "
+                   "batch < ? AND status NOT IN ('duplicate', 'equivalent', "
+                   "'screened')");
+  s.bind(1, batch);
+  return s.step() ? s.integer(0) : 0;
+}
+
+std::vector<std::pair<int64_t, double>>
+Store::scoredBefore(int64_t batch) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT id, reward FROM candidates WHERE batch >= 0 AND "
+                   "batch < ? AND status = 'scored' ORDER BY id");
+  s.bind(1, batch);
+  std::vector<std::pair<int64_t, double>> out;
+  while (s.step())
+    out.emplace_back(s.integer(0), s.real(1));
+  return out;
+}
+
+std::optional<Candidate> Store::candidate(int64_t id) const {
+  auto rows = query("WHERE id = ?", {std::to_string(id)});
+  return rows.empty() ? std::nullopt : std::optional(rows[0]);
 }
 
 void Store::insert(Candidate &c) {

@@ -16,12 +16,18 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
 namespace nos::search {
 
 WorkerPool::~WorkerPool() = default;
+PoolJob::~PoolJob() = default;
+
+void WorkerPool::submit(PoolJob &) {
+  throw std::logic_error(describe() + " evaluate candidates only");
+}
 
 namespace {
 /// Worker threads that live as long as the pool, started on the first
@@ -60,28 +66,23 @@ public:
 
   void submit(Candidate &c,
               std::shared_ptr<const std::vector<double>> bars) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back({&c, std::move(bars)});
-      if (threads_.empty())
-        for (int id = 0; id < workers_; ++id)
-          threads_.emplace_back([this, id] { work(id); });
-    }
-    ready_.notify_one();
+    enqueue({&c, std::move(bars), nullptr});
   }
 
-  Candidate *wait() override {
+  void submit(PoolJob &job) override { enqueue({nullptr, nullptr, &job}); }
+
+  Finished wait() override {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       if (failure_)
         std::rethrow_exception(std::exchange(failure_, nullptr));
       if (!done_.empty()) {
-        Candidate *c = done_.front();
+        Finished f = done_.front();
         done_.pop_front();
-        return c;
+        return f;
       }
       if (running_ == 0 && (queue_.empty() || stopped()))
-        return nullptr;
+        return {};
       // The stop condition is a clock, which notifies nobody.
       finished_.wait_for(lock, std::chrono::milliseconds(50));
     }
@@ -91,7 +92,30 @@ private:
   struct Job {
     Candidate *candidate;
     std::shared_ptr<const std::vector<double>> bars;
+    PoolJob *job;
   };
+
+  void enqueue(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(job));
+      if (threads_.empty())
+        for (int id = 0; id < workers_; ++id)
+          threads_.emplace_back([this, id] { work(id); });
+    }
+    ready_.notify_one();
+  }
+
+  /// Runs a job on worker `id`.
+  void run(Job &job, int id) {
+    if (job.job) {
+      job.job->worker = id;
+      job.job->run();
+      return;
+    }
+    job.candidate->worker = id;
+    pipeline_.evaluate(*job.candidate, *job.bars);
+  }
 
   void work(int id) {
     train::setTorchThreads(torchThreads_);
@@ -107,10 +131,9 @@ private:
         queue_.pop_front();
         ++running_;
       }
-      job.candidate->worker = id;
       std::exception_ptr error;
       try {
-        pipeline_.evaluate(*job.candidate, *job.bars);
+        run(job, id);
       } catch (...) {
         error = std::current_exception();
       }
@@ -120,7 +143,7 @@ private:
         if (error)
           failure_ = failure_ ? failure_ : error;
         else
-          done_.push_back(job.candidate);
+          done_.push_back({job.candidate, job.job});
       }
       finished_.notify_one();
     }
@@ -131,7 +154,7 @@ private:
   std::mutex mutex_;
   std::condition_variable ready_, finished_;
   std::deque<Job> queue_;
-  std::deque<Candidate *> done_;
+  std::deque<Finished> done_;
   int running_ = 0;
   bool closing_ = false;
   std::exception_ptr failure_;

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/SearchReport.h"
 
+#include "FunnelReport.h"
+
 #include "nos/Files.h"
 #include "nos/report/Plot.h"
 #include "nos/report/Runs.h"
@@ -30,6 +32,7 @@ struct Run {
   SearchSettings settings;
   Progress progress;
   std::vector<Candidate> all;
+  std::shared_ptr<Store> store;
 };
 
 void printRun(const Run &r, int top) {
@@ -69,11 +72,13 @@ void printRun(const Run &r, int top) {
   fmt::print("\n  time per stage (total s / mean ms):");
   for (auto [stage, t] : stages)
     fmt::print(" {} {:.1f}/{:.2f}", stage, t.first / 1000, t.first / t.second);
-  Efficiency e = efficiency(r.all, r.settings.units, r.progress.elapsedSeconds);
-  fmt::print("\n  worker time: busy {:.1f}%, training {:.1f}% of {} units x "
-             "{:.1f} min; p50 compile {:.1f} ms, hurdle {:.1f} ms, train "
-             "{:.1f} ms\n",
-             100 * e.busyShare, 100 * e.trainShare, r.settings.units,
+  int workers = workersSeen(r.all);
+  Efficiency e = efficiency(r.all, workers, r.progress.elapsedSeconds,
+                            r.store->levelSeconds());
+  fmt::print("\n  worker time: busy {:.1f}%, training {:.1f}% (the funnel's "
+             "levels {:.1f}%) of {} workers x {:.1f} min; p50 compile {:.1f} "
+             "ms, hurdle {:.1f} ms, train {:.1f} ms\n",
+             100 * e.busyShare, 100 * e.trainShare, 100 * e.levelShare, workers,
              r.progress.elapsedSeconds / 60, e.compileMsP50, e.hurdleMsP50,
              e.trainMsP50);
   std::vector<const Candidate *> best;
@@ -238,14 +243,16 @@ int report(const std::vector<std::string> &dirs, const ReportOptions &options) {
     for (const std::string &dir : dirs) {
       std::unique_ptr<Store> store = Store::open(dir, /*readOnly=*/true);
       runs.push_back({dir, SearchSettings::fromJson(store->settingsJson()),
-                      store->progress(), store->all()});
+                      store->progress(), store->all(), std::move(store)});
     }
   } catch (const std::exception &e) {
     fmt::print(stderr, "nos-search: error: {}\n", e.what());
     return 1;
   }
-  for (const Run &r : runs)
+  for (const Run &r : runs) {
     printRun(r, options.top);
+    printFunnel(*r.store, r.settings, r.all, options.top);
+  }
   std::string path =
       options.svgPath.empty() ? dirs[0] + "/report.svg" : options.svgPath;
   std::string why = writeFileAtomically(path, {plot(runs)});

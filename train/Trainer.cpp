@@ -85,7 +85,7 @@ public:
     return testSplit;
   }
 
-  bool isText() const { return spec.dataset == "fortunes"; }
+  bool isText() const { return metricOf(spec) == "bits-per-char"; }
 
   torch::nn::Sequential makeModel(uint64_t seed) const {
     // Models draw their initial weights from torch's global generator.
@@ -318,9 +318,11 @@ std::string Task::describe() const {
          ")";
 }
 
-std::string Task::metric() const {
-  return impl_->isText() ? "bits-per-char" : "accuracy";
+std::string metricOf(const TaskSpec &spec) {
+  return spec.dataset == "fortunes" ? "bits-per-char" : "accuracy";
 }
+
+std::string Task::metric() const { return metricOf(impl_->spec); }
 
 double Task::metricValue(double loss, double accuracy) const {
   return impl_->isText() ? loss / std::log(2.0) : accuracy;

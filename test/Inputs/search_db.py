@@ -4,7 +4,10 @@
   search_db.py DIR count        counts and id ranges of the candidates table
   search_db.py DIR svg FILE     parses the report SVG and counts its marks
   search_db.py DIR lines FILE   counts the lines of each kind in a report SVG
-  search_db.py DIR same DIR2    checks both runs stored the same candidates
+  search_db.py DIR same DIR2    checks both runs stored the same candidates,
+                                promotions and level runs
+  search_db.py DIR funnel       counts promotions (decided, joined) and level
+                                runs per level
   search_db.py DIR workers      lists the workers that evaluated candidates
   search_db.py DIR snapshot F   writes the stored rows to F (JSON)
   search_db.py DIR kept F       checks every row of snapshot F is unchanged
@@ -25,6 +28,20 @@ def rows(folder):
     db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     return [dict(r) for r in db.execute("SELECT * FROM candidates ORDER BY id")]
+
+
+def funnel(folder):
+    """Promotions and level runs keyed by (batch, slot), not by store id."""
+    db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
+    where = {i: (b, s) for i, b, s in
+             db.execute("SELECT id, batch, slot FROM candidates")}
+    promotions = sorted((where[c], level, decided, joined, score, reward)
+                        for c, level, decided, joined, score, reward in
+                        db.execute("SELECT * FROM promotions"))
+    runs = sorted((where[c], level, task, lr, seed, status, metric)
+                  for c, level, task, lr, seed, status, metric, _, _ in
+                  db.execute("SELECT * FROM level_runs"))
+    return promotions, runs
 
 
 def main():
@@ -64,7 +81,21 @@ def main():
         for a, b in zip(mine, other):
             assert a == b, f"the runs differ: {a} vs {b}"
         assert len(mine) == len(other), "the runs differ in length"
-        print(f"same {len(all_rows)} rows")
+        promotions, runs = funnel(folder)
+        assert (promotions, runs) == funnel(sys.argv[3]), \
+            "the runs promoted differently"
+        print(f"same {len(all_rows)} rows, {len(promotions)} promotions, "
+              f"{len(runs)} level runs")
+    elif what == "funnel":
+        promotions, runs = funnel(folder)
+        for level in sorted({p[1] for p in promotions}):
+            mine = [p for p in promotions if p[1] == level]
+            refs = sum(p[0][0] < 0 for p in mine)
+            joined = sum(p[3] is not None for p in mine)
+            ahead = sum(p[4] is not None and p[4] > 0 for p in mine)
+            trained = sum(r[1] == level for r in runs)
+            print(f"{level}: {len(mine) - refs} promoted, {refs} references, "
+                  f"{joined} joined, {ahead} ahead, {trained} runs")
     elif what == "workers":
         used = sorted({r["worker"] for r in all_rows if r["worker"] >= 0})
         print("workers " + ",".join(map(str, used)))

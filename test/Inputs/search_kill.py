@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""search_kill.py [--rank R] DIR CMD... - start CMD, SIGKILL it mid-run.
+"""search_kill.py [--rank R] [--level-runs N] DIR CMD... - start CMD,
+SIGKILL it mid-run.
 
 Waits until DIR/search.db holds at least 10 candidates beyond the
-references (and fewer than the run's budget), then kills the process with
+references (and fewer than the run's budget) and, with --level-runs N, at
+least N trainings of the funnel's levels, then kills the process with
 SIGKILL, as a crash or an out-of-memory kill would. With --rank R, CMD is
 an mpirun and the process killed is its MPI rank R; mpirun must then end
 the whole job by itself (MPI's rule) within a minute. Exits 1 if the run
@@ -49,8 +51,13 @@ def rank_pid(pid, rank):
 
 args = sys.argv[1:]
 rank = None
-if args[0] == "--rank":
-    rank, args = int(args[1]), args[2:]
+level_runs = 0
+while args[0].startswith("--"):
+    if args[0] == "--rank":
+        rank = int(args[1])
+    else:
+        level_runs = int(args[1])
+    args = args[2:]
 folder, cmd = args[0], args[1:]
 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 deadline = time.time() + 300
@@ -59,14 +66,16 @@ while time.time() < deadline and proc.poll() is None:
     try:
         db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
         count = db.execute("SELECT count(*) FROM candidates WHERE batch >= 0").fetchone()[0]
+        levels = db.execute("SELECT count(*) FROM level_runs").fetchone()[0]
         db.close()
     except sqlite3.Error:
-        count = 0
-    if count >= 10:
+        count = levels = 0
+    if count >= 10 and levels >= level_runs:
         if rank is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-            print(f"killed after {count} candidates")
+            print(f"killed after {count} candidates" +
+                  (f", {levels} level runs" if level_runs else ""))
             sys.exit(0)
         victim = rank_pid(proc.pid, rank)
         if victim is None:

@@ -1,16 +1,28 @@
-//===- LevelsTest.cpp - Training rules at the funnel's levels -------------===//
+//===- LevelsTest.cpp - The funnel's levels and promotions ----------------===//
 //
 // A level trains every (task, lr, seed) with the suite task's own budget,
 // the same for every rule, and scores each task by its best lr's mean; on
-// logistic regression plain SGD is known to beat a rule that ascends.
+// logistic regression plain SGD is known to beat a rule that ascends. A
+// rule's score at a level is its margin over the best reference, checked
+// on known scores. Then the funnel on a store filled by hand and a pool
+// that runs jobs as they are submitted: a round promotes the best proxy
+// result ahead of the references (and only as many as allowed), the next
+// round waits for its trainings and joins them, a copy earns the joined
+// reward only in batches proposed after the join, and a funnel rebuilt
+// from the store (a resumed run) agrees without training anything again.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Levels.h"
+#include "../../search/Funnel.h"
 #include "nos/train/Tasks.h"
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <deque>
+#include <filesystem>
 
 using namespace nos;
 using namespace nos::search;
@@ -42,7 +54,7 @@ TEST_CASE("a level trains every task, lr and seed, and scores by the best lr",
   std::vector<LevelRun> again = level.train(sgd);
   CHECK(again[3].metric == runs[3].metric); // common random numbers
 
-  std::vector<TaskScore> scores = level.score(runs);
+  std::vector<TaskScore> scores = scoreLevel(level.spec(), runs);
   REQUIRE(scores.size() == 1);
   double at01 = (runs[1].metric + runs[3].metric) / 2;
   double at001 = (runs[0].metric + runs[2].metric) / 2;
@@ -50,13 +62,171 @@ TEST_CASE("a level trains every task, lr and seed, and scores by the best lr",
   CHECK(scores[0].lr == (at01 > at001 ? 0.1 : 0.01));
 
   std::vector<TaskScore> ascent =
-      level.score(level.train(CompiledRule::fromText("-g")));
+      scoreLevel(level.spec(), level.train(CompiledRule::fromText("-g")));
   REQUIRE(ascent.size() == 1);
   CHECK(ascent[0].mean < scores[0].mean);
-  CHECK(level.score({}).empty());
+  CHECK(scoreLevel(level.spec(), {}).empty());
 }
 
 TEST_CASE("a level with an unknown task is refused by name", "[search]") {
   CHECK_THROWS_WITH(LevelTrainer({"L2", {"imagenet"}, {0.1}, 1}),
                     Catch::Contains("unknown task 'imagenet'"));
+}
+
+namespace fs = std::filesystem;
+
+namespace {
+TaskScore score(const std::string &task, double mean, bool higherIsBetter) {
+  TaskScore s{task, 0.1, mean, {}};
+  s.metric.higherIsBetter = higherIsBetter;
+  return s;
+}
+
+/// Runs every job when it is submitted; wait() hands them back in order.
+class InlinePool : public WorkerPool {
+public:
+  std::string describe() const override { return "inline"; }
+  void submit(Candidate &,
+              std::shared_ptr<const std::vector<double>>) override {
+    FAIL("the funnel submits jobs only");
+  }
+  void submit(PoolJob &job) override {
+    job.run();
+    done.push_back(&job);
+    ++submitted;
+  }
+  Finished wait() override {
+    if (done.empty())
+      return {};
+    PoolJob *job = done.front();
+    done.pop_front();
+    return {nullptr, job};
+  }
+  std::deque<PoolJob *> done;
+  int submitted = 0;
+};
+
+void drain(InlinePool &pool, Funnel &funnel) {
+  while (Finished f = pool.wait())
+    funnel.finished(*f.job, 1.0);
+}
+
+Candidate stored(Store &store, int64_t batch, int slot,
+                 const std::string &canonical, double reward,
+                 const char *status = status::Scored) {
+  Candidate c;
+  c.batch = batch, c.slot = slot, c.origin = batch < 0 ? "reference:x" : "ppo";
+  c.rule = c.canonical = canonical, c.status = status, c.reward = reward;
+  store.insert(c);
+  return c;
+}
+} // namespace
+
+TEST_CASE("a level's score is the mean margin over the best reference",
+          "[search]") {
+  LevelSpec spec{"L2", {"a", "text"}, {0.1}, 1};
+  std::map<std::string, double> best =
+      bestReference({{score("a", 0.80, true), score("text", 2.0, false)},
+                     {score("a", 0.90, true), score("text", 2.5, false)},
+                     {score("a", NAN, true)}});
+  CHECK(best.at("a") == 0.90);
+  CHECK(best.at("text") == 2.0);
+  // +10% on accuracy, and 0.5 bits per character lower: +25%.
+  double margin = marginOverBest(
+      spec, {score("a", 0.99, true), score("text", 1.5, false)}, best);
+  CHECK(margin == Approx((0.1 + 0.25) / 2));
+  // A task without a finite score counts as lost by 100%.
+  CHECK(marginOverBest(spec, {score("a", 0.90, true)}, best) == Approx(-0.5));
+  CHECK(marginOverBest(spec, {score("a", 0.0, true), score("text", 9, false)},
+                       best) == Approx(-1));
+}
+
+TEST_CASE("the funnel promotes the best proxy results and joins them a round "
+          "later",
+          "[search]") {
+  fs::path dir = fs::temp_directory_path() /
+                 ("nos-funnel-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SearchSettings settings;
+  settings.pipeline = 1;
+  settings.funnel.used = 1;
+  settings.funnel.round = 4;
+  settings.funnel.top = 0.5;
+  settings.funnel.levels[0] = {"L2", {"logistic"}, {0.1}, 1, 1};
+  std::unique_ptr<Store> store = Store::create(dir.string(), settings.toJson());
+  std::vector<Candidate> refs = {stored(*store, -1, 0, "g", 0.5),
+                                 stored(*store, -1, 1, "sign(g)", 0.45)};
+  InlinePool pool;
+  auto funnel = std::make_unique<Funnel>(settings, *store, pool, 0,
+                                         [](const std::string &) {});
+  funnel->retired(-1, refs);
+  CHECK(pool.submitted == 2); // every reference, one (task, seed) each
+  drain(pool, *funnel);
+
+  // Batch 0 ends the first round: the top half is 0.9 and 0.8, both ahead
+  // of the best reference (0.5), but one promotion per round is allowed.
+  std::vector<Candidate> batch0 = {
+      stored(*store, 0, 0, "g * 2", 0.9), stored(*store, 0, 1, "-g", 0.4),
+      stored(*store, 0, 2, "g * 0.5", 0.8),
+      stored(*store, 0, 3, "g * 3", 0.3, status::Stopped)};
+  REQUIRE(funnel->canRetire(batch0));
+  funnel->retired(0, batch0);
+  std::vector<Promotion> promoted = store->promotions();
+  REQUIRE(promoted.size() == 3);
+  CHECK(promoted[2].candidate == batch0[0].id);
+  CHECK(promoted[2].decided == 0);
+  CHECK(promoted[0].joined == 0); // the references, at the first round
+  CHECK(pool.submitted == 3);
+
+  // Batch 1 ends the next round: it waits for the promotion's training.
+  std::vector<Candidate> batch1 = {
+      stored(*store, 1, 0, "g * 4", 0.1), stored(*store, 1, 1, "g * 5", 0.1),
+      stored(*store, 1, 2, "g", 0.5, status::Duplicate),
+      stored(*store, 1, 3, "g * 6", 0.1), stored(*store, 1, 4, "g * 7", 0.1)};
+  CHECK_FALSE(funnel->canRetire(batch1));
+  CHECK(funnel->waiting() == 1);
+  drain(pool, *funnel);
+  REQUIRE(funnel->canRetire(batch1));
+  funnel->retired(1, batch1);
+  // g * 2 at lr 0.1 is SGD at lr 0.2, measured against SGD at lr 0.1.
+  std::vector<LevelRun> runs = store->levelRuns(batch0[0].id, "L2");
+  REQUIRE(runs.size() == 1);
+  std::vector<LevelRun> sgd = store->levelRuns(refs[0].id, "L2");
+  std::vector<LevelRun> sign = store->levelRuns(refs[1].id, "L2");
+  double best = std::max(sgd[0].metric, sign[0].metric);
+  double expected = 0.5 + 0.5 * (runs[0].metric - best) / best;
+  CHECK_FALSE(funnel->reward(batch0[0].id, 1)); // proposed before the join
+  REQUIRE(funnel->reward(batch0[0].id, 2));
+  CHECK(*funnel->reward(batch0[0].id, 2) == Approx(expected));
+  CHECK_FALSE(funnel->reward(batch0[2].id, 2)); // never promoted
+  promoted = store->promotions();
+  CHECK(promoted[2].joined == 1);
+  CHECK(promoted[2].reward == Approx(expected));
+  // The next best went up at the same retirement; it trains now.
+  REQUIRE(promoted.size() == 4);
+  CHECK(promoted[3].candidate == batch0[2].id);
+  CHECK(promoted[3].decided == 1);
+  CHECK(funnel->waiting() == 1);
+  {
+    // Killed now, a resumed run trains what is missing, and only that.
+    InlinePool other;
+    Funnel killed(settings, *store, other, 2, [](const std::string &) {});
+    CHECK(other.submitted == 1);
+    CHECK(killed.waiting() == 1);
+  }
+  drain(pool, *funnel);
+
+  // A resumed run rebuilds all of it from the store and trains nothing.
+  InlinePool again;
+  Funnel resumed(settings, *store, again, 2, [](const std::string &) {});
+  CHECK(again.submitted == 0);
+  REQUIRE(resumed.reward(batch0[0].id, 2));
+  CHECK(*resumed.reward(batch0[0].id, 2) == *funnel->reward(batch0[0].id, 2));
+  // Resumed at batch 1, the join of batch 1 is made again, not taken.
+  Funnel before(settings, *store, again, 1, [](const std::string &) {});
+  CHECK_FALSE(before.reward(batch0[0].id, 2));
+  CHECK(again.submitted == 0);
+  funnel.reset();
+  store.reset();
+  fs::remove_all(dir);
 }

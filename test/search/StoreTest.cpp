@@ -218,3 +218,38 @@ TEST_CASE("level runs round trip, all or none", "[search]") {
   Store::open(dir)->insertLevelRuns(c.id, "L2", runs, 14.0);
   CHECK(Store::open(dir, true)->levelRuns(c.id, "L2").size() == 2);
 }
+
+// Promotions: a decision is stored once (a replayed one is ignored), its
+// join fills the score and reward, a reference's join leaves them NULL;
+// a format-4 run reads as having none and gains the table when opened for
+// writing.
+TEST_CASE("promotions are decided once and joined", "[search]") {
+  std::string dir = freshDir("promotions");
+  auto store = Store::create(dir, SearchSettings().toJson());
+  Candidate c = row(0, 0, "g", status::Scored, 0.8);
+  store->insert(c);
+  store->insertPromotion({c.id, "L2", 3});
+  store->insertPromotion({c.id, "L2", 5}); // replayed: ignored
+  store->insertPromotion({c.id, "L3", -1});
+  std::vector<Promotion> p = store->promotions();
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].level == "L3"); // in the order decided
+  CHECK(p[1].decided == 3);
+  CHECK(p[1].joined == Promotion::kNotJoined);
+  CHECK(std::isnan(p[1].score));
+  store->joinPromotion({c.id, "L2", 3, 7, 0.02, 0.81});
+  store->joinPromotion({c.id, "L3", -1, 7, NAN, 0.5});
+  p = store->promotions();
+  CHECK(p[1].joined == 7);
+  CHECK(p[1].score == 0.02);
+  CHECK(p[1].reward == 0.81);
+  CHECK(p[0].joined == 7);
+  CHECK(std::isnan(p[0].reward));
+  store.reset();
+
+  CHECK(alterRun(dir, "DROP TABLE promotions; UPDATE meta SET value = '4' "
+                      "WHERE key = 'format'"));
+  CHECK(Store::open(dir, true)->promotions().empty());
+  Store::open(dir)->insertPromotion({c.id, "L2", 1});
+  CHECK(Store::open(dir, true)->promotions().size() == 1);
+}

@@ -106,7 +106,8 @@ public:
           member);
       if (setting.check.kind != SettingCheck::None)
         option->check(validatorOf(setting.check));
-      if (std::holds_alternative<std::vector<double> *>(member))
+      if (std::holds_alternative<std::vector<double> *>(member) ||
+          std::holds_alternative<std::vector<std::string> *>(member))
         option->delimiter(',');
       options_.push_back({&setting, option});
     }

@@ -1,5 +1,4 @@
-//===- Efficiency.h - How a search spent its workers' time -------*- C++
-//-*-===//
+//===- Efficiency.h - How a search spent its workers' time ------*- C++ -*-===//
 //
 // From what a run's store holds (each candidate's stage times, the run's
 // wall-clock time and its number of workers): the share of worker time
@@ -19,12 +18,15 @@
 namespace nos::search {
 
 struct Efficiency {
-  double workerSeconds = 0; // units x wall
+  double workerSeconds = 0; // workers x wall
   /// Time of the stages workers run (compile, hurdle, train) of every
-  /// candidate, references included, / workerSeconds.
+  /// candidate, references included, and of the funnel's trainings, /
+  /// workerSeconds.
   double busyShare = 0;
-  /// Child training time / workerSeconds.
+  /// Child training time (the proxy's and the funnel's) / workerSeconds.
   double trainShare = 0;
+  /// The funnel's trainings alone / workerSeconds.
+  double levelShare = 0;
   /// Search candidates that reached training (scored, diverged or stopped)
   /// per hour of wall-clock time.
   double trainedPerHour = 0;
@@ -32,8 +34,13 @@ struct Efficiency {
   double compileMsP50 = 0, hurdleMsP50 = 0, trainMsP50 = 0;
 };
 
-Efficiency efficiency(const std::vector<Candidate> &all, int units,
-                      double wallSeconds);
+/// `levelSeconds`: the funnel's training time (Store::levelSeconds).
+Efficiency efficiency(const std::vector<Candidate> &all, int workers,
+                      double wallSeconds, double levelSeconds = 0);
+
+/// The workers that evaluated candidates of a run: distinct worker ids
+/// (threads, or MPI ranks), at least 1.
+int workersSeen(const std::vector<Candidate> &all);
 
 /// Whether a settled candidate trained a child (scored, diverged, stopped).
 bool reachedTraining(const Candidate &c);

@@ -7,7 +7,8 @@
 // validation only. A level's every training is a row of the run's store
 // (Store::insertLevelRuns), so a promotion is never trained twice.
 //
-// This is the funnel's evaluation half; the engine does not promote yet.
+// The engine promotes by rank (search/Funnel.h); FunnelSettings is what a
+// run stores of it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_LEVELS_H
@@ -34,12 +35,28 @@ struct LevelSpec {
   std::vector<std::string> tasks; // suite task names
   std::vector<double> lrs;
   int seeds = 2; // child seeds 0 .. seeds - 1, the same for every rule
+  /// Rules promoted to this level per promotion round at most.
+  int perRound = 1;
 };
 
 /// L2: the proxy's data at full budget without halving, a half-decade grid
-/// and 2 seeds; L3: the full Fashion-MNIST MLP task and logistic regression,
-/// 3 seeds. Provisional: the fidelity of each level is still to measure.
+/// and 3 seeds (about 6x a proxy evaluation); L3: the full Fashion-MNIST
+/// MLP task and logistic regression, 2 seeds (about 100x; docs/search.md).
+/// Provisional: the fidelity of each level is still to measure.
 std::vector<LevelSpec> defaultLevels();
+
+/// The funnel of a search run (Settings.h stores every member).
+struct FunnelSettings {
+  /// How many of `levels` are used above the proxy (0: no funnel).
+  int used = 2;
+  /// Proxy evaluations (candidates trained, not copies or screened) per
+  /// promotion round.
+  int64_t round = 128;
+  /// A rule goes up only from this top share of its level's results (and
+  /// only when it is ahead of the best reference there).
+  double top = 0.1;
+  std::vector<LevelSpec> levels = defaultLevels();
+};
 
 /// One training of a level, as the store keeps it.
 struct LevelRun {
@@ -59,6 +76,23 @@ struct TaskScore {
   report::Metric metric;
 };
 
+/// Per task of `spec`, the best lr's mean over seeds; a task with no runs
+/// is left out. NaN metrics (a diverged language run) never win an lr.
+/// Needs no data: a report scores stored runs with it.
+std::vector<TaskScore> scoreLevel(const LevelSpec &spec,
+                                  const std::vector<LevelRun> &runs);
+
+/// Per task, the best of the references' best-lr means (finite ones only).
+std::map<std::string, double>
+bestReference(const std::vector<std::vector<TaskScore>> &references);
+
+/// A rule's score at a level: the mean over the level's tasks of its
+/// relative margin over the best reference, signed so that better is
+/// positive; a task without a finite score on either side counts as -1.
+double marginOverBest(const LevelSpec &spec,
+                      const std::vector<TaskScore> &scores,
+                      const std::map<std::string, double> &best);
+
 /// Trains rules at one level; the tasks are loaded once and shared by the
 /// threads that call train().
 class LevelTrainer {
@@ -68,9 +102,9 @@ public:
   ~LevelTrainer();
   /// Every (task, lr, seed) of the level, seed-major. Thread-safe.
   std::vector<LevelRun> train(const CompiledRule &rule) const;
-  /// Per task, the best lr's mean over seeds; a task with no runs is left
-  /// out. NaN metrics (a diverged language run) never win an lr.
-  std::vector<TaskScore> score(const std::vector<LevelRun> &runs) const;
+  /// One task of the level at one seed, over the level's lrs.
+  std::vector<LevelRun> train(const CompiledRule &rule, const std::string &task,
+                              uint64_t seed) const;
   const LevelSpec &spec() const { return spec_; }
 
 private:

@@ -28,6 +28,8 @@ public:
   /// A candidate settled now.
   void settled(const Candidate &c, double elapsed, double targetSeconds);
   void batchDone(int64_t batch, const std::string &strategy);
+  /// A line of its own (a promotion's result), unless quiet.
+  void note(const std::string &line);
   void finish(const std::string &dir, bool interrupted);
 
 private:

@@ -11,6 +11,7 @@
 #ifndef NOS_SEARCH_SETTINGS_H
 #define NOS_SEARCH_SETTINGS_H
 
+#include "nos/search/Levels.h"
 #include "nos/search/Pipeline.h"
 #include "nos/search/Strategies.h"
 
@@ -33,6 +34,12 @@ struct SearchSettings {
   /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
   /// same pipeline first (batch -1), for the report and for dedup.
   bool references = true;
+  /// Promotions of the best rules to costlier levels (Levels.h).
+  FunnelSettings funnel;
+
+  /// Whether this run promotes: a child-training search with references
+  /// and at least one level in use.
+  bool promotes() const;
 
   /// The JSON a run stores: one key per row of settingsTable().
   std::string toJson() const;
@@ -57,7 +64,7 @@ struct SettingCheck {
 struct Setting {
   using Ref = std::variant<bool *, int *, int64_t *, uint64_t *, double *,
                            std::string *, std::vector<double> *,
-                           std::vector<int64_t> *>;
+                           std::vector<int64_t> *, std::vector<std::string> *>;
   /// Path in the stored JSON, dots between objects: "proxy.task.pool".
   std::string key;
   /// nos-search's flag, or "" for a setting only stored. A bool's flag sets

@@ -16,6 +16,8 @@
 #include "nos/search/Pipeline.h"
 #include "nos/search/Space.h"
 
+#include <cmath>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,10 +30,23 @@ struct sqlite3;
 namespace nos::search {
 
 /// Bumped whenever the schema or the meaning of a stored value changes.
-/// 2: fidelity and rungs; 3: pending batches; 4: the funnel's level runs
-/// (older formats are upgraded when opened for writing, read as they are
-/// otherwise).
-inline constexpr int kStoreFormat = 4;
+/// 2: fidelity and rungs; 3: pending batches; 4: the funnel's level runs;
+/// 5: promotions (older formats are upgraded when opened for writing, read
+/// as they are otherwise).
+inline constexpr int kStoreFormat = 5;
+
+/// A rule sent up the funnel: decided when batch `decided` retired (-1 for
+/// the references), joined (its score taken in) when batch `joined` did.
+struct Promotion {
+  static constexpr int64_t kNotJoined = INT64_MAX;
+  int64_t candidate = 0;
+  std::string level; // "L2", "L3"
+  int64_t decided = 0;
+  int64_t joined = kNotJoined;
+  /// Against the best reference at the level, and the reward it gives
+  /// copies (search/Funnel.h); NaN for references or no score.
+  double score = NAN, reward = NAN;
+};
 
 /// A batch proposed but not yet learned from: what the strategy proposed
 /// and the bars of successive halving it is evaluated against.
@@ -79,6 +94,21 @@ public:
   /// What insertLevelRuns stored, in its order.
   std::vector<LevelRun> levelRuns(int64_t candidate,
                                   const std::string &level) const;
+  /// Records a promotion decided (once; a replayed decision is ignored),
+  /// then its join.
+  void insertPromotion(const Promotion &p);
+  void joinPromotion(const Promotion &p);
+  /// The funnel's training time, all levels together.
+  double levelSeconds() const;
+  /// Every promotion, in the order decided.
+  std::vector<Promotion> promotions() const;
+  /// Strategy candidates of batches below `batch` that were evaluated
+  /// themselves (not copies, not screened).
+  int64_t evaluatedBefore(int64_t batch) const;
+  /// (id, reward) of the strategy candidates of batches below `batch`
+  /// scored at full fidelity, in id order.
+  std::vector<std::pair<int64_t, double>> scoredBefore(int64_t batch) const;
+  std::optional<Candidate> candidate(int64_t id) const;
   /// The first stored candidate of a batch below `before` with this
   /// canonical form / fingerprint that was evaluated itself (not a duplicate
   /// or equivalent).

@@ -22,6 +22,23 @@
 
 namespace nos::search {
 
+/// Work other than a candidate's evaluation: the funnel's training of a
+/// promoted rule (search/Funnel.h). run() reports its own errors in the
+/// job; whatever it throws ends the session.
+struct PoolJob {
+  virtual ~PoolJob();
+  virtual void run() = 0;
+  int worker = -1;
+};
+
+/// What wait() hands back: a candidate or a job, or neither when nothing
+/// runs and nothing may start.
+struct Finished {
+  Candidate *candidate = nullptr;
+  PoolJob *job = nullptr;
+  explicit operator bool() const { return candidate || job; }
+};
+
 class WorkerPool {
 public:
   virtual ~WorkerPool();
@@ -33,11 +50,14 @@ public:
   /// until wait() hands it back; it is not touched by the caller meanwhile.
   virtual void submit(Candidate &c,
                       std::shared_ptr<const std::vector<double>> bars) = 0;
-  /// Blocks until an evaluation ends and returns its candidate (in the
-  /// order they end), or null when none is running and none may start.
+  /// Queues a job, with the candidates in one first-come queue. Throws
+  /// std::logic_error where the pool runs candidates only (MPI).
+  virtual void submit(PoolJob &job);
+  /// Blocks until an evaluation or job ends and returns it (in the order
+  /// they end), or neither when none is running and none may start.
   /// Rethrows an error of the pool itself (a candidate's own errors are its
   /// status).
-  virtual Candidate *wait() = 0;
+  virtual Finished wait() = 0;
 
 protected:
   bool stopped() const { return stop_ && stop_(); }

@@ -122,6 +122,10 @@ uint64_t testEvaluations();
 void setTorchThreads(int threads);
 
 /// A loaded task: data read once, models made fresh for every run.
+/// "accuracy" (classes), or "bits-per-char" for a language task: what
+/// Task::metric() says of a task made from `spec`, without its data.
+std::string metricOf(const TaskSpec &spec);
+
 class Task {
 public:
   /// Throws std::runtime_error (naming the file) when data cannot be read.

@@ -1,0 +1,307 @@
+//===- Funnel.cpp - Promotions of the best rules to costlier levels -------===//
+//
+// What a promotion decides on is only what retired batches stored and what
+// earlier joins took in, so a resumed run rebuilds it from the store: the
+// proxy results below its checkpoint, and the joins recomputed from the
+// stored level runs. Trainings are split per (task, seed) so that two
+// workers share a promotion and a kill loses at most the pieces running.
+//
+//===----------------------------------------------------------------------===//
+#include "Funnel.h"
+
+#include "nos/train/Tasks.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace nos::search {
+
+namespace {
+/// What a round counts (as Store::evaluatedBefore does): candidates that
+/// went to a worker or were refused there, not copies or screened ones.
+bool evaluatedItself(const Candidate &c) {
+  return c.status != status::Duplicate && c.status != status::Equivalent &&
+         c.status != status::Screened;
+}
+} // namespace
+
+/// The trainings of one promotion on one task at one seed, over the
+/// level's lrs.
+struct Funnel::Job : PoolJob {
+  Key key;
+  std::string canonical, task;
+  uint64_t seed = 0;
+  const LevelTrainer *trainer = nullptr;
+  std::vector<LevelRun> runs;
+
+  void run() override {
+    try {
+      CompiledRule rule = CompiledRule::fromText(canonical);
+      runs = trainer->train(rule, task, seed);
+    } catch (const std::exception &e) {
+      runs.clear();
+      for (double lr : trainer->spec().lrs)
+        runs.push_back(
+            {task, lr, seed, std::string("failed: ") + e.what(), NAN, 0});
+    }
+  }
+};
+
+struct Funnel::Entry {
+  Promotion promotion;
+  size_t level = 0;
+  std::string canonical;
+  bool reference = false;
+  std::vector<std::unique_ptr<Job>> jobs;
+  size_t outstanding = 0;
+};
+
+std::string Funnel::refuse(const SearchSettings &s, bool mpi) {
+  if (s.funnel.used == 0 || s.proxy.kind != "train")
+    return {};
+  if (!s.references)
+    return "the funnel compares every level with the references: drop "
+           "--no-references, or give --levels 0";
+  if (mpi)
+    return "the funnel's levels train on worker threads only so far: run "
+           "without mpirun, or give --levels 0";
+  for (int k = 0; k < s.funnel.used; ++k) {
+    const LevelSpec &l = s.funnel.levels.at(size_t(k));
+    if (l.tasks.empty() || l.lrs.empty())
+      return "funnel level " + l.name + " needs at least one task and one lr";
+  }
+  return {};
+}
+
+Funnel::Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
+               int64_t nextBatch, std::function<void(const std::string &)> log)
+    : settings_(settings), store_(store), pool_(pool), log_(std::move(log)) {
+  size_t used = size_t(settings_.funnel.used);
+  for (size_t k = 0; k < used; ++k)
+    trainers_.push_back(
+        std::make_unique<LevelTrainer>(settings_.funnel.levels.at(k)));
+  levels_.resize(used);
+  referenceScores_.resize(used);
+  referenceBest_.resize(used);
+  evaluated_ = store_.evaluatedBefore(nextBatch);
+  for (auto [id, reward] : store_.scoredBefore(nextBatch))
+    proxy_.insert({reward, -id});
+  for (const Candidate &c : store_.batch(-1))
+    if (c.status == status::Scored)
+      referenceReward_ = std::max(referenceReward_, c.reward);
+  // Decisions at or after the checkpoint are made again as the batches are
+  // replayed; joins before it are recomputed, not rewritten.
+  std::vector<Promotion> joined;
+  for (const Promotion &p : store_.promotions()) {
+    if (p.decided >= nextBatch)
+      continue;
+    auto level = std::find_if(
+        settings_.funnel.levels.begin(), settings_.funnel.levels.begin() + used,
+        [&](const LevelSpec &l) { return l.name == p.level; });
+    if (level == settings_.funnel.levels.begin() + used)
+      continue;
+    std::optional<Candidate> c = store_.candidate(p.candidate);
+    if (!c)
+      continue;
+    promote(p.candidate, c->canonical,
+            size_t(level - settings_.funnel.levels.begin()), p.decided,
+            c->batch < 0);
+    if (p.joined < nextBatch)
+      joined.push_back(p);
+  }
+  // References first: every other score is measured against them.
+  std::stable_sort(joined.begin(), joined.end(),
+                   [&](const Promotion &a, const Promotion &b) {
+                     return std::pair(a.joined, a.decided >= 0) <
+                            std::pair(b.joined, b.decided >= 0);
+                   });
+  for (const Promotion &p : joined)
+    for (auto &[key, e] : entries_)
+      if (key.first == p.candidate &&
+          settings_.funnel.levels[key.second].name == p.level)
+        joinOne(*e, p.joined, false);
+}
+
+Funnel::~Funnel() = default;
+
+void Funnel::promote(int64_t candidate, const std::string &canonical,
+                     size_t level, int64_t decided, bool reference) {
+  Key key{candidate, level};
+  if (entries_.count(key))
+    return; // decided again by a replayed batch
+  auto e = std::make_unique<Entry>();
+  e->promotion = {candidate, settings_.funnel.levels[level].name, decided};
+  e->level = level, e->canonical = canonical, e->reference = reference;
+  store_.insertPromotion(e->promotion);
+  launch(*e);
+  entries_[key] = std::move(e);
+}
+
+/// Submits the (task, seed) pieces the store does not hold yet.
+void Funnel::launch(Entry &e) {
+  const LevelTrainer &trainer = *trainers_[e.level];
+  std::vector<LevelRun> stored =
+      store_.levelRuns(e.promotion.candidate, e.promotion.level);
+  for (int seed = 0; seed < trainer.spec().seeds; ++seed)
+    for (const std::string &task : trainer.spec().tasks) {
+      bool have = std::any_of(stored.begin(), stored.end(), [&](const auto &r) {
+        return r.task == task && r.seed == uint64_t(seed);
+      });
+      if (have)
+        continue;
+      auto job = std::make_unique<Job>();
+      job->key = {e.promotion.candidate, e.level};
+      job->canonical = e.canonical, job->task = task;
+      job->seed = uint64_t(seed), job->trainer = &trainer;
+      ++e.outstanding;
+      pool_.submit(*job);
+      e.jobs.push_back(std::move(job));
+    }
+}
+
+void Funnel::finished(PoolJob &pj, double now) {
+  Job &job = static_cast<Job &>(pj);
+  Entry &e = *entries_.at(job.key);
+  store_.insertLevelRuns(e.promotion.candidate, e.promotion.level, job.runs,
+                         now);
+  --e.outstanding;
+}
+
+size_t Funnel::waiting() const {
+  size_t n = 0;
+  for (const auto &[key, e] : entries_)
+    n += e->outstanding > 0;
+  return n;
+}
+
+/// Whether retiring a batch with these slots ends a round.
+bool Funnel::boundary(const std::vector<Candidate> &slots) const {
+  int64_t more = std::count_if(slots.begin(), slots.end(), evaluatedItself);
+  int64_t round = settings_.funnel.round;
+  return (evaluated_ + more) / round > evaluated_ / round;
+}
+
+bool Funnel::canRetire(const std::vector<Candidate> &slots) const {
+  if (slots.empty() || slots[0].batch < 0 || !boundary(slots))
+    return true;
+  return waiting() == 0;
+}
+
+void Funnel::retired(int64_t batch, const std::vector<Candidate> &slots) {
+  if (batch < 0) {
+    for (const Candidate &c : slots) {
+      if (c.status == status::Scored)
+        referenceReward_ = std::max(referenceReward_, c.reward);
+      for (size_t k = 0; k < trainers_.size(); ++k)
+        promote(c.id, c.canonical, k, -1, true);
+    }
+    return;
+  }
+  bool ends = boundary(slots);
+  for (const Candidate &c : slots) {
+    if (!evaluatedItself(c))
+      continue;
+    ++evaluated_;
+    if (c.status == status::Scored)
+      proxy_.insert({c.reward, -c.id});
+  }
+  if (!ends)
+    return;
+  join(batch, true);
+  decide(batch);
+}
+
+/// Takes in every promotion whose trainings are all stored (canRetire
+/// waited for them), references first.
+void Funnel::join(int64_t batch, bool store) {
+  for (bool references : {true, false})
+    for (auto &[key, e] : entries_)
+      if (e->reference == references &&
+          e->promotion.joined == Promotion::kNotJoined && e->outstanding == 0)
+        joinOne(*e, batch, store);
+}
+
+void Funnel::joinOne(Entry &e, int64_t batch, bool store) {
+  e.promotion.joined = batch;
+  const LevelTrainer &trainer = *trainers_[e.level];
+  std::vector<TaskScore> scores =
+      scoreLevel(trainer.spec(),
+                 store_.levelRuns(e.promotion.candidate, e.promotion.level));
+  if (e.reference) {
+    referenceScores_[e.level].push_back(scores);
+    referenceBest_[e.level] = bestReference(referenceScores_[e.level]);
+  } else {
+    e.promotion.score =
+        marginOverBest(trainer.spec(), scores, referenceBest_[e.level]);
+    e.promotion.reward =
+        referenceReward_ + std::abs(referenceReward_) * e.promotion.score;
+    levels_[e.level].insert({e.promotion.score, -e.promotion.candidate});
+    copyRewards_[e.promotion.candidate] = {batch, e.promotion.reward};
+    if (store)
+      log_(fmt::format("{} {:+.2f}% against the best reference: {}",
+                       e.promotion.level, 100 * e.promotion.score,
+                       e.canonical));
+  }
+  if (store)
+    store_.joinPromotion(e.promotion);
+}
+
+void Funnel::decide(int64_t batch) {
+  decideFromProxy(batch);
+  for (size_t from = 0; from + 1 < trainers_.size(); ++from)
+    decideFromLevel(from, batch);
+}
+
+/// The best proxy results in the top share and ahead of the best
+/// reference that are not at L2 yet, at most perRound of them.
+void Funnel::decideFromProxy(int64_t batch) {
+  const LevelSpec &to = settings_.funnel.levels[0];
+  size_t top = size_t(std::ceil(settings_.funnel.top * double(proxy_.size())));
+  int promoted = 0;
+  size_t rank = 0;
+  for (auto [reward, negId] : proxy_) {
+    if (rank++ >= top || promoted >= to.perRound || reward <= referenceReward_)
+      break;
+    if (entries_.count({-negId, 0}))
+      continue;
+    std::optional<Candidate> c = store_.candidate(-negId);
+    promote(-negId, c->canonical, 0, batch, false);
+    log_(fmt::format("to {} (proxy reward {:.4f}): {}", to.name, reward,
+                     c->canonical));
+    ++promoted;
+  }
+}
+
+/// The same from a level to the next: ahead of the best reference means a
+/// positive score.
+void Funnel::decideFromLevel(size_t from, int64_t batch) {
+  const LevelSpec &to = settings_.funnel.levels[from + 1];
+  size_t top =
+      size_t(std::ceil(settings_.funnel.top * double(levels_[from].size())));
+  int promoted = 0;
+  size_t rank = 0;
+  for (auto [score, negId] : levels_[from]) {
+    if (rank++ >= top || promoted >= to.perRound || score <= 0)
+      break;
+    if (entries_.count({-negId, from + 1}))
+      continue;
+    const std::string &canonical = entries_.at({-negId, from})->canonical;
+    promote(-negId, canonical, from + 1, batch, false);
+    log_(fmt::format("to {} ({} {:+.2f}%): {}", to.name,
+                     settings_.funnel.levels[from].name, 100 * score,
+                     canonical));
+    ++promoted;
+  }
+}
+
+std::optional<double> Funnel::reward(int64_t original, int64_t batch) const {
+  auto it = copyRewards_.find(original);
+  if (it == copyRewards_.end() || batch < it->second.first + settings_.pipeline)
+    return std::nullopt;
+  return it->second.second;
+}
+
+} // namespace nos::search

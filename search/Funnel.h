@@ -1,0 +1,104 @@
+//===- Funnel.h - Promotions of the best rules to costlier levels -*- C++
+//-*-===//
+//
+// Private to search/: the Engine's part that sends rules up the funnel
+// (Levels.h). Every `round` proxy evaluations, at the retirement of a batch,
+// a round is decided: the best proxy results that are in the top share and
+// ahead of the best reference go up to L2, the best L2 results that are in
+// the top share and ahead of the best reference there go up to L3. The
+// references go through every level at the start, with the same grid and
+// seeds. A promotion's trainings are pool jobs beside the candidates, one
+// per (task, seed), stored as they end; its score is taken in ("joined") at
+// the next round's retirement, which waits for them. Decisions and joins
+// happen only at retirements, in batch order, so a run's promotions depend
+// on its settings and seed alone, whatever the workers' timing.
+//
+// The reward scheme: at a level, a rule's score is the mean over the
+// level's tasks of its relative margin over the best reference there (its
+// best-lr mean metric against the best of the references' best-lr means,
+// divided by that, signed so that better is positive). A copy of a
+// promoted rule proposed later earns reward0 + |reward0| * score, reward0
+// being the best reference's proxy reward: the proxy's scale, with the
+// margin measured at the highest level the rule reached.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_SEARCH_FUNNEL_H
+#define NOS_SEARCH_FUNNEL_H
+
+#include "nos/search/Levels.h"
+#include "nos/search/Settings.h"
+#include "nos/search/Store.h"
+#include "nos/search/Workers.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace nos::search {
+
+class Funnel {
+public:
+  /// Why `s` cannot promote as asked, or "" (checked before a run folder
+  /// exists). `mpi`: the workers are MPI ranks, which run candidates only.
+  static std::string refuse(const SearchSettings &s, bool mpi);
+
+  /// Loads the levels' tasks (throws std::runtime_error naming missing
+  /// data) and takes up where the store stands at batch `nextBatch`:
+  /// promotions decided before it, and the trainings they still lack go to
+  /// the pool.
+  Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
+         int64_t nextBatch, std::function<void(const std::string &)> log);
+  ~Funnel();
+
+  /// False while retiring this batch would join promotions still training.
+  bool canRetire(const std::vector<Candidate> &slots) const;
+  /// After the strategy learned from `batch` (-1: the references).
+  void retired(int64_t batch, const std::vector<Candidate> &slots);
+  /// A job the pool handed back; stores its trainings.
+  void finished(PoolJob &job, double now);
+  /// The reward a copy of candidate `original` in `batch` earns, where a
+  /// promotion of it joined before that batch was proposed.
+  std::optional<double> reward(int64_t original, int64_t batch) const;
+  /// Promotions with trainings outstanding.
+  size_t waiting() const;
+
+private:
+  struct Job;
+  struct Entry;
+  using Key = std::pair<int64_t, size_t>; // candidate, level index
+
+  void promote(int64_t candidate, const std::string &canonical, size_t level,
+               int64_t decided, bool reference);
+  void launch(Entry &e);
+  bool boundary(const std::vector<Candidate> &slots) const;
+  void join(int64_t batch, bool store);
+  void joinOne(Entry &e, int64_t batch, bool store);
+  void decide(int64_t batch);
+  void decideFromProxy(int64_t batch);
+  void decideFromLevel(size_t from, int64_t batch);
+
+  SearchSettings settings_;
+  Store &store_;
+  WorkerPool &pool_;
+  std::function<void(const std::string &)> log_;
+  std::vector<std::unique_ptr<LevelTrainer>> trainers_;
+  int64_t evaluated_ = 0;
+  std::map<Key, std::unique_ptr<Entry>> entries_;
+  /// Proxy results and joined level scores, best first (ties: lower id).
+  std::set<std::pair<double, int64_t>, std::greater<>> proxy_;
+  std::vector<std::set<std::pair<double, int64_t>, std::greater<>>> levels_;
+  double referenceReward_ = -INFINITY;
+  /// Per level: the references' scores joined, and per task the best.
+  std::vector<std::vector<std::vector<TaskScore>>> referenceScores_;
+  std::vector<std::map<std::string, double>> referenceBest_;
+  /// The reward of a joined promotion's copies and the batch it joined at.
+  std::map<int64_t, std::pair<int64_t, double>> copyRewards_;
+};
+
+} // namespace nos::search
+
+#endif // NOS_SEARCH_FUNNEL_H

@@ -1,0 +1,24 @@
+//===- FunnelReport.h - nos-search report's funnel tables -------*- C++ -*-===//
+//
+// Private to studies/: what `nos-search report` prints of a run's funnel,
+// from the stored promotions and level runs alone.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NOS_STUDIES_FUNNELREPORT_H
+#define NOS_STUDIES_FUNNELREPORT_H
+
+#include "nos/search/Settings.h"
+#include "nos/search/Store.h"
+
+namespace nos::studies {
+
+/// Per level in use: its compute share and its leaderboard (the `top`
+/// best rules by margin over the best reference, then the references).
+/// Prints nothing for a run that does not promote.
+void printFunnel(const search::Store &store,
+                 const search::SearchSettings &settings,
+                 const std::vector<search::Candidate> &all, int top);
+
+} // namespace nos::studies
+
+#endif // NOS_STUDIES_FUNNELREPORT_H
