@@ -343,7 +343,7 @@ bool Engine::retire() {
     return false; // a round ends here: its promotions are still training
   learnFrom(f);
   if (funnel_)
-    funnel_->retired(f.batch, f.slots);
+    funnel_->retired(f.batch, f.slots, elapsed());
   for (const Candidate &c : f.slots) {
     if (auto it = byCanonical_.find(c.canonical);
         it != byCanonical_.end() && it->second == &c)

@@ -73,6 +73,20 @@ std::string Funnel::refuse(const SearchSettings &s, bool mpi) {
     if (l.tasks.empty() || l.lrs.empty())
       return "funnel level " + l.name + " needs at least one task and one lr";
   }
+  if (!s.funnel.metaValidation)
+    return {};
+  if (s.funnel.meta.tasks.empty() || s.funnel.meta.lrs.empty())
+    return "meta-validation needs at least one task and one lr";
+  for (const std::string &task : s.funnel.meta.tasks) {
+    bool rewarded = task == s.proxy.task.name;
+    for (int k = 0; k < s.funnel.used; ++k) {
+      const std::vector<std::string> &t = s.funnel.levels[size_t(k)].tasks;
+      rewarded |= std::find(t.begin(), t.end(), task) != t.end();
+    }
+    if (rewarded)
+      return "the meta-validation task '" + task +
+             "' is one the reward is measured on; it must be held out";
+  }
   return {};
 }
 
@@ -83,6 +97,10 @@ Funnel::Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
   for (size_t k = 0; k < used; ++k)
     trainers_.push_back(
         std::make_unique<LevelTrainer>(settings_.funnel.levels.at(k)));
+  if (settings_.funnel.metaValidation) {
+    meta_ = trainers_.size();
+    trainers_.push_back(std::make_unique<LevelTrainer>(settings_.funnel.meta));
+  }
   levels_.resize(used);
   referenceScores_.resize(used);
   referenceBest_.resize(used);
@@ -96,19 +114,15 @@ Funnel::Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
   // replayed; joins before it are recomputed, not rewritten.
   std::vector<Promotion> joined;
   for (const Promotion &p : store_.promotions()) {
-    if (p.decided >= nextBatch)
-      continue;
-    auto level = std::find_if(
-        settings_.funnel.levels.begin(), settings_.funnel.levels.begin() + used,
-        [&](const LevelSpec &l) { return l.name == p.level; });
-    if (level == settings_.funnel.levels.begin() + used)
-      continue;
+    std::optional<size_t> level = levelNamed(p.level);
     std::optional<Candidate> c = store_.candidate(p.candidate);
-    if (!c)
+    if (p.decided >= nextBatch || !level || !c)
       continue;
-    promote(p.candidate, c->canonical,
-            size_t(level - settings_.funnel.levels.begin()), p.decided,
-            c->batch < 0);
+    Promotion decided = p;
+    decided.joined = Promotion::kNotJoined;
+    promote(decided, c->canonical, *level, c->batch < 0);
+    if (*level == meta_ && p.decided >= 0)
+      lastValidated_ = p.candidate;
     if (p.joined < nextBatch)
       joined.push_back(p);
   }
@@ -119,21 +133,25 @@ Funnel::Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
                             std::pair(b.joined, b.decided >= 0);
                    });
   for (const Promotion &p : joined)
-    for (auto &[key, e] : entries_)
-      if (key.first == p.candidate &&
-          settings_.funnel.levels[key.second].name == p.level)
-        joinOne(*e, p.joined, false);
+    joinOne(*entries_.at({p.candidate, *levelNamed(p.level)}), p.joined, false);
+}
+
+std::optional<size_t> Funnel::levelNamed(const std::string &name) const {
+  for (size_t k = 0; k < trainers_.size(); ++k)
+    if (trainers_[k]->spec().name == name)
+      return k;
+  return std::nullopt;
 }
 
 Funnel::~Funnel() = default;
 
-void Funnel::promote(int64_t candidate, const std::string &canonical,
-                     size_t level, int64_t decided, bool reference) {
-  Key key{candidate, level};
+void Funnel::promote(const Promotion &p, const std::string &canonical,
+                     size_t level, bool reference) {
+  Key key{p.candidate, level};
   if (entries_.count(key))
     return; // decided again by a replayed batch
   auto e = std::make_unique<Entry>();
-  e->promotion = {candidate, settings_.funnel.levels[level].name, decided};
+  e->promotion = p;
   e->level = level, e->canonical = canonical, e->reference = reference;
   store_.insertPromotion(e->promotion);
   launch(*e);
@@ -170,10 +188,10 @@ void Funnel::finished(PoolJob &pj, double now) {
   --e.outstanding;
 }
 
-size_t Funnel::waiting() const {
+size_t Funnel::waiting(bool joinedOnly) const {
   size_t n = 0;
   for (const auto &[key, e] : entries_)
-    n += e->outstanding > 0;
+    n += e->outstanding > 0 && !(joinedOnly && key.second == meta_);
   return n;
 }
 
@@ -187,16 +205,19 @@ bool Funnel::boundary(const std::vector<Candidate> &slots) const {
 bool Funnel::canRetire(const std::vector<Candidate> &slots) const {
   if (slots.empty() || slots[0].batch < 0 || !boundary(slots))
     return true;
-  return waiting() == 0;
+  return waiting(true) == 0; // meta-validation is never joined
 }
 
-void Funnel::retired(int64_t batch, const std::vector<Candidate> &slots) {
+void Funnel::retired(int64_t batch, const std::vector<Candidate> &slots,
+                     double now) {
   if (batch < 0) {
     for (const Candidate &c : slots) {
       if (c.status == status::Scored)
         referenceReward_ = std::max(referenceReward_, c.reward);
       for (size_t k = 0; k < trainers_.size(); ++k)
-        promote(c.id, c.canonical, k, -1, true);
+        promote({c.id, trainers_[k]->spec().name, -1, Promotion::kNotJoined,
+                 NAN, NAN, now},
+                c.canonical, k, true);
     }
     return;
   }
@@ -211,7 +232,9 @@ void Funnel::retired(int64_t batch, const std::vector<Candidate> &slots) {
   if (!ends)
     return;
   join(batch, true);
-  decide(batch);
+  decide(batch, now);
+  if (meta_ != kNoMeta)
+    validateBest(batch, now);
 }
 
 /// Takes in every promotion whose trainings are all stored (canRetire
@@ -219,7 +242,7 @@ void Funnel::retired(int64_t batch, const std::vector<Candidate> &slots) {
 void Funnel::join(int64_t batch, bool store) {
   for (bool references : {true, false})
     for (auto &[key, e] : entries_)
-      if (e->reference == references &&
+      if (e->reference == references && key.second != meta_ &&
           e->promotion.joined == Promotion::kNotJoined && e->outstanding == 0)
         joinOne(*e, batch, store);
 }
@@ -249,15 +272,43 @@ void Funnel::joinOne(Entry &e, int64_t batch, bool store) {
     store_.joinPromotion(e.promotion);
 }
 
-void Funnel::decide(int64_t batch) {
-  decideFromProxy(batch);
-  for (size_t from = 0; from + 1 < trainers_.size(); ++from)
-    decideFromLevel(from, batch);
+void Funnel::decide(int64_t batch, double now) {
+  decideFromProxy(batch, now);
+  for (size_t from = 0; from + 1 < levels_.size(); ++from)
+    decideFromLevel(from, batch, now);
+}
+
+/// The run's best: the best margin at the highest level with a joined
+/// result, else the best proxy result; with the reward it is credited.
+std::optional<std::pair<int64_t, double>> Funnel::best() const {
+  for (size_t k = levels_.size(); k-- > 0;)
+    if (!levels_[k].empty()) {
+      int64_t id = -levels_[k].begin()->second;
+      const Entry &e = *entries_.at({id, k});
+      return std::pair(id, e.promotion.reward);
+    }
+  if (proxy_.empty())
+    return std::nullopt;
+  return std::pair(-proxy_.begin()->second, proxy_.begin()->first);
+}
+
+/// Queues the run's best for meta-validation when it is a new one.
+void Funnel::validateBest(int64_t batch, double now) {
+  std::optional<std::pair<int64_t, double>> b = best();
+  if (!b || b->first == lastValidated_)
+    return;
+  lastValidated_ = b->first;
+  std::optional<Candidate> c = store_.candidate(b->first);
+  promote({b->first, settings_.funnel.meta.name, batch, Promotion::kNotJoined,
+           NAN, b->second, now},
+          c->canonical, meta_, false);
+  log_(fmt::format("meta-validating the run's best (reward {:.4f}): {}",
+                   b->second, c->canonical));
 }
 
 /// The best proxy results in the top share and ahead of the best
 /// reference that are not at L2 yet, at most perRound of them.
-void Funnel::decideFromProxy(int64_t batch) {
+void Funnel::decideFromProxy(int64_t batch, double now) {
   const LevelSpec &to = settings_.funnel.levels[0];
   size_t top = size_t(std::ceil(settings_.funnel.top * double(proxy_.size())));
   int promoted = 0;
@@ -268,7 +319,8 @@ void Funnel::decideFromProxy(int64_t batch) {
     if (entries_.count({-negId, 0}))
       continue;
     std::optional<Candidate> c = store_.candidate(-negId);
-    promote(-negId, c->canonical, 0, batch, false);
+    promote({-negId, to.name, batch, Promotion::kNotJoined, NAN, NAN, now},
+            c->canonical, 0, false);
     log_(fmt::format("to {} (proxy reward {:.4f}): {}", to.name, reward,
                      c->canonical));
     ++promoted;
@@ -277,7 +329,7 @@ void Funnel::decideFromProxy(int64_t batch) {
 
 /// The same from a level to the next: ahead of the best reference means a
 /// positive score.
-void Funnel::decideFromLevel(size_t from, int64_t batch) {
+void Funnel::decideFromLevel(size_t from, int64_t batch, double now) {
   const LevelSpec &to = settings_.funnel.levels[from + 1];
   size_t top =
       size_t(std::ceil(settings_.funnel.top * double(levels_[from].size())));
@@ -289,7 +341,8 @@ void Funnel::decideFromLevel(size_t from, int64_t batch) {
     if (entries_.count({-negId, from + 1}))
       continue;
     const std::string &canonical = entries_.at({-negId, from})->canonical;
-    promote(-negId, canonical, from + 1, batch, false);
+    promote({-negId, to.name, batch, Promotion::kNotJoined, NAN, NAN, now},
+            canonical, from + 1, false);
     log_(fmt::format("to {} ({} {:+.2f}%): {}", to.name,
                      settings_.funnel.levels[from].name, 100 * score,
                      canonical));

@@ -21,6 +21,13 @@
 // being the best reference's proxy reward: the proxy's scale, with the
 // margin measured at the highest level the rule reached.
 //
+// Meta-validation: at each round whose best rule (best margin at the
+// highest level with a result, else best proxy reward) is new, that rule
+// is trained on a held-out task, as the references were at the start. It is
+// stored as a promotion to level "meta" with the time and the reward the
+// run credited the rule with, never joined: nothing the search decides
+// reads it, so it never blocks a retirement.
+//
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_FUNNEL_H
 #define NOS_SEARCH_FUNNEL_H
@@ -30,6 +37,7 @@
 #include "nos/search/Store.h"
 #include "nos/search/Workers.h"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,36 +64,46 @@ public:
 
   /// False while retiring this batch would join promotions still training.
   bool canRetire(const std::vector<Candidate> &slots) const;
-  /// After the strategy learned from `batch` (-1: the references).
-  void retired(int64_t batch, const std::vector<Candidate> &slots);
+  /// After the strategy learned from `batch` (-1: the references); `now`:
+  /// the run's time.
+  void retired(int64_t batch, const std::vector<Candidate> &slots, double now);
   /// A job the pool handed back; stores its trainings.
   void finished(PoolJob &job, double now);
   /// The reward a copy of candidate `original` in `batch` earns, where a
   /// promotion of it joined before that batch was proposed.
   std::optional<double> reward(int64_t original, int64_t batch) const;
-  /// Promotions with trainings outstanding.
-  size_t waiting() const;
+  /// Promotions with trainings outstanding (`joinedOnly`: not counting
+  /// meta-validation, which is never joined).
+  size_t waiting(bool joinedOnly = false) const;
 
 private:
   struct Job;
   struct Entry;
   using Key = std::pair<int64_t, size_t>; // candidate, level index
 
-  void promote(int64_t candidate, const std::string &canonical, size_t level,
-               int64_t decided, bool reference);
+  static constexpr size_t kNoMeta = SIZE_MAX;
+
+  void promote(const Promotion &p, const std::string &canonical, size_t level,
+               bool reference);
+  std::optional<size_t> levelNamed(const std::string &name) const;
   void launch(Entry &e);
   bool boundary(const std::vector<Candidate> &slots) const;
   void join(int64_t batch, bool store);
   void joinOne(Entry &e, int64_t batch, bool store);
-  void decide(int64_t batch);
-  void decideFromProxy(int64_t batch);
-  void decideFromLevel(size_t from, int64_t batch);
+  void decide(int64_t batch, double now);
+  void decideFromProxy(int64_t batch, double now);
+  void decideFromLevel(size_t from, int64_t batch, double now);
+  std::optional<std::pair<int64_t, double>> best() const;
+  void validateBest(int64_t batch, double now);
 
   SearchSettings settings_;
   Store &store_;
   WorkerPool &pool_;
   std::function<void(const std::string &)> log_;
+  /// The levels in use, then meta-validation's (at meta_) if on.
   std::vector<std::unique_ptr<LevelTrainer>> trainers_;
+  size_t meta_ = kNoMeta;
+  int64_t lastValidated_ = 0;
   int64_t evaluated_ = 0;
   std::map<Key, std::unique_ptr<Entry>> entries_;
   /// Proxy results and joined level scores, best first (ties: lower id).

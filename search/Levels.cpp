@@ -22,6 +22,10 @@ std::vector<LevelSpec> defaultLevels() {
           {"L3", {"fmnist-mlp", "logistic"}, halfDecades, 2, 1}};
 }
 
+LevelSpec defaultMetaValidation() {
+  return {"meta", {"charlm-s"}, {3e-3, 0.03, 0.3, 3}, 1, 0};
+}
+
 LevelTrainer::LevelTrainer(LevelSpec spec) : spec_(std::move(spec)) {
   for (const std::string &name : spec_.tasks)
     tasks_[name] = std::make_unique<train::Task>(train::suiteTask(name).spec);

@@ -56,49 +56,74 @@ std::vector<std::string> suiteNames() {
   return names;
 }
 
-/// A row of funnel level `k` (L2, L3): key funnel.L2.tasks, flag
-/// --l2-tasks. Runs stored before the funnel used no level, so the legacy
-/// value is today's default.
+/// A row of a funnel level: key funnel.NAME.FIELD, flag --PREFIX-FIELD.
+/// Runs stored before the funnel used no level, so the legacy value is
+/// today's default.
 template <typename Get>
-Setting levelRow(size_t k, const char *field, const char *help, Get get,
+Setting levelRow(const std::string &name, const std::string &prefix,
+                 const std::string &field, const std::string &help, Get get,
                  SettingCheck check) {
-  LevelSpec spec = FunnelSettings{}.levels.at(k);
-  std::string lower = spec.name;
-  lower[0] = 'l';
-  std::string flag = "--" + lower + "-" +
-                     (std::string(field) == "perRound" ? "promotions" : field);
   SearchSettings defaults;
   Setting r = row("", "", "", get, std::move(check));
-  r.key = "funnel." + spec.name + "." + field;
-  r.flag = flag, r.help = std::string(help) + " level " + spec.name;
+  r.key = "funnel." + name + "." + field;
+  r.flag = "--" + prefix + "-" + (field == "perRound" ? "promotions" : field);
+  r.help = help;
   std::visit([&](auto *p) { r.legacy = json(*p); }, r.member(defaults));
   return r;
 }
 
+/// The rows of one level, reached by `level`; `what` ends each help text.
+template <typename Level>
+void addLevelRows(std::vector<Setting> &table, const std::string &name,
+                  const std::string &prefix, const std::string &what,
+                  Level level, bool promotions) {
+  auto add = [&](const char *field, const char *help, auto get,
+                 SettingCheck check) {
+    table.push_back(
+        levelRow(name, prefix, field, help + what, get, std::move(check)));
+  };
+  add(
+      "tasks", "Suite tasks (comma-separated) of ",
+      [=](SearchSettings & s) -> auto & { return level(s).tasks; },
+      oneOf(suiteNames()));
+  add(
+      "lrs", "The lr grid (comma-separated) of ",
+      [=](SearchSettings & s) -> auto & { return level(s).lrs; }, positive());
+  add(
+      "seeds", "Child seeds of ",
+      [=](SearchSettings & s) -> auto & { return level(s).seeds; },
+      range(1, 100));
+  if (promotions)
+    add(
+        "perRound", "Promotions per round to ",
+        [=](SearchSettings & s) -> auto & { return level(s).perRound; },
+        range(0, 1000));
+}
+
+/// The funnel's levels and its meta-validation.
+void addFunnelRows(std::vector<Setting> &table) {
+  for (size_t k = 0; k < FunnelSettings{}.levels.size(); ++k) {
+    std::string name = FunnelSettings{}.levels[k].name, prefix = name;
+    prefix[0] = 'l';
+    addLevelRows(
+        table, name, prefix, "level " + name,
+        [k](SearchSettings &s) -> LevelSpec & { return s.funnel.levels.at(k); },
+        true);
+  }
+  table.push_back(
+      row(
+          "funnel.metaValidation", "!--no-meta-validation",
+          "Do not train the run's successive best rules on the "
+          "held-out meta-validation task",
+          [](SearchSettings & s) -> auto & { return s.funnel.metaValidation; })
+          .before("false"));
+  addLevelRows(
+      table, "meta", "meta", "meta-validation (held out of every reward)",
+      [](SearchSettings &s) -> LevelSpec & { return s.funnel.meta; }, false);
+}
+
 #define NOS_MEMBER(path)                                                       \
   [](SearchSettings & s) -> auto & { return s.path; }
-
-/// The rows of funnel level `k`.
-void addLevelRows(std::vector<Setting> &table, size_t k) {
-  auto level = [k](SearchSettings &s) -> LevelSpec & {
-    return s.funnel.levels.at(k);
-  };
-  table.push_back(levelRow(
-      k, "tasks", "Suite tasks (comma-separated) of",
-      [=](SearchSettings & s) -> auto & { return level(s).tasks; },
-      oneOf(suiteNames())));
-  table.push_back(levelRow(
-      k, "lrs", "The lr grid (comma-separated) of",
-      [=](SearchSettings & s) -> auto & { return level(s).lrs; }, positive()));
-  table.push_back(levelRow(
-      k, "seeds", "Child seeds of",
-      [=](SearchSettings & s) -> auto & { return level(s).seeds; },
-      range(1, 100)));
-  table.push_back(levelRow(
-      k, "perRound", "Promotions per round to",
-      [=](SearchSettings & s) -> auto & { return level(s).perRound; },
-      range(0, 1000)));
-}
 
 std::vector<Setting> makeTable() {
   std::vector<Setting> table = {
@@ -234,8 +259,7 @@ std::vector<Setting> makeTable() {
       row("probe.seed", "", "Seed of the probe gradients",
           NOS_MEMBER(probe.seed)),
   };
-  for (size_t k = 0; k < FunnelSettings{}.levels.size(); ++k)
-    addLevelRows(table, k);
+  addFunnelRows(table);
   return table;
 }
 #undef NOS_MEMBER

@@ -48,7 +48,8 @@ CREATE TABLE level_runs(
   PRIMARY KEY(candidate, level, task, lr, seed));
 CREATE TABLE promotions(
   candidate INTEGER NOT NULL, level TEXT NOT NULL, decided INTEGER NOT NULL,
-  joined INTEGER, score REAL, reward REAL, PRIMARY KEY(candidate, level));
+  joined INTEGER, score REAL, reward REAL, time REAL NOT NULL,
+  PRIMARY KEY(candidate, level));
 )sql";
 
 /// Format 2 had no pending batches: a run of it resumes as one whose
@@ -73,7 +74,8 @@ UPDATE meta SET value = '4' WHERE key = 'format';
 const char *const kFrom4 = R"sql(
 CREATE TABLE IF NOT EXISTS promotions(
   candidate INTEGER NOT NULL, level TEXT NOT NULL, decided INTEGER NOT NULL,
-  joined INTEGER, score REAL, reward REAL, PRIMARY KEY(candidate, level));
+  joined INTEGER, score REAL, reward REAL, time REAL NOT NULL,
+  PRIMARY KEY(candidate, level));
 UPDATE meta SET value = '5' WHERE key = 'format';
 )sql";
 
@@ -366,12 +368,12 @@ std::vector<LevelRun> Store::levelRuns(int64_t candidate,
 
 void Store::insertPromotion(const Promotion &p) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Statement(db_, "INSERT OR IGNORE INTO promotions (candidate, level, "
-                 "decided) VALUES (?, ?, ?)")
-      .bind(1, p.candidate)
-      .bind(2, p.level)
-      .bind(3, p.decided)
-      .step();
+  Statement s(db_, "INSERT OR IGNORE INTO promotions (candidate, level, "
+                   "decided, reward, time) VALUES (?, ?, ?, ?, ?)");
+  s.bind(1, p.candidate).bind(2, p.level).bind(3, p.decided).bind(5, p.time);
+  if (std::isfinite(p.reward))
+    s.bind(4, p.reward);
+  s.step();
 }
 
 void Store::joinPromotion(const Promotion &p) {
@@ -389,13 +391,13 @@ std::vector<Promotion> Store::promotions() const {
   std::vector<Promotion> out;
   if (format_ < 5)
     return out;
-  Statement s(db_, "SELECT candidate, level, decided, joined, score, reward "
-                   "FROM promotions ORDER BY decided, rowid");
+  Statement s(db_, "SELECT candidate, level, decided, joined, score, "
+                   "reward, time FROM promotions ORDER BY decided, rowid");
   while (s.step())
     out.push_back({s.integer(0), s.text(1), s.integer(2),
                    s.isNull(3) ? Promotion::kNotJoined : s.integer(3),
-                   s.isNull(4) ? NAN : s.real(4),
-                   s.isNull(5) ? NAN : s.real(5)});
+                   s.isNull(4) ? NAN : s.real(4), s.isNull(5) ? NAN : s.real(5),
+                   s.real(6)});
   return out;
 }
 

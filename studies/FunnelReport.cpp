@@ -8,7 +8,12 @@
 //===----------------------------------------------------------------------===//
 #include "FunnelReport.h"
 
+#include "MetaPlot.h"
+
+#include "nos/Files.h"
 #include "nos/search/Levels.h"
+#include "nos/train/Tasks.h"
+#include "nos/train/Trainer.h"
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -93,12 +98,50 @@ void printLevel(const Store &store, const LevelSpec &spec,
   if (!rules.empty())
     printRows(spec, rules);
 }
+/// The run's successive bests on the held-out task (its first task).
+std::string printMeta(const Store &store, const LevelSpec &spec,
+                      const std::map<int64_t, const Candidate *> &byId,
+                      const std::vector<Promotion> &promotions, double end) {
+  const std::string &task = spec.tasks.at(0);
+  std::vector<MetaRow> rows;
+  MetaReferences refs;
+  for (const Promotion &p : promotions) {
+    if (p.level != spec.name || !byId.count(p.candidate))
+      continue;
+    const Candidate &c = *byId.at(p.candidate);
+    report::BestLr meta;
+    for (const TaskScore &s :
+         scoreLevel(spec, store.levelRuns(p.candidate, p.level)))
+      if (s.task == task)
+        meta = {s.lr, s.mean};
+    if (c.batch < 0)
+      refs.push_back({label(c), meta.mean});
+    else
+      rows.push_back({p.time, p.reward, c.canonical, meta});
+  }
+  report::Metric metric =
+      report::metricNamed(train::metricOf(train::suiteTask(task).spec));
+  fmt::print("  meta-validation on {} (held out of every reward; {}, {} is "
+             "better; best of {} lrs, mean of {} seed(s)), each new best of "
+             "the run:\n{}",
+             task, metric.name, metric.higherIsBetter ? "higher" : "lower",
+             spec.lrs.size(), spec.seeds, metaTable(rows, refs));
+  std::string path = store.dir() + "/metaval.svg";
+  std::string why = writeFileAtomically(
+      path, {metaSvg(rows, end, refs, metric.name,
+                     "search fitness and meta-validation (" + task + ")")});
+  if (!why.empty())
+    return path + ": " + why;
+  fmt::print("  meta-validation plot: {}\n", path);
+  return {};
+}
 } // namespace
 
-void printFunnel(const Store &store, const SearchSettings &settings,
-                 const std::vector<Candidate> &all, int top) {
+std::string printFunnel(const Store &store, const SearchSettings &settings,
+                        const std::vector<Candidate> &all, int top,
+                        double end) {
   if (!settings.promotes())
-    return;
+    return {};
   std::map<int64_t, const Candidate *> byId;
   for (const Candidate &c : all)
     byId[c.id] = &c;
@@ -110,6 +153,9 @@ void printFunnel(const Store &store, const SearchSettings &settings,
   for (int k = 0; k < settings.funnel.used; ++k)
     printLevel(store, settings.funnel.levels.at(size_t(k)), byId, promotions,
                top);
+  if (!settings.funnel.metaValidation)
+    return {};
+  return printMeta(store, settings.funnel.meta, byId, promotions, end);
 }
 
 } // namespace nos::studies

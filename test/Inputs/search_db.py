@@ -37,10 +37,12 @@ def funnel(folder):
              db.execute("SELECT id, batch, slot FROM candidates")}
     promotions = sorted((where[c], level, decided, joined, score, reward)
                         for c, level, decided, joined, score, reward in
-                        db.execute("SELECT * FROM promotions"))
+                        db.execute("SELECT candidate, level, decided, joined, "
+                                   "score, reward FROM promotions"))
     runs = sorted((where[c], level, task, lr, seed, status, metric)
-                  for c, level, task, lr, seed, status, metric, _, _ in
-                  db.execute("SELECT * FROM level_runs"))
+                  for c, level, task, lr, seed, status, metric in
+                  db.execute("SELECT candidate, level, task, lr, seed, "
+                             "status, metric FROM level_runs"))
     return promotions, runs
 
 

@@ -8,8 +8,10 @@
 // that runs jobs as they are submitted: a round promotes the best proxy
 // result ahead of the references (and only as many as allowed), the next
 // round waits for its trainings and joins them, a copy earns the joined
-// reward only in batches proposed after the join, and a funnel rebuilt
-// from the store (a resumed run) agrees without training anything again.
+// reward only in batches proposed after the join, each new best of the run
+// is trained on the held-out task without ever blocking the search, and a
+// funnel rebuilt from the store (a resumed run) agrees without training
+// anything again.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Levels.h"
@@ -111,6 +113,16 @@ void drain(InlinePool &pool, Funnel &funnel) {
     funnel.finished(*f.job, 1.0);
 }
 
+/// The stored promotion of `candidate` to `level`.
+Promotion find(const Store &store, int64_t candidate,
+               const std::string &level) {
+  for (const Promotion &p : store.promotions())
+    if (p.candidate == candidate && p.level == level)
+      return p;
+  FAIL("no promotion of " << candidate << " to " << level);
+  return {};
+}
+
 Candidate stored(Store &store, int64_t batch, int slot,
                  const std::string &canonical, double reward,
                  const char *status = status::Scored) {
@@ -141,8 +153,8 @@ TEST_CASE("a level's score is the mean margin over the best reference",
                        best) == Approx(-1));
 }
 
-TEST_CASE("the funnel promotes the best proxy results and joins them a round "
-          "later",
+TEST_CASE("the funnel promotes the best proxy results, joins them a round "
+          "later and meta-validates the run's best",
           "[search]") {
   fs::path dir = fs::temp_directory_path() /
                  ("nos-funnel-test-" + std::to_string(::getpid()));
@@ -153,41 +165,53 @@ TEST_CASE("the funnel promotes the best proxy results and joins them a round "
   settings.funnel.round = 4;
   settings.funnel.top = 0.5;
   settings.funnel.levels[0] = {"L2", {"logistic"}, {0.1}, 1, 1};
+  settings.funnel.meta = {"meta", {"fmnist-mlp-s"}, {0.1}, 1, 0};
+  REQUIRE(Funnel::refuse(settings, false).empty());
+  SearchSettings rewarded = settings;
+  rewarded.funnel.meta.tasks = {"logistic"};
+  CHECK_THAT(Funnel::refuse(rewarded, false),
+             Catch::Contains("'logistic' is one the reward is measured on"));
   std::unique_ptr<Store> store = Store::create(dir.string(), settings.toJson());
   std::vector<Candidate> refs = {stored(*store, -1, 0, "g", 0.5),
                                  stored(*store, -1, 1, "sign(g)", 0.45)};
   InlinePool pool;
   auto funnel = std::make_unique<Funnel>(settings, *store, pool, 0,
                                          [](const std::string &) {});
-  funnel->retired(-1, refs);
-  CHECK(pool.submitted == 2); // every reference, one (task, seed) each
+  funnel->retired(-1, refs, 0.0);
+  // Every reference at L2 and on the held-out task, one (task, seed) each.
+  CHECK(pool.submitted == 4);
   drain(pool, *funnel);
 
   // Batch 0 ends the first round: the top half is 0.9 and 0.8, both ahead
   // of the best reference (0.5), but one promotion per round is allowed.
+  // The run's best so far is meta-validated.
   std::vector<Candidate> batch0 = {
       stored(*store, 0, 0, "g * 2", 0.9), stored(*store, 0, 1, "-g", 0.4),
       stored(*store, 0, 2, "g * 0.5", 0.8),
       stored(*store, 0, 3, "g * 3", 0.3, status::Stopped)};
   REQUIRE(funnel->canRetire(batch0));
-  funnel->retired(0, batch0);
-  std::vector<Promotion> promoted = store->promotions();
-  REQUIRE(promoted.size() == 3);
-  CHECK(promoted[2].candidate == batch0[0].id);
-  CHECK(promoted[2].decided == 0);
-  CHECK(promoted[0].joined == 0); // the references, at the first round
-  CHECK(pool.submitted == 3);
+  funnel->retired(0, batch0, 5.0);
+  CHECK(store->promotions().size() == 6);
+  CHECK(find(*store, batch0[0].id, "L2").decided == 0);
+  CHECK(find(*store, refs[0].id, "L2").joined == 0); // at the first round
+  Promotion meta = find(*store, batch0[0].id, "meta");
+  CHECK(meta.reward == 0.9);
+  CHECK(meta.time == 5.0);
+  CHECK(find(*store, refs[0].id, "meta").joined == Promotion::kNotJoined);
+  CHECK(pool.submitted == 6);
 
-  // Batch 1 ends the next round: it waits for the promotion's training.
+  // Batch 1 ends the next round: it waits for the promotion's training,
+  // not for meta-validation's.
   std::vector<Candidate> batch1 = {
       stored(*store, 1, 0, "g * 4", 0.1), stored(*store, 1, 1, "g * 5", 0.1),
       stored(*store, 1, 2, "g", 0.5, status::Duplicate),
       stored(*store, 1, 3, "g * 6", 0.1), stored(*store, 1, 4, "g * 7", 0.1)};
   CHECK_FALSE(funnel->canRetire(batch1));
-  CHECK(funnel->waiting() == 1);
+  CHECK(funnel->waiting() == 2);
+  CHECK(funnel->waiting(true) == 1);
   drain(pool, *funnel);
   REQUIRE(funnel->canRetire(batch1));
-  funnel->retired(1, batch1);
+  funnel->retired(1, batch1, 6.0);
   // g * 2 at lr 0.1 is SGD at lr 0.2, measured against SGD at lr 0.1.
   std::vector<LevelRun> runs = store->levelRuns(batch0[0].id, "L2");
   REQUIRE(runs.size() == 1);
@@ -199,13 +223,13 @@ TEST_CASE("the funnel promotes the best proxy results and joins them a round "
   REQUIRE(funnel->reward(batch0[0].id, 2));
   CHECK(*funnel->reward(batch0[0].id, 2) == Approx(expected));
   CHECK_FALSE(funnel->reward(batch0[2].id, 2)); // never promoted
-  promoted = store->promotions();
-  CHECK(promoted[2].joined == 1);
-  CHECK(promoted[2].reward == Approx(expected));
-  // The next best went up at the same retirement; it trains now.
-  REQUIRE(promoted.size() == 4);
-  CHECK(promoted[3].candidate == batch0[2].id);
-  CHECK(promoted[3].decided == 1);
+  CHECK(find(*store, batch0[0].id, "L2").joined == 1);
+  CHECK(find(*store, batch0[0].id, "L2").reward == Approx(expected));
+  CHECK(store->levelRuns(batch0[0].id, "meta").size() == 1);
+  // The next best went up at the same retirement; it trains now. The
+  // run's best is still g * 2 (now by its L2 margin): no new validation.
+  CHECK(find(*store, batch0[2].id, "L2").decided == 1);
+  CHECK(store->promotions().size() == 7);
   CHECK(funnel->waiting() == 1);
   {
     // Killed now, a resumed run trains what is missing, and only that.

@@ -45,6 +45,11 @@ struct LevelSpec {
 /// Provisional: the fidelity of each level is still to measure.
 std::vector<LevelSpec> defaultLevels();
 
+/// The held-out task of meta-validation: `charlm-s`, a small character
+/// language model (no reward task is text), at four lrs a decade apart,
+/// 1 seed.
+LevelSpec defaultMetaValidation();
+
 /// The funnel of a search run (Settings.h stores every member).
 struct FunnelSettings {
   /// How many of `levels` are used above the proxy (0: no funnel).
@@ -56,6 +61,11 @@ struct FunnelSettings {
   /// only when it is ahead of the best reference there).
   double top = 0.1;
   std::vector<LevelSpec> levels = defaultLevels();
+  /// Meta-validation: at each round whose best rule is new, that rule is
+  /// trained on these tasks, held out of every reward (as are the
+  /// references once); nothing the search decides reads the result.
+  bool metaValidation = true;
+  LevelSpec meta = defaultMetaValidation();
 };
 
 /// One training of a level, as the store keeps it.

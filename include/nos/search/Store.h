@@ -44,8 +44,10 @@ struct Promotion {
   int64_t decided = 0;
   int64_t joined = kNotJoined;
   /// Against the best reference at the level, and the reward it gives
-  /// copies (search/Funnel.h); NaN for references or no score.
+  /// copies (search/Funnel.h); NaN for references or no score. For
+  /// meta-validation, `reward` is the one the run credited the rule with.
   double score = NAN, reward = NAN;
+  double time = 0; // the run's time when decided
 };
 
 /// A batch proposed but not yet learned from: what the strategy proposed
