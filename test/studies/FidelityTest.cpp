@@ -8,9 +8,12 @@
 #include "nos/studies/Fidelity.h"
 #include "nos/report/Plot.h"
 #include "nos/search/Settings.h"
+#include "nos/studies/LevelFidelity.h"
 #include "nos/train/Proxy.h"
 
 #include <catch2/catch.hpp>
+
+#include <cmath>
 
 using namespace nos::search;
 using namespace nos::studies;
@@ -24,6 +27,13 @@ TEST_CASE("spearman's rho on known rankings", "[search]") {
   CHECK(spearman({1, 2, 2, 3}, {1, 2, 3, 4}) == Approx(0.9486833));
   CHECK(spearman({1, 1, 1}, {1, 2, 3}) == 0);
   CHECK(spearman({1, 2}, {1, 2, 3}) == 0);
+}
+
+TEST_CASE("spearman's rho over the finite pairs only", "[search]") {
+  // The NaN pairs are dropped: what is left is perfectly ordered.
+  CHECK(finiteSpearman({1, NAN, 2, 3, 4}, {5, 0, 6, 7, NAN}) == Approx(1));
+  CHECK(finiteSpearman({3, 2, 1, NAN}, {1, 2, 3, 9}) == Approx(-1));
+  CHECK(std::isnan(finiteSpearman({1, 2, NAN}, {1, 2, 3})));
 }
 
 TEST_CASE("proxies are known by name", "[search]") {

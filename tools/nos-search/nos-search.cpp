@@ -12,6 +12,7 @@
 #include "nos/studies/Compare.h"
 #include "nos/studies/Fidelity.h"
 #include "nos/studies/Final.h"
+#include "nos/studies/LevelFidelity.h"
 #include "nos/studies/MetaValidation.h"
 
 #include "nos/search/Search.h"
@@ -283,6 +284,25 @@ int main(int argc, char **argv) {
       "final", "Top rules of runs and the references on held-out tasks' test "
                "splits, lr chosen on validation");
   addFinalOptions(*fin, final);
+  LevelFidelityOptions levelFidelity;
+  CLI::App *lev = app.add_subcommand(
+      "levels", "How well the proxy and each funnel level order a final "
+                "table's rules");
+  lev->add_option("DIR", levelFidelity.dir,
+                  "Output folder (continued if present)")
+      ->required();
+  lev->add_option("--runs", levelFidelity.runs,
+                  "The run folders given to nos-search final (the first "
+                  "one's levels are trained)")
+      ->required();
+  lev->add_option("--top", levelFidelity.top, "As given to nos-search final")
+      ->check(CLI::Range(0, 1000));
+  lev->add_option("--final", levelFidelity.final,
+                  "The folder of nos-search final's table")
+      ->required();
+  lev->add_option("--workers", levelFidelity.workers,
+                  "Worker threads (0: cores)")
+      ->check(CLI::NonNegativeNumber);
   MetaValidationOptions metaval;
   CLI::App *meta = app.add_subcommand(
       "metaval", "Search fitness over a run's time against a held-out task");
@@ -296,6 +316,8 @@ int main(int argc, char **argv) {
     return runFinal(final);
   if (*meta)
     return runMetaValidation(metaval);
+  if (*lev)
+    return runLevelFidelity(levelFidelity);
   if (*run) {
     if (budget.candidates <= 0 && budget.minutes <= 0) {
       fmt::print(stderr, "nos-search: error: give a budget: --minutes M or "
