@@ -58,7 +58,8 @@ void copyCanonicalForm(const Candidate &from, Candidate &to) {
 } // namespace
 
 Engine::Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
-               SearchSettings settings, const RunOptions &options)
+               SearchSettings settings, const RunOptions &options,
+               std::unique_ptr<FunnelTasks> funnelTasks)
     : store_(store), settings_(std::move(settings)), pipeline_(pipeline),
       pool_(pool), space_(settings_.units),
       strategy_(makeStrategy(settings_.strategy, space_)),
@@ -76,11 +77,12 @@ Engine::Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
   for (const std::vector<double> &r : store.rungsBefore(historyBelow_))
     history_.add(r);
   lastCheckpoint_ = progress_.elapsedSeconds;
-  pool_.stopWhen([this] { return outOfTime(); });
-  if (settings_.promotes())
+  if (funnelTasks)
     funnel_ = std::make_unique<Funnel>(
-        settings_, store_, pool_, progress_.nextBatch,
+        settings_, std::move(funnelTasks), store_, pool_, progress_.nextBatch,
         [this](const std::string &line) { reporter_.note(line); });
+  // Last: a throw above must not leave the pool a pointer to this engine.
+  pool_.stopWhen([this] { return outOfTime(); });
 }
 
 Engine::~Engine() {
@@ -96,6 +98,8 @@ int Engine::run() {
   fmt::print(stderr, "nos-search: {} in {}, {}; proxy: {}\n",
              settings_.strategy.name, store_.dir(), pool_.describe(),
              pipeline_.describe());
+  if (funnel_)
+    funnel_->start(); // after setBudget: the pool may be stopped until then
   if (settings_.references)
     openReferences();
   for (PendingBatch &p : progress_.pending)

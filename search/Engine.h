@@ -35,8 +35,10 @@ extern std::atomic<bool> interrupted;
 
 class Engine {
 public:
+  /// `funnelTasks`: Funnel::load's, null when the run does not promote.
   Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
-         SearchSettings settings, const RunOptions &options);
+         SearchSettings settings, const RunOptions &options,
+         std::unique_ptr<FunnelTasks> funnelTasks);
   /// Waits for the evaluations still running: they write into this engine.
   ~Engine();
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 namespace nos::search {
@@ -59,48 +60,78 @@ struct Funnel::Entry {
   size_t outstanding = 0;
 };
 
-std::string Funnel::refuse(const SearchSettings &s, bool mpi) {
+namespace {
+/// Why a level cannot run: no task or lr, or one given twice (its
+/// trainings would collide in the store).
+std::string refuseLevel(const LevelSpec &l, const std::string &what) {
+  if (l.tasks.empty() || l.lrs.empty())
+    return what + " needs at least one task and one lr";
+  std::set<std::string> tasks(l.tasks.begin(), l.tasks.end());
+  std::set<double> lrs(l.lrs.begin(), l.lrs.end());
+  if (tasks.size() != l.tasks.size() || lrs.size() != l.lrs.size())
+    return what + " names a task or an lr twice";
+  return {};
+}
+} // namespace
+
+std::string Funnel::refuse(const SearchSettings &s, bool mpi, bool resuming) {
   if (s.funnel.used == 0 || s.proxy.kind != "train")
     return {};
   if (!s.references)
     return "the funnel compares every level with the references: drop "
            "--no-references, or give --levels 0";
   if (mpi)
-    return "the funnel's levels train on worker threads only so far: run "
-           "without mpirun, or give --levels 0";
+    return std::string("the funnel's levels train on worker threads only so "
+                       "far: ") +
+           (resuming ? "resume the run without mpirun"
+                     : "run without mpirun, or give --levels 0");
   for (int k = 0; k < s.funnel.used; ++k) {
     const LevelSpec &l = s.funnel.levels.at(size_t(k));
-    if (l.tasks.empty() || l.lrs.empty())
-      return "funnel level " + l.name + " needs at least one task and one lr";
+    if (std::string why = refuseLevel(l, "funnel level " + l.name);
+        !why.empty())
+      return why;
   }
   if (!s.funnel.metaValidation)
     return {};
-  if (s.funnel.meta.tasks.empty() || s.funnel.meta.lrs.empty())
-    return "meta-validation needs at least one task and one lr";
-  for (const std::string &task : s.funnel.meta.tasks) {
-    bool rewarded = task == s.proxy.task.name;
-    for (int k = 0; k < s.funnel.used; ++k) {
-      const std::vector<std::string> &t = s.funnel.levels[size_t(k)].tasks;
-      rewarded |= std::find(t.begin(), t.end(), task) != t.end();
-    }
-    if (rewarded)
-      return "the meta-validation task '" + task +
-             "' is one the reward is measured on; it must be held out";
-  }
+  if (std::string why = refuseLevel(s.funnel.meta, "meta-validation");
+      !why.empty())
+    return why;
+  // Held out means another dataset: a meta task on the proxy's or a
+  // level's data would be rewarded in all but name.
+  std::set<std::string> rewarded = {s.proxy.task.dataset};
+  for (int k = 0; k < s.funnel.used; ++k)
+    for (const std::string &task : s.funnel.levels[size_t(k)].tasks)
+      rewarded.insert(train::suiteTask(task).spec.dataset);
+  for (const std::string &task : s.funnel.meta.tasks)
+    if (rewarded.count(train::suiteTask(task).spec.dataset))
+      return "the meta-validation task '" + task + "' trains on " +
+             train::suiteTask(task).spec.dataset +
+             " data, which the reward is measured on; it must be held out";
   return {};
 }
 
-Funnel::Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
-               int64_t nextBatch, std::function<void(const std::string &)> log)
-    : settings_(settings), store_(store), pool_(pool), log_(std::move(log)) {
-  size_t used = size_t(settings_.funnel.used);
-  for (size_t k = 0; k < used; ++k)
-    trainers_.push_back(
-        std::make_unique<LevelTrainer>(settings_.funnel.levels.at(k)));
-  if (settings_.funnel.metaValidation) {
-    meta_ = trainers_.size();
-    trainers_.push_back(std::make_unique<LevelTrainer>(settings_.funnel.meta));
+std::unique_ptr<FunnelTasks> Funnel::load(const SearchSettings &s) {
+  if (!s.promotes())
+    return nullptr;
+  auto tasks = std::make_unique<FunnelTasks>();
+  for (int k = 0; k < s.funnel.used; ++k)
+    tasks->trainers.push_back(
+        std::make_unique<LevelTrainer>(s.funnel.levels.at(size_t(k))));
+  if (s.funnel.metaValidation) {
+    tasks->meta = tasks->trainers.size();
+    tasks->trainers.push_back(std::make_unique<LevelTrainer>(s.funnel.meta));
   }
+  return tasks;
+}
+
+Funnel::Funnel(const SearchSettings &settings,
+               std::unique_ptr<FunnelTasks> tasks, Store &store,
+               WorkerPool &pool, int64_t nextBatch,
+               std::function<void(const std::string &)> log)
+    : settings_(settings), store_(store), pool_(pool), log_(std::move(log)),
+      tasks_(std::move(tasks)), trainers_(tasks_->trainers),
+      meta_(tasks_->meta) {
+  size_t used = size_t(settings_.funnel.used);
   levels_.resize(used);
   referenceScores_.resize(used);
   referenceBest_.resize(used);
@@ -121,8 +152,6 @@ Funnel::Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
     Promotion decided = p;
     decided.joined = Promotion::kNotJoined;
     promote(decided, c->canonical, *level, c->batch < 0);
-    if (*level == meta_ && p.decided >= 0)
-      lastValidated_ = p.candidate;
     if (p.joined < nextBatch)
       joined.push_back(p);
   }
@@ -154,8 +183,15 @@ void Funnel::promote(const Promotion &p, const std::string &canonical,
   e->promotion = p;
   e->level = level, e->canonical = canonical, e->reference = reference;
   store_.insertPromotion(e->promotion);
-  launch(*e);
+  if (started_)
+    launch(*e);
   entries_[key] = std::move(e);
+}
+
+void Funnel::start() {
+  started_ = true;
+  for (auto &[key, e] : entries_)
+    launch(*e);
 }
 
 /// Submits the (task, seed) pieces the store does not hold yet.
@@ -260,9 +296,13 @@ void Funnel::joinOne(Entry &e, int64_t batch, bool store) {
     e.promotion.score =
         marginOverBest(trainer.spec(), scores, referenceBest_[e.level]);
     e.promotion.reward =
-        referenceReward_ + std::abs(referenceReward_) * e.promotion.score;
+        std::isfinite(referenceReward_)
+            ? referenceReward_ + std::abs(referenceReward_) * e.promotion.score
+            : NAN;
     levels_[e.level].insert({e.promotion.score, -e.promotion.candidate});
-    copyRewards_[e.promotion.candidate] = {batch, e.promotion.reward};
+    // Without a scored reference there is no scale to reward copies on.
+    if (std::isfinite(e.promotion.reward))
+      copyRewards_[e.promotion.candidate] = {batch, e.promotion.reward};
     if (store)
       log_(fmt::format("{} {:+.2f}% against the best reference: {}",
                        e.promotion.level, 100 * e.promotion.score,
@@ -295,9 +335,8 @@ std::optional<std::pair<int64_t, double>> Funnel::best() const {
 /// Queues the run's best for meta-validation when it is a new one.
 void Funnel::validateBest(int64_t batch, double now) {
   std::optional<std::pair<int64_t, double>> b = best();
-  if (!b || b->first == lastValidated_)
+  if (!b || entries_.count({b->first, meta_}))
     return;
-  lastValidated_ = b->first;
   std::optional<Candidate> c = store_.candidate(b->first);
   promote({b->first, settings_.funnel.meta.name, batch, Promotion::kNotJoined,
            NAN, b->second, now},

@@ -26,7 +26,8 @@
 // is trained on a held-out task, as the references were at the start. It is
 // stored as a promotion to level "meta" with the time and the reward the
 // run credited the rule with, never joined: nothing the search decides
-// reads it, so it never blocks a retirement.
+// reads it, so it never blocks a retirement. A rule is validated once: a
+// best that returns is not trained again.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_SEARCH_FUNNEL_H
@@ -48,19 +49,33 @@
 
 namespace nos::search {
 
+/// The tasks of the levels in use and of meta-validation, loaded.
+struct FunnelTasks {
+  std::vector<std::unique_ptr<LevelTrainer>> trainers; // levels, then meta
+  size_t meta = SIZE_MAX; // meta-validation's index, SIZE_MAX when off
+};
+
 class Funnel {
 public:
   /// Why `s` cannot promote as asked, or "" (checked before a run folder
-  /// exists). `mpi`: the workers are MPI ranks, which run candidates only.
-  static std::string refuse(const SearchSettings &s, bool mpi);
+  /// exists). `mpi`: the workers are MPI ranks, which run candidates only;
+  /// `resuming`: the advice names what resume can change.
+  static std::string refuse(const SearchSettings &s, bool mpi,
+                            bool resuming = false);
+  /// Loads every task the funnel of `s` trains on, or null when `s` does
+  /// not promote; throws std::runtime_error naming missing data. Called
+  /// before a run folder exists, so missing data leaves none behind.
+  static std::unique_ptr<FunnelTasks> load(const SearchSettings &s);
 
-  /// Loads the levels' tasks (throws std::runtime_error naming missing
-  /// data) and takes up where the store stands at batch `nextBatch`:
-  /// promotions decided before it, and the trainings they still lack go to
-  /// the pool.
-  Funnel(const SearchSettings &settings, Store &store, WorkerPool &pool,
-         int64_t nextBatch, std::function<void(const std::string &)> log);
+  /// Takes up where the store stands at batch `nextBatch`: the promotions
+  /// decided before it and their joins. Nothing trains before start().
+  Funnel(const SearchSettings &settings, std::unique_ptr<FunnelTasks> tasks,
+         Store &store, WorkerPool &pool, int64_t nextBatch,
+         std::function<void(const std::string &)> log);
   ~Funnel();
+  /// Queues the trainings that the promotions taken up still lack; from
+  /// now on a promotion queues its own when decided.
+  void start();
 
   /// False while retiring this batch would join promotions still training.
   bool canRetire(const std::vector<Candidate> &slots) const;
@@ -101,9 +116,10 @@ private:
   WorkerPool &pool_;
   std::function<void(const std::string &)> log_;
   /// The levels in use, then meta-validation's (at meta_) if on.
-  std::vector<std::unique_ptr<LevelTrainer>> trainers_;
+  std::unique_ptr<FunnelTasks> tasks_;
+  std::vector<std::unique_ptr<LevelTrainer>> &trainers_;
   size_t meta_ = kNoMeta;
-  int64_t lastValidated_ = 0;
+  bool started_ = false;
   int64_t evaluated_ = 0;
   std::map<Key, std::unique_ptr<Entry>> entries_;
   /// Proxy results and joined level scores, best first (ties: lower id).

@@ -31,7 +31,9 @@ void Reporter::count(const Candidate &c) {
     return; // references are not candidates
   ++total_;
   ++byStatus_[c.status];
-  if (c.reward > best_.reward)
+  // A copy may carry the funnel's reward; the best shown is a rule's own.
+  bool copy = c.status == status::Duplicate || c.status == status::Equivalent;
+  if (!copy && c.reward > best_.reward)
     best_ = c;
 }
 

@@ -57,9 +57,11 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
         !why.empty())
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe); // loads the data
+    std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     std::unique_ptr<Store> store = Store::create(dir, settings.toJson());
-    Engine engine(*store, pipeline, *pool, settings, options);
+    Engine engine(*store, pipeline, *pool, settings, options,
+                  std::move(funnel));
     engine.setBudget(budget, false);
     installHandlers();
     return engine.run();
@@ -73,12 +75,15 @@ int resumeSearch(const std::string &dir, const Budget &budget,
   try {
     std::unique_ptr<Store> store = Store::open(dir);
     SearchSettings settings = SearchSettings::fromJson(store->settingsJson());
-    if (std::string why = Funnel::refuse(settings, mpiSession() != nullptr);
+    if (std::string why =
+            Funnel::refuse(settings, mpiSession() != nullptr, true);
         !why.empty())
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe);
+    std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
-    Engine engine(*store, pipeline, *pool, settings, options);
+    Engine engine(*store, pipeline, *pool, settings, options,
+                  std::move(funnel));
     std::string spent = engine.spent();
     if (!spent.empty() && budget.candidates <= 0 && budget.minutes <= 0)
       return fail("the run in '" + dir + "' is finished (it spent " + spent +

@@ -503,7 +503,9 @@ std::map<std::string, int64_t> Store::statusCounts() const {
 }
 
 std::optional<Candidate> Store::best() const {
-  auto rows = query("WHERE batch >= 0 ORDER BY reward DESC, id LIMIT 1", {});
+  auto rows = query("WHERE batch >= 0 AND status NOT IN ('duplicate', "
+                    "'equivalent') ORDER BY reward DESC, id LIMIT 1",
+                    {});
   return rows.empty() ? std::nullopt : std::optional(rows[0]);
 }
 

@@ -83,6 +83,10 @@ public:
       }
       if (running_ == 0 && (queue_.empty() || stopped()))
         return {};
+      // Workers asleep while the pool was stopped are not told when the
+      // stop lifts (a resumed run's new budget): wake them here.
+      if (!queue_.empty() && !stopped())
+        ready_.notify_all();
       // The stop condition is a clock, which notifies nobody.
       finished_.wait_for(lock, std::chrono::milliseconds(50));
     }

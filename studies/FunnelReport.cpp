@@ -62,9 +62,11 @@ void printLevel(const Store &store, const LevelSpec &spec,
                 const std::vector<Promotion> &promotions, int top) {
   std::vector<Row> refs, rules;
   double seconds = 0;
+  size_t promoted = 0;
   for (const Promotion &p : promotions) {
     if (p.level != spec.name || !byId.count(p.candidate))
       continue;
+    promoted += p.decided >= 0;
     std::vector<LevelRun> runs = store.levelRuns(p.candidate, p.level);
     for (const LevelRun &r : runs)
       seconds += r.seconds;
@@ -91,7 +93,7 @@ void printLevel(const Store &store, const LevelSpec &spec,
   fmt::print("  {}: {} ({} lrs x {} seeds); {} rules promoted ({} fully "
              "trained), {:.1f} worker-s of training\n",
              spec.name, fmt::join(spec.tasks, ", "), spec.lrs.size(),
-             spec.seeds, rules.size(), complete, seconds);
+             spec.seeds, promoted, complete, seconds);
   if (rules.size() > size_t(top))
     rules.resize(size_t(top));
   rules.insert(rules.end(), refs.begin(), refs.end());
@@ -99,9 +101,9 @@ void printLevel(const Store &store, const LevelSpec &spec,
     printRows(spec, rules);
 }
 /// The run's successive bests on the held-out task (its first task).
-std::string printMeta(const Store &store, const LevelSpec &spec,
-                      const std::map<int64_t, const Candidate *> &byId,
-                      const std::vector<Promotion> &promotions, double end) {
+void printMeta(const Store &store, const LevelSpec &spec,
+               const std::map<int64_t, const Candidate *> &byId,
+               const std::vector<Promotion> &promotions, double end) {
   const std::string &task = spec.tasks.at(0);
   std::vector<MetaRow> rows;
   MetaReferences refs;
@@ -126,22 +128,25 @@ std::string printMeta(const Store &store, const LevelSpec &spec,
              "the run:\n{}",
              task, metric.name, metric.higherIsBetter ? "higher" : "lower",
              spec.lrs.size(), spec.seeds, metaTable(rows, refs));
+  if (rows.empty())
+    return; // no round has ended yet: nothing to plot
   std::string path = store.dir() + "/metaval.svg";
   std::string why = writeFileAtomically(
       path, {metaSvg(rows, end, refs, metric.name,
                      "search fitness and meta-validation (" + task + ")")});
+  // A run folder may be read-only (an archive): the tables stand without
+  // the plot.
   if (!why.empty())
-    return path + ": " + why;
-  fmt::print("  meta-validation plot: {}\n", path);
-  return {};
+    fmt::print(stderr, "nos-search: warning: no plot: {}: {}\n", path, why);
+  else
+    fmt::print("  meta-validation plot: {}\n", path);
 }
 } // namespace
 
-std::string printFunnel(const Store &store, const SearchSettings &settings,
-                        const std::vector<Candidate> &all, int top,
-                        double end) {
+void printFunnel(const Store &store, const SearchSettings &settings,
+                 const std::vector<Candidate> &all, int top, double end) {
   if (!settings.promotes())
-    return {};
+    return;
   std::map<int64_t, const Candidate *> byId;
   for (const Candidate &c : all)
     byId[c.id] = &c;
@@ -153,9 +158,8 @@ std::string printFunnel(const Store &store, const SearchSettings &settings,
   for (int k = 0; k < settings.funnel.used; ++k)
     printLevel(store, settings.funnel.levels.at(size_t(k)), byId, promotions,
                top);
-  if (!settings.funnel.metaValidation)
-    return {};
-  return printMeta(store, settings.funnel.meta, byId, promotions, end);
+  if (settings.funnel.metaValidation)
+    printMeta(store, settings.funnel.meta, byId, promotions, end);
 }
 
 } // namespace nos::studies

@@ -14,13 +14,13 @@ namespace nos::studies {
 
 /// Per level in use: its compute share and its leaderboard (the `top`
 /// best rules by margin over the best reference, then the references);
-/// then meta-validation's table, and its plot written to DIR/metaval.svg.
-/// `end`: the run's time. Prints nothing for a run that does not promote;
-/// returns an error writing the plot, or "".
-std::string printFunnel(const search::Store &store,
-                        const search::SearchSettings &settings,
-                        const std::vector<search::Candidate> &all, int top,
-                        double end);
+/// then meta-validation's table, and its plot written to DIR/metaval.svg
+/// (a warning when the folder cannot take it). `end`: the run's time.
+/// Prints nothing for a run that does not promote.
+void printFunnel(const search::Store &store,
+                 const search::SearchSettings &settings,
+                 const std::vector<search::Candidate> &all, int top,
+                 double end);
 
 } // namespace nos::studies
 

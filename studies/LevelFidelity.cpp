@@ -250,7 +250,10 @@ int runLevelFidelity(const LevelFidelityOptions &o) {
       tasks.push_back(task), truths.push_back(std::move(v));
     }
     tasks.push_back("mean rank"), truths.push_back(meanRank);
-    std::vector<double> order = meanRank;
+    std::vector<double> order;
+    for (double r : meanRank)
+      if (std::isfinite(r)) // a rule missing from a task has no mean rank
+        order.push_back(r);
     std::sort(order.begin(), order.end());
     double median = order.empty() ? NAN : order[order.size() / 2];
 

@@ -251,12 +251,8 @@ int report(const std::vector<std::string> &dirs, const ReportOptions &options) {
   }
   for (const Run &r : runs) {
     printRun(r, options.top);
-    std::string why = printFunnel(*r.store, r.settings, r.all, options.top,
-                                  r.progress.elapsedSeconds);
-    if (!why.empty()) {
-      fmt::print(stderr, "nos-search: error: {}\n", why);
-      return 1;
-    }
+    printFunnel(*r.store, r.settings, r.all, options.top,
+                r.progress.elapsedSeconds);
   }
   std::string path =
       options.svgPath.empty() ? dirs[0] + "/report.svg" : options.svgPath;

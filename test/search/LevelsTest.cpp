@@ -108,6 +108,8 @@ public:
   int submitted = 0;
 };
 
+void quiet(const std::string &) {}
+
 void drain(InlinePool &pool, Funnel &funnel) {
   while (Finished f = pool.wait())
     funnel.finished(*f.job, 1.0);
@@ -165,18 +167,31 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
   settings.funnel.round = 4;
   settings.funnel.top = 0.5;
   settings.funnel.levels[0] = {"L2", {"logistic"}, {0.1}, 1, 1};
+  // Held out: neither the proxy (never run here) nor L2 sees Fashion-MNIST.
+  settings.proxy.task.dataset = "logistic";
   settings.funnel.meta = {"meta", {"fmnist-mlp-s"}, {0.1}, 1, 0};
   REQUIRE(Funnel::refuse(settings, false).empty());
   SearchSettings rewarded = settings;
   rewarded.funnel.meta.tasks = {"logistic"};
   CHECK_THAT(Funnel::refuse(rewarded, false),
-             Catch::Contains("'logistic' is one the reward is measured on"));
+             Catch::Contains("'logistic' trains on logistic data, which the "
+                             "reward is measured on"));
+  // The proxy's own data is rewarded too, whatever the task's name.
+  rewarded.funnel.meta.tasks = {"fmnist-convnet"};
+  rewarded.proxy.task.dataset = "fashion-mnist";
+  CHECK_THAT(Funnel::refuse(rewarded, false),
+             Catch::Contains("fashion-mnist data"));
+  SearchSettings twice = settings;
+  twice.funnel.levels[0].lrs = {0.1, 0.1};
+  CHECK_THAT(Funnel::refuse(twice, false),
+             Catch::Contains("level L2 names a task or an lr twice"));
   std::unique_ptr<Store> store = Store::create(dir.string(), settings.toJson());
   std::vector<Candidate> refs = {stored(*store, -1, 0, "g", 0.5),
                                  stored(*store, -1, 1, "sign(g)", 0.45)};
   InlinePool pool;
-  auto funnel = std::make_unique<Funnel>(settings, *store, pool, 0,
-                                         [](const std::string &) {});
+  auto funnel = std::make_unique<Funnel>(settings, Funnel::load(settings),
+                                         *store, pool, 0, quiet);
+  funnel->start();
   funnel->retired(-1, refs, 0.0);
   // Every reference at L2 and on the held-out task, one (task, seed) each.
   CHECK(pool.submitted == 4);
@@ -234,7 +249,9 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
   {
     // Killed now, a resumed run trains what is missing, and only that.
     InlinePool other;
-    Funnel killed(settings, *store, other, 2, [](const std::string &) {});
+    Funnel killed(settings, Funnel::load(settings), *store, other, 2, quiet);
+    CHECK(other.submitted == 0); // not before start()
+    killed.start();
     CHECK(other.submitted == 1);
     CHECK(killed.waiting() == 1);
   }
@@ -242,12 +259,14 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
 
   // A resumed run rebuilds all of it from the store and trains nothing.
   InlinePool again;
-  Funnel resumed(settings, *store, again, 2, [](const std::string &) {});
+  Funnel resumed(settings, Funnel::load(settings), *store, again, 2, quiet);
+  resumed.start();
   CHECK(again.submitted == 0);
   REQUIRE(resumed.reward(batch0[0].id, 2));
   CHECK(*resumed.reward(batch0[0].id, 2) == *funnel->reward(batch0[0].id, 2));
   // Resumed at batch 1, the join of batch 1 is made again, not taken.
-  Funnel before(settings, *store, again, 1, [](const std::string &) {});
+  Funnel before(settings, Funnel::load(settings), *store, again, 1, quiet);
+  before.start();
   CHECK_FALSE(before.reward(batch0[0].id, 2));
   CHECK(again.submitted == 0);
   funnel.reset();

@@ -123,7 +123,8 @@ public:
   std::vector<Candidate> all() const;
   /// Candidates proposed by the strategy (references excluded).
   int64_t searchCount() const;
-  /// Those candidates per status, and the first with the highest reward.
+  /// Those candidates per status, and the first with the highest reward
+  /// that was evaluated itself (a copy may carry the funnel's reward).
   std::map<std::string, int64_t> statusCounts() const;
   std::optional<Candidate> best() const;
   /// The rung accuracies of every candidate evaluated in a batch before
