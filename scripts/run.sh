@@ -4,9 +4,13 @@
 # The main job is a short PPO search (the paper's controller) on the
 # default proxy, a Fashion-MNIST MLP trained for one epoch on 12,000 images
 # pooled to 14x14 with successive halving over a four-point lr grid, after
-# scoring the six reference rules through the same pipeline; then the report: top rules against the references, and
-# the plot. NOS_MAIN_MINUTES sets the budget (default 4, about 5 minutes in
-# all with the build cached); each run gets a fresh folder under out/.
+# scoring the six reference rules through the same pipeline. Inside it the
+# funnel promotes the best rules to two costlier levels (the references go
+# through them first) and trains each new best on a held-out text task.
+# Then the report: top rules against the references, each level's
+# leaderboard, meta-validation, and the plots. NOS_MAIN_MINUTES sets the
+# budget (default 4, about 5 minutes in all with the build cached); each
+# run gets a fresh folder under out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
