@@ -3,8 +3,9 @@
 // What a promotion decides on is only what retired batches stored and what
 // earlier joins took in, so a resumed run rebuilds it from the store: the
 // proxy results below its checkpoint, and the joins recomputed from the
-// stored level runs. Trainings are split per (task, seed) so that two
-// workers share a promotion and a kill loses at most the pieces running.
+// stored level runs. Trainings are jobs of one (task, seed, lr) each, so
+// that workers share a promotion, and a kill or the end of a budget waits
+// for and loses at most one training per worker.
 //
 //===----------------------------------------------------------------------===//
 #include "Funnel.h"
@@ -35,18 +36,15 @@ struct Funnel::Job : PoolJob {
   Key key;
   std::string canonical, task;
   uint64_t seed = 0;
+  double lr = 0;
   const LevelTrainer *trainer = nullptr;
-  std::vector<LevelRun> runs;
+  LevelRun run_;
 
   void run() override {
     try {
-      CompiledRule rule = CompiledRule::fromText(canonical);
-      runs = trainer->train(rule, task, seed);
+      run_ = trainer->train(CompiledRule::fromText(canonical), task, seed, lr);
     } catch (const std::exception &e) {
-      runs.clear();
-      for (double lr : trainer->spec().lrs)
-        runs.push_back(
-            {task, lr, seed, std::string("failed: ") + e.what(), NAN, 0});
+      run_ = {task, lr, seed, std::string("failed: ") + e.what(), NAN, 0};
     }
   }
 };
@@ -194,32 +192,34 @@ void Funnel::start() {
     launch(*e);
 }
 
-/// Submits the (task, seed) pieces the store does not hold yet.
+/// Submits the (task, seed, lr) trainings the store does not hold yet.
 void Funnel::launch(Entry &e) {
   const LevelTrainer &trainer = *trainers_[e.level];
   std::vector<LevelRun> stored =
       store_.levelRuns(e.promotion.candidate, e.promotion.level);
   for (int seed = 0; seed < trainer.spec().seeds; ++seed)
-    for (const std::string &task : trainer.spec().tasks) {
-      bool have = std::any_of(stored.begin(), stored.end(), [&](const auto &r) {
-        return r.task == task && r.seed == uint64_t(seed);
-      });
-      if (have)
-        continue;
-      auto job = std::make_unique<Job>();
-      job->key = {e.promotion.candidate, e.level};
-      job->canonical = e.canonical, job->task = task;
-      job->seed = uint64_t(seed), job->trainer = &trainer;
-      ++e.outstanding;
-      pool_.submit(*job);
-      e.jobs.push_back(std::move(job));
-    }
+    for (const std::string &task : trainer.spec().tasks)
+      for (double lr : trainer.spec().lrs) {
+        bool have =
+            std::any_of(stored.begin(), stored.end(), [&](const auto &r) {
+              return r.task == task && r.seed == uint64_t(seed) && r.lr == lr;
+            });
+        if (have)
+          continue;
+        auto job = std::make_unique<Job>();
+        job->key = {e.promotion.candidate, e.level};
+        job->canonical = e.canonical, job->task = task;
+        job->seed = uint64_t(seed), job->lr = lr, job->trainer = &trainer;
+        ++e.outstanding;
+        pool_.submit(*job);
+        e.jobs.push_back(std::move(job));
+      }
 }
 
 void Funnel::finished(PoolJob &pj, double now) {
   Job &job = static_cast<Job &>(pj);
   Entry &e = *entries_.at(job.key);
-  store_.insertLevelRuns(e.promotion.candidate, e.promotion.level, job.runs,
+  store_.insertLevelRuns(e.promotion.candidate, e.promotion.level, {job.run_},
                          now);
   --e.outstanding;
 }

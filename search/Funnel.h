@@ -8,7 +8,7 @@
 // the top share and ahead of the best reference there go up to L3. The
 // references go through every level at the start, with the same grid and
 // seeds. A promotion's trainings are pool jobs beside the candidates, one
-// per (task, seed), stored as they end; its score is taken in ("joined") at
+// per (task, seed, lr), stored as they end; its score is taken in ("joined") at
 // the next round's retirement, which waits for them. Decisions and joins
 // happen only at retirements, in batch order, so a run's promotions depend
 // on its settings and seed alone, whatever the workers' timing.

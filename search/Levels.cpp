@@ -45,16 +45,20 @@ std::vector<LevelRun> LevelTrainer::train(const CompiledRule &rule) const {
 std::vector<LevelRun> LevelTrainer::train(const CompiledRule &rule,
                                           const std::string &name,
                                           uint64_t seed) const {
-  const train::Task &task = *tasks_.at(name);
-  report::Metric metric = report::metricNamed(task.metric());
   std::vector<LevelRun> out;
-  for (double lr : spec_.lrs) {
-    train::TrainConfig config = train::suiteTask(name).config();
-    config.compiled = rule, config.lr = lr, config.seed = seed;
-    train::RunResult r = task.run(config);
-    out.push_back({name, lr, seed, r.status, metric.validation(r), r.seconds});
-  }
+  for (double lr : spec_.lrs)
+    out.push_back(train(rule, name, seed, lr));
   return out;
+}
+
+LevelRun LevelTrainer::train(const CompiledRule &rule, const std::string &name,
+                             uint64_t seed, double lr) const {
+  const train::Task &task = *tasks_.at(name);
+  train::TrainConfig config = train::suiteTask(name).config();
+  config.compiled = rule, config.lr = lr, config.seed = seed;
+  train::RunResult r = task.run(config);
+  report::Metric metric = report::metricNamed(task.metric());
+  return {name, lr, seed, r.status, metric.validation(r), r.seconds};
 }
 
 std::vector<TaskScore> scoreLevel(const LevelSpec &spec,

@@ -115,6 +115,9 @@ public:
   /// One task of the level at one seed, over the level's lrs.
   std::vector<LevelRun> train(const CompiledRule &rule, const std::string &task,
                               uint64_t seed) const;
+  /// One task at one seed and one lr.
+  LevelRun train(const CompiledRule &rule, const std::string &task,
+                 uint64_t seed, double lr) const;
   const LevelSpec &spec() const { return spec_; }
 
 private:
