@@ -34,24 +34,32 @@ std::string escapeXml(const std::string &text) {
   return out;
 }
 
+namespace {
+/// A loss (nats, or an objective's value) in the metric's units.
+double fromLoss(const std::string &metric, double loss) {
+  return metric == "log10-loss" ? std::log10(loss) : loss / std::log(2.0);
+}
+} // namespace
+
 double Metric::validation(const train::RunResult &r) const {
   return higherIsBetter ? r.bestValidationAccuracy
-                        : r.bestValidationLoss / std::log(2.0);
+                        : fromLoss(name, r.bestValidationLoss);
 }
 
 double Metric::test(const train::RunResult &r) const {
   if (!r.tested)
     return NAN;
-  return higherIsBetter ? r.testAccuracy : r.testLoss / std::log(2.0);
+  return higherIsBetter ? r.testAccuracy : fromLoss(name, r.testLoss);
 }
 
 Metric metricNamed(const std::string &name) {
   if (name == "accuracy")
     return {};
-  if (name == "bits-per-char")
+  if (name == "bits-per-char" || name == "log10-loss")
     return {name, false};
   throw std::invalid_argument("unknown metric '" + name +
-                              "'; expected accuracy or bits-per-char");
+                              "'; expected accuracy, bits-per-char or "
+                              "log10-loss");
 }
 
 BestLr bestMeanLr(const std::vector<LrValue> &values,

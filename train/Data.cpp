@@ -406,6 +406,12 @@ Objective rosenbrock(int64_t dim) {
   return out;
 }
 
+torch::Tensor gradientNoise(std::vector<int64_t> shape, uint64_t seed,
+                            int64_t step) {
+  DataRng rng(mix(seed, uint64_t(step)));
+  return normalTensor(std::move(shape), rng);
+}
+
 Batches::Batches(Dataset data, int64_t batchSize, uint64_t seed, int64_t epoch,
                  bool dropLast)
     : data(std::move(data)), batchSize(batchSize), dropLast(dropLast) {

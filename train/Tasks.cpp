@@ -73,6 +73,24 @@ std::vector<SuiteTask> makeSuite() {
   t.spec.testSize = 10000, t.epochs = 3;
   out.push_back(t);
 
+  // Objectives minimised directly: milliseconds a run, no data; for the
+  // funnel's first levels and for tests.
+  t = SuiteTask{};
+  t.name = "rosenbrock";
+  t.summary = "the extended Rosenbrock function in 10 dimensions from "
+              "(-1.2, 1, ...), 500 steps; log10 of the final value";
+  t.spec.dataset = "rosenbrock", t.spec.model = "none", t.spec.hidden = {};
+  t.spec.dimension = 10, t.epochs = 5;
+  out.push_back(t);
+
+  t.name = "noisy-quadratic";
+  t.summary = "a 100-dimensional quadratic of condition number 100 with "
+              "normal gradient noise (sd 0.1), 500 steps; log10 of the "
+              "final value";
+  t.spec.dataset = "quadratic", t.spec.dimension = 100;
+  t.spec.gradientNoise = 0.1;
+  out.push_back(t);
+
   t = SuiteTask{};
   t.name = "cifar10-convnet";
   t.summary = "CIFAR-10 (your download: --data-dir), 45,000 train, ConvNet "

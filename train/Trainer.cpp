@@ -65,12 +65,24 @@ public:
   train::Split split;
 
   explicit Impl(const TaskSpec &s) : spec(s) {
+    if (isObjective(spec)) {
+      objective(); // refuses a bad dimension now, not at the first run
+      return;
+    }
     guarded([&] {
       if (spec.dataset == "fortunes")
         loadText();
       else
         loadExamples();
     });
+  }
+
+  train::Objective objective() const {
+    if (spec.dataset == "rosenbrock")
+      return train::rosenbrock(spec.dimension);
+    if (spec.dimension < 1)
+      throw std::invalid_argument("the quadratic needs dimension >= 1");
+    return train::quadratic(spec.dimension, spec.splitSeed);
   }
 
   /// The test split, read on first use: runs that never ask never read it.
@@ -186,6 +198,9 @@ private:
 };
 
 namespace {
+/// An objective's "epoch": the unit its budget is given in.
+constexpr int64_t kObjectiveStepsPerEpoch = 100;
+
 struct Evaluation {
   double loss, accuracy;
 };
@@ -215,6 +230,59 @@ Evaluation evaluate(torch::nn::Sequential &model, const train::Dataset &data) {
 
 bool exploded(double loss, double first, double factor) {
   return !std::isfinite(loss) || (first > 0 && loss > factor * first);
+}
+
+/// An objective minimised directly: the rule steps the point itself, with
+/// the task's gradient noise. Its "validation" is the final value (also
+/// the test: an objective has no held-out data), the curve one point per
+/// epoch of 100 steps.
+RunResult minimise(const train::Objective &problem, const TaskSpec &spec,
+                   const TrainConfig &config) {
+  auto start = std::chrono::steady_clock::now();
+  torch::Tensor x = problem.init.clone().set_requires_grad(true);
+  int64_t total = kObjectiveStepsPerEpoch * config.epochs;
+  OptimizerOptions options(config.lr);
+  options.total_steps(total).seed(int64_t(config.seed));
+  std::vector<torch::Tensor> params = {x};
+  auto optimizer =
+      config.compiled
+          ? std::make_unique<Optimizer>(params, config.compiled, options)
+          : std::make_unique<Optimizer>(params, config.rule, options);
+  RunResult result;
+  result.status = "ok";
+  double first = -1, value = 0;
+  for (int64_t step = 0; step < total; ++step) {
+    optimizer->zero_grad();
+    torch::Tensor loss = problem.loss(x);
+    value = loss.item<double>();
+    if (first < 0)
+      first = value;
+    if (exploded(value, first, config.divergenceFactor)) {
+      result.status = "diverged";
+      break;
+    }
+    loss.backward();
+    if (spec.gradientNoise > 0)
+      x.mutable_grad().add_(
+          train::gradientNoise({x.numel()}, config.seed, step) *
+          spec.gradientNoise);
+    optimizer->step();
+    ++result.steps;
+    if (result.steps % kObjectiveStepsPerEpoch == 0)
+      result.curve.push_back(
+          {result.steps, value, problem.loss(x).item<double>(), 0});
+  }
+  value = result.status == "ok" ? problem.loss(x).item<double>() : NAN;
+  result.bestValidationLoss = result.finalValidationLoss = value;
+  result.bestValidationAccuracy = 0;
+  if (config.evaluateTest && result.status == "ok") {
+    result.tested = true;
+    result.testLoss = value, result.testAccuracy = 0;
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  return result;
 }
 } // namespace
 
@@ -299,6 +367,12 @@ Task::~Task() = default;
 
 std::string Task::describe() const {
   const TaskSpec &s = impl_->spec;
+  if (isObjective(s))
+    return impl_->objective().name +
+           (s.gradientNoise > 0
+                ? ", gradient noise " + std::to_string(s.gradientNoise)
+                : std::string()) +
+           " (minimised directly)";
   std::string model = s.model;
   if ((s.model == "mlp" && s.hidden != TaskSpec{}.hidden) || s.model == "lstm")
     for (int64_t width : s.hidden)
@@ -318,31 +392,54 @@ std::string Task::describe() const {
          ")";
 }
 
+bool isObjective(const TaskSpec &spec) {
+  return spec.dataset == "rosenbrock" || spec.dataset == "quadratic";
+}
+
 std::string metricOf(const TaskSpec &spec) {
+  if (isObjective(spec))
+    return "log10-loss";
   return spec.dataset == "fortunes" ? "bits-per-char" : "accuracy";
 }
 
 std::string Task::metric() const { return metricOf(impl_->spec); }
 
 double Task::metricValue(double loss, double accuracy) const {
+  if (isObjective(impl_->spec))
+    return std::log10(loss);
   return impl_->isText() ? loss / std::log(2.0) : accuracy;
 }
 
 int64_t Task::stepsPerEpoch(int64_t batchSize) const {
+  if (isObjective(impl_->spec))
+    return kObjectiveStepsPerEpoch;
   // dropLast is off, so the last batch may be short.
   return (impl_->split.train.size() + batchSize - 1) / batchSize;
 }
 
 RunResult Task::run(const TrainConfig &config) const {
+  if (isObjective(impl_->spec))
+    return minimise(impl_->objective(), impl_->spec, config);
   ChildRun child(*this, config);
   return child.advanceTo(child.totalSteps());
 }
+
+namespace {
+/// An objective has no model and runs whole (Task::run).
+const Task::Impl &refuseObjective(const Task::Impl &task) {
+  if (isObjective(task.spec))
+    throw std::invalid_argument(
+        "the objective '" + task.spec.dataset +
+        "' runs whole (Task::run); it has no model to train in rungs");
+  return task;
+}
+} // namespace
 
 class ChildRun::Impl {
 public:
   Impl(const Task &task, const TrainConfig &config)
       : task(*task.impl_), config(config),
-        model(task.impl_->makeModel(config.seed)),
+        model(refuseObjective(*task.impl_).makeModel(config.seed)),
         perEpoch(task.stepsPerEpoch(config.batchSize)),
         total(perEpoch * config.epochs),
         evalEvery(std::max<int64_t>(

@@ -219,3 +219,45 @@ TEST_CASE("the lr is chosen on validation; test only reports", "[tasks]") {
   CHECK_THROWS_WITH(report::metricNamed("perplexity"),
                     Contains("unknown metric"));
 }
+
+// The objectives minimised directly: a known answer on Rosenbrock (Adam at
+// a large lr reaches far lower than SGD at the lr it needs to stay stable;
+// ascent diverges), common random numbers (a seed repeats its gradient
+// noise, another seed draws other noise), their metric, and no rungs.
+TEST_CASE("objective tasks are minimised directly, with seeded noise",
+          "[tasks]") {
+  train::Task rosen(train::suiteTask("rosenbrock").spec);
+  CHECK(rosen.metric() == "log10-loss");
+  CHECK(rosen.stepsPerEpoch(128) == 100);
+  CHECK_THAT(rosen.describe(), Contains("rosenbrock-10"));
+  auto run = [](const train::Task &task, const char *rule, double lr,
+                uint64_t seed) {
+    train::TrainConfig config;
+    config.rule = rule, config.lr = lr, config.seed = seed, config.epochs = 5;
+    return task.run(config);
+  };
+  report::Metric metric = report::metricNamed(rosen.metric());
+  train::RunResult adam = run(rosen, "adam", 1, 0);
+  train::RunResult sgd = run(rosen, "sgd", 0.001, 0);
+  REQUIRE(adam.status == "ok");
+  REQUIRE(sgd.status == "ok");
+  CHECK(adam.steps == 500);
+  CHECK(adam.curve.size() == 5);
+  // From f(-1.2, 1, ...) = 24.2 * 5 = 121 (log10 2.08).
+  CHECK(metric.validation(sgd) < 2.08);
+  CHECK(metric.validation(adam) < metric.validation(sgd) - 1);
+  CHECK(run(rosen, "-g", 0.01, 0).status == "diverged");
+
+  train::Task noisy(train::suiteTask("noisy-quadratic").spec);
+  train::RunResult a = run(noisy, "sgd", 0.1, 1), b = run(noisy, "sgd", 0.1, 1),
+                   c = run(noisy, "sgd", 0.1, 2);
+  CHECK(a.finalValidationLoss == b.finalValidationLoss);
+  CHECK(a.finalValidationLoss != c.finalValidationLoss);
+  train::TrainConfig tested;
+  tested.lr = 0.1, tested.evaluateTest = true;
+  train::RunResult t = noisy.run(tested);
+  CHECK(t.tested);
+  CHECK(metric.test(t) == metric.validation(t));
+
+  CHECK_THROWS_WITH(train::ChildRun(noisy, {}), Contains("runs whole"));
+}

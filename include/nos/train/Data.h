@@ -109,6 +109,11 @@ QuadraticProblem quadraticProblem(int64_t dim, uint64_t seed);
 /// minimum 0 at all ones, `init` the classic (-1.2, 1, -1.2, 1, ...).
 Objective rosenbrock(int64_t dim);
 
+/// Standard normal noise of `shape` for step `step` of a run with `seed`
+/// (a stochastic objective's gradient noise), the same on every machine.
+torch::Tensor gradientNoise(std::vector<int64_t> shape, uint64_t seed,
+                            int64_t step);
+
 struct Batch {
   torch::Tensor inputs;
   torch::Tensor labels;

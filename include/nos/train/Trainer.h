@@ -23,8 +23,9 @@ namespace nos::train {
 struct TaskSpec {
   /// The suite's name (Tasks.h), which errors name; "" for one built here.
   std::string name;
-  /// fashion-mnist, cifar10, logistic (generated) or fortunes (English
-  /// text, Text.h).
+  /// fashion-mnist, cifar10, logistic (generated), fortunes (English
+  /// text, Text.h), or an objective minimised directly: rosenbrock or
+  /// quadratic (Data.h; no data, no model, 100 steps an epoch).
   std::string dataset = "fashion-mnist";
   std::string model = "mlp";           // mlp, convnet, lstm (text only)
   std::string dataDir;                 // empty: the dataset's default
@@ -45,6 +46,10 @@ struct TaskSpec {
   uint64_t splitSeed = 0;
   int64_t sequenceLength = 64; // text: characters per window
   int64_t embedding = 32;      // lstm: embedding size
+  int64_t dimension = 10;      // objectives: the point's dimension
+  /// Objectives: standard deviation of the normal noise added to every
+  /// gradient (a stochastic objective), drawn from the run's seed.
+  double gradientNoise = 0;
 };
 
 struct TrainConfig {
@@ -122,9 +127,12 @@ uint64_t testEvaluations();
 void setTorchThreads(int threads);
 
 /// A loaded task: data read once, models made fresh for every run.
-/// "accuracy" (classes), or "bits-per-char" for a language task: what
-/// Task::metric() says of a task made from `spec`, without its data.
+/// "accuracy" (classes), "bits-per-char" for a language task, or
+/// "log10-loss" for an objective (its final value): what Task::metric()
+/// says of a task made from `spec`, without its data.
 std::string metricOf(const TaskSpec &spec);
+/// Whether `spec` is an objective minimised directly (no data, no model).
+bool isObjective(const TaskSpec &spec);
 
 class Task {
 public:
