@@ -17,6 +17,7 @@
 #include "nos/search/Store.h"
 #include "nos/studies/Evaluations.h"
 #include "nos/studies/Fidelity.h"
+#include "nos/train/Tasks.h"
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -39,6 +40,42 @@ double finiteSpearman(const std::vector<double> &a,
     if (std::isfinite(a[i]) && std::isfinite(b[i]))
       x.push_back(a[i]), y.push_back(b[i]);
   return x.size() < 3 ? NAN : spearman(x, y);
+}
+
+search::LevelSpec parseLevel(const std::string &text,
+                             const std::vector<double> &lrs) {
+  size_t eq = text.find('='), colon = text.rfind(':');
+  auto bad = [&](const std::string &why) {
+    return std::invalid_argument("--level '" + text + "': " + why +
+                                 " (expected NAME=TASK[+TASK...]:SEEDS)");
+  };
+  if (eq == std::string::npos || eq == 0 || colon == std::string::npos ||
+      colon < eq + 2)
+    throw bad("not of the form");
+  LevelSpec spec{text.substr(0, eq), {}, lrs, 0, 0};
+  std::string tasks = text.substr(eq + 1, colon - eq - 1);
+  for (size_t at = 0; at <= tasks.size();) {
+    size_t plus = std::min(tasks.find('+', at), tasks.size());
+    std::string task = tasks.substr(at, plus - at);
+    try {
+      train::suiteTask(task);
+    } catch (const std::invalid_argument &e) {
+      throw bad(e.what());
+    }
+    spec.tasks.push_back(task);
+    at = plus + 1;
+  }
+  try {
+    size_t used = 0;
+    spec.seeds = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1)
+      throw std::invalid_argument("");
+  } catch (const std::exception &) {
+    throw bad("the seeds are not a number");
+  }
+  if (spec.seeds < 1 || spec.seeds > 100)
+    throw bad("the seeds are not in 1..100");
+  return spec;
 }
 
 namespace {
@@ -230,6 +267,13 @@ int runLevelFidelity(const LevelFidelityOptions &o) {
     std::vector<LevelSpec> levels(settings.funnel.levels.begin(),
                                   settings.funnel.levels.begin() +
                                       std::max(1, settings.funnel.used));
+    for (const std::string &text : o.extraLevels) {
+      levels.push_back(parseLevel(text, settings.funnel.levels[0].lrs));
+      for (size_t k = 0; k + 1 < levels.size(); ++k)
+        if (levels[k].name == levels.back().name)
+          throw std::invalid_argument("--level '" + text + "': the name " +
+                                      levels[k].name + " is taken");
+    }
     std::filesystem::create_directories(o.dir);
     Log log(o.dir + "/levels.jsonl");
     train(log, levels, rules, o.workers);

@@ -29,6 +29,23 @@ TEST_CASE("spearman's rho on known rankings", "[search]") {
   CHECK(spearman({1, 2}, {1, 2, 3}) == 0);
 }
 
+TEST_CASE("a level to measure is read from its short form", "[search]") {
+  nos::search::LevelSpec l = parseLevel("text=fmnist-mlp+charlm-s:2", {0.1, 1});
+  CHECK(l.name == "text");
+  CHECK(l.tasks == std::vector<std::string>{"fmnist-mlp", "charlm-s"});
+  CHECK(l.seeds == 2);
+  CHECK(l.lrs == std::vector<double>{0.1, 1});
+  CHECK(parseLevel("one=logistic:1", {0.1}).tasks.size() == 1);
+  CHECK_THROWS_WITH(parseLevel("text=mnist:2", {0.1}),
+                    Catch::Contains("unknown task 'mnist'"));
+  CHECK_THROWS_WITH(parseLevel("logistic:2", {0.1}),
+                    Catch::Contains("not of the form"));
+  CHECK_THROWS_WITH(parseLevel("x=logistic:two", {0.1}),
+                    Catch::Contains("not a number"));
+  CHECK_THROWS_WITH(parseLevel("x=logistic:0", {0.1}),
+                    Catch::Contains("not in 1..100"));
+}
+
 TEST_CASE("spearman's rho over the finite pairs only", "[search]") {
   // The NaN pairs are dropped: what is left is perfectly ordered.
   CHECK(finiteSpearman({1, NAN, 2, 3, 4}, {5, 0, 6, 7, NAN}) == Approx(1));

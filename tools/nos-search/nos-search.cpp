@@ -300,6 +300,9 @@ int main(int argc, char **argv) {
   lev->add_option("--final", levelFidelity.final,
                   "The folder of nos-search final's table")
       ->required();
+  lev->add_option("--level", levelFidelity.extraLevels,
+                  "Another level to measure, NAME=TASK[+TASK...]:SEEDS on "
+                  "the run's L2 lrs (repeatable)");
   lev->add_option("--workers", levelFidelity.workers,
                   "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);

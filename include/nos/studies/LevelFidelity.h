@@ -16,6 +16,8 @@
 #ifndef NOS_STUDIES_LEVELFIDELITY_H
 #define NOS_STUDIES_LEVELFIDELITY_H
 
+#include "nos/search/Levels.h"
+
 #include <string>
 #include <vector>
 
@@ -26,8 +28,17 @@ struct LevelFidelityOptions {
   std::vector<std::string> runs; // nos-search run folders, as for final
   int top = 3;                   // as for final
   std::string final;             // the folder of `nos-search final`
+  /// More levels to measure beside the run's own, each
+  /// "NAME=TASK[+TASK...]:SEEDS" (parseLevel), on the run's L2 lr grid.
+  std::vector<std::string> extraLevels;
   int workers = 0;
 };
+
+/// A level from "NAME=TASK[+TASK...]:SEEDS" with the lr grid `lrs`.
+/// Throws std::invalid_argument naming what is wrong (the syntax, an
+/// unknown task, seeds out of 1..100).
+search::LevelSpec parseLevel(const std::string &text,
+                             const std::vector<double> &lrs);
 
 /// Spearman's rho with average ranks over the pairs where both values are
 /// finite; NaN with fewer than 3 such pairs.
