@@ -133,7 +133,8 @@ void printMeta(const Store &store, const LevelSpec &spec,
   std::string path = store.dir() + "/metaval.svg";
   std::string why = writeFileAtomically(
       path, {metaSvg(rows, end, refs, metric.name,
-                     "search fitness and meta-validation (" + task + ")")});
+                     "search fitness and meta-validation (" + task + ")",
+                     "reward credited to the best")});
   // A run folder may be read-only (an archive): the tables stand without
   // the plot.
   if (!why.empty())

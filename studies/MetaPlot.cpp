@@ -74,7 +74,7 @@ std::string metaTable(const std::vector<MetaRow> &rows,
 
 std::string metaSvg(const std::vector<MetaRow> &rows, double end,
                     const MetaReferences &refs, const std::string &metric,
-                    const std::string &title) {
+                    const std::string &title, const std::string &fitness) {
   const double W = 760, left = 80, right = 150, h = 200;
   double tmax = std::max(1.0, end), flo = INFINITY, fhi = -INFINITY,
          mlo = INFINITY, mhi = -INFINITY;
@@ -101,7 +101,7 @@ std::string metaSvg(const std::vector<MetaRow> &rows, double end,
       "height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"24\" "
       "font-size=\"14\">{}</text>\n",
       W, 50 + 2 * h + 120, report::escapeXml(title));
-  s += fit.axes("run time (s)", "search fitness (best reward)");
+  s += fit.axes("run time (s)", fitness);
   s += fit.line(steps(rows, end, [](const MetaRow &r) { return r.fitness; }),
                 "#1f77b4");
   s += meta.axes("run time (s)", "meta-validation " + metric);

@@ -32,11 +32,12 @@ using MetaReferences = std::vector<std::pair<std::string, double>>;
 std::string metaTable(const std::vector<MetaRow> &rows,
                       const MetaReferences &refs);
 
-/// Fitness above, meta-validation below with the references as dashed
-/// lines; each row's value held until the next row's time or `end`.
+/// Fitness above (its axis named `fitness`), meta-validation below with
+/// the references as dashed lines; each row's value held until the next
+/// row's time or `end`.
 std::string metaSvg(const std::vector<MetaRow> &rows, double end,
                     const MetaReferences &refs, const std::string &metric,
-                    const std::string &title);
+                    const std::string &title, const std::string &fitness);
 
 } // namespace nos::studies
 

@@ -173,9 +173,10 @@ int runMetaValidation(const MetaValidationOptions &o) {
     writeStudyFiles(
         o.dir, {{"metaval.txt", text},
                 {"metaval.json", json.dump(1) + "\n"},
-                {"metaval.svg", metaSvg(rows, end, refs, metric.name,
-                                        "search fitness and meta-validation (" +
-                                            o.task + ")")}});
+                {"metaval.svg",
+                 metaSvg(rows, end, refs, metric.name,
+                         "search fitness and meta-validation (" + o.task + ")",
+                         "search fitness (best reward)")}});
     fmt::print("{}", text);
   });
 }
