@@ -30,8 +30,7 @@ bool evaluatedItself(const Candidate &c) {
 }
 } // namespace
 
-/// The trainings of one promotion on one task at one seed, over the
-/// level's lrs.
+/// One training of a promotion: one task, seed and lr.
 struct Funnel::Job : PoolJob {
   Key key;
   std::string canonical, task;

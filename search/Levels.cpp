@@ -79,6 +79,14 @@ std::vector<TaskScore> scoreLevel(const LevelSpec &spec,
   return out;
 }
 
+const TaskScore *scoreOf(const std::vector<TaskScore> &scores,
+                         const std::string &task) {
+  for (const TaskScore &s : scores)
+    if (s.task == task)
+      return &s;
+  return nullptr;
+}
+
 std::map<std::string, double>
 bestReference(const std::vector<std::vector<TaskScore>> &references) {
   std::map<std::string, double> best;
@@ -98,12 +106,10 @@ double marginOverBest(const LevelSpec &spec,
                       const std::map<std::string, double> &best) {
   double sum = 0;
   for (const std::string &task : spec.tasks) {
-    auto s = std::find_if(scores.begin(), scores.end(),
-                          [&](const TaskScore &t) { return t.task == task; });
+    const TaskScore *s = scoreOf(scores, task);
     auto b = best.find(task);
     double margin = -1;
-    if (s != scores.end() && b != best.end() && std::isfinite(s->mean) &&
-        b->second != 0)
+    if (s && b != best.end() && std::isfinite(s->mean) && b->second != 0)
       margin = (s->metric.higherIsBetter ? s->mean - b->second
                                          : b->second - s->mean) /
                std::abs(b->second);

@@ -63,7 +63,7 @@ void Reporter::settled(const Candidate &c, double elapsed,
     return;
   }
   std::string what =
-      c.batch < 0 ? "reference " + c.origin.substr(c.origin.find(':') + 1)
+      c.batch < 0 ? "reference " + referenceName(c)
                   : fmt::format("candidate {} (batch {})", c.id, c.batch);
   bool trained = c.status == status::Scored || c.status == status::Diverged ||
                  c.status == status::Stopped;

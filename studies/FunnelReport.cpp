@@ -34,8 +34,7 @@ struct Row {
 };
 
 std::string label(const Candidate &c) {
-  return c.batch < 0 ? c.origin.substr(c.origin.find(':') + 1)
-                     : fmt::format("#{}", c.id);
+  return c.batch < 0 ? referenceName(c) : fmt::format("#{}", c.id);
 }
 
 void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
@@ -46,9 +45,8 @@ void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
   for (const Row &r : rows) {
     fmt::print("  {:>10}  {:>+7.2f}%", label(*r.candidate), 100 * r.margin);
     for (const std::string &task : spec.tasks) {
-      auto s = std::find_if(r.scores.begin(), r.scores.end(),
-                            [&](const TaskScore &t) { return t.task == task; });
-      if (s == r.scores.end())
+      const TaskScore *s = scoreOf(r.scores, task);
+      if (!s)
         fmt::print("  {:>18}", "-");
       else
         fmt::print("  {:>18}", fmt::format("{:.4f} ({:g})", s->mean, s->lr));
@@ -111,11 +109,11 @@ void printMeta(const Store &store, const LevelSpec &spec,
     if (p.level != spec.name || !byId.count(p.candidate))
       continue;
     const Candidate &c = *byId.at(p.candidate);
+    std::vector<TaskScore> scores =
+        scoreLevel(spec, store.levelRuns(p.candidate, p.level));
     report::BestLr meta;
-    for (const TaskScore &s :
-         scoreLevel(spec, store.levelRuns(p.candidate, p.level)))
-      if (s.task == task)
-        meta = {s.lr, s.mean};
+    if (const TaskScore *s = scoreOf(scores, task))
+      meta = {s->lr, s->mean};
     if (c.batch < 0)
       refs.push_back({label(c), meta.mean});
     else

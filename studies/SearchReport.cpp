@@ -98,9 +98,8 @@ void printRun(const Run &r, int top) {
   if (!refs.empty()) {
     fmt::print("  references (same pipeline):\n");
     for (const Candidate *c : refs)
-      fmt::print("  {:>10}  {:>7.4f}  {:>6g}  {}\n",
-                 c->origin.substr(c->origin.find(':') + 1), c->reward,
-                 c->bestLr, c->canonical);
+      fmt::print("  {:>10}  {:>7.4f}  {:>6g}  {}\n", referenceName(*c),
+                 c->reward, c->bestLr, c->canonical);
   }
 }
 
@@ -164,7 +163,7 @@ std::string plot(const std::vector<Run> &runs) {
   double referenceTop = std::max(240.0, 60.0 + 30 * double(runs.size()) + 10);
   for (const Candidate &c : runs[0].all)
     if (c.batch < 0 && c.reward >= lo) {
-      std::string name = c.origin.substr(c.origin.find(':') + 1);
+      std::string name = referenceName(c);
       svg += fmt::format("<line class=\"reference\" x1=\"{0}\" y1=\"{1:.1f}\" "
                          "x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#999\" "
                          "stroke-dasharray=\"2 4\"/>\n<text x=\"{3}\" "

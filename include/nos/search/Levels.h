@@ -86,6 +86,10 @@ struct TaskScore {
   report::Metric metric;
 };
 
+/// The score of `task` among `scores`, or null.
+const TaskScore *scoreOf(const std::vector<TaskScore> &scores,
+                         const std::string &task);
+
 /// Per task of `spec`, the best lr's mean over seeds; a task with no runs
 /// is left out. NaN metrics (a diverged language run) never win an lr.
 /// Needs no data: a report scores stored runs with it.

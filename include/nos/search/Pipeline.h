@@ -89,6 +89,11 @@ struct Candidate {
   bool settled() const { return !status.empty(); }
 };
 
+/// The built-in name of a reference candidate (origin "reference:NAME").
+inline std::string referenceName(const Candidate &c) {
+  return c.origin.substr(c.origin.find(':') + 1);
+}
+
 /// The bars of successive halving: ASHA's rule (promote the top 1/eta of
 /// each rung), with the bars taken from earlier batches only, so that which
 /// candidate goes on never depends on worker count or timing.
