@@ -31,10 +31,54 @@ struct Row {
   std::vector<TaskScore> scores;
   double margin = NAN;
   size_t runs = 0;
+  int64_t joined = Promotion::kNotJoined;
 };
 
 std::string label(const Candidate &c) {
   return c.batch < 0 ? referenceName(c) : fmt::format("#{}", c.id);
+}
+
+/// When each batch retired (its last candidate settled): a promotion
+/// joined at batch k was known to the search from then on.
+std::map<int64_t, double> retirements(const std::vector<Candidate> &all) {
+  std::map<int64_t, double> at;
+  for (const Candidate &c : all)
+    if (c.batch >= 0) {
+      auto [it, fresh] = at.try_emplace(c.batch, c.time);
+      it->second = std::max(it->second, c.time);
+    }
+  return at;
+}
+
+/// Per reference, the first joined rule whose margin over that reference
+/// alone is positive, in join order, and when it joined: how long the
+/// search took to get a rule ahead of each baseline at this level.
+void printFirstAhead(const LevelSpec &spec, const std::vector<Row> &refs,
+                     std::vector<Row> rules,
+                     const std::map<int64_t, double> &retired) {
+  std::stable_sort(rules.begin(), rules.end(), [](const Row &a, const Row &b) {
+    return a.joined < b.joined;
+  });
+  std::vector<std::string> firsts;
+  for (const Row &ref : refs) {
+    std::map<std::string, double> own;
+    for (const TaskScore &s : ref.scores)
+      own[s.task] = s.mean;
+    auto first = std::find_if(rules.begin(), rules.end(), [&](const Row &r) {
+      return r.joined != Promotion::kNotJoined &&
+             marginOverBest(spec, r.scores, own) > 0;
+    });
+    auto at =
+        first == rules.end() ? retired.end() : retired.find(first->joined);
+    firsts.push_back(at == retired.end()
+                         ? label(*ref.candidate) + " never"
+                         : fmt::format("{} {:.1f} ({})", label(*ref.candidate),
+                                       at->second / 60,
+                                       label(*first->candidate)));
+  }
+  fmt::print("    first joined rule ahead of each reference (run minutes): "
+             "{}\n",
+             fmt::join(firsts, "; "));
 }
 
 void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
@@ -57,7 +101,8 @@ void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
 
 void printLevel(const Store &store, const LevelSpec &spec,
                 const std::map<int64_t, const Candidate *> &byId,
-                const std::vector<Promotion> &promotions, int top) {
+                const std::vector<Promotion> &promotions,
+                const std::map<int64_t, double> &retired, int top) {
   std::vector<Row> refs, rules;
   double seconds = 0;
   size_t promoted = 0;
@@ -72,7 +117,7 @@ void printLevel(const Store &store, const LevelSpec &spec,
       continue;
     const Candidate *c = byId.at(p.candidate);
     (c->batch < 0 ? refs : rules)
-        .push_back({c, scoreLevel(spec, runs), NAN, runs.size()});
+        .push_back({c, scoreLevel(spec, runs), NAN, runs.size(), p.joined});
   }
   std::vector<std::vector<TaskScore>> refScores;
   for (const Row &r : refs)
@@ -92,6 +137,8 @@ void printLevel(const Store &store, const LevelSpec &spec,
              "trained), {:.1f} worker-s of training\n",
              spec.name, fmt::join(spec.tasks, ", "), spec.lrs.size(),
              spec.seeds, promoted, complete, seconds);
+  if (!refs.empty())
+    printFirstAhead(spec, refs, rules, retired);
   if (rules.size() > size_t(top))
     rules.resize(size_t(top));
   rules.insert(rules.end(), refs.begin(), refs.end());
@@ -150,13 +197,14 @@ void printFunnel(const Store &store, const SearchSettings &settings,
   for (const Candidate &c : all)
     byId[c.id] = &c;
   std::vector<Promotion> promotions = store.promotions();
+  std::map<int64_t, double> retired = retirements(all);
   fmt::print("  funnel: a round every {} proxy evaluations, from the top "
              "{:g}% of a level and ahead of its best reference; margins "
              "against the best reference\n",
              settings.funnel.round, 100 * settings.funnel.top);
   for (int k = 0; k < settings.funnel.used; ++k)
     printLevel(store, settings.funnel.levels.at(size_t(k)), byId, promotions,
-               top);
+               retired, top);
   if (settings.funnel.metaValidation)
     printMeta(store, settings.funnel.meta, byId, promotions, end);
 }
