@@ -13,6 +13,7 @@
 #include "nos/train/Tasks.h"
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -30,6 +31,19 @@ bool evaluatedItself(const Candidate &c) {
 }
 } // namespace
 
+namespace {
+/// A training that fails (a rule the compiler refuses) is a stored run
+/// with its reason, wherever it ran.
+LevelRun trainOne(const LevelTrainer &trainer, const std::string &canonical,
+                  const std::string &task, uint64_t seed, double lr) {
+  try {
+    return trainer.train(CompiledRule::fromText(canonical), task, seed, lr);
+  } catch (const std::exception &e) {
+    return {task, lr, seed, std::string("failed: ") + e.what(), NAN, 0};
+  }
+}
+} // namespace
+
 /// One training of a promotion: one task, seed and lr.
 struct Funnel::Job : PoolJob {
   Key key;
@@ -39,14 +53,55 @@ struct Funnel::Job : PoolJob {
   const LevelTrainer *trainer = nullptr;
   LevelRun run_;
 
-  void run() override {
-    try {
-      run_ = trainer->train(CompiledRule::fromText(canonical), task, seed, lr);
-    } catch (const std::exception &e) {
-      run_ = {task, lr, seed, std::string("failed: ") + e.what(), NAN, 0};
-    }
+  void run() override { run_ = trainOne(*trainer, canonical, task, seed, lr); }
+
+  std::string request() const override {
+    return nlohmann::json{{"level", trainer->spec().name},
+                          {"canonical", canonical},
+                          {"task", task},
+                          {"seed", seed},
+                          {"lr", lr}}
+        .dump();
+  }
+
+  void answer(const std::string &reply) override {
+    nlohmann::json j = nlohmann::json::parse(reply);
+    // JSON has no NaN: a diverged run's metric travels as null.
+    double metric = j.at("metric").is_null() ? NAN : double(j.at("metric"));
+    run_ = {j.at("task"),   j.at("lr"), j.at("seed"),
+            j.at("status"), metric,     j.at("seconds")};
   }
 };
+
+FunnelServant::FunnelServant(SearchSettings settings)
+    : settings_(std::move(settings)) {}
+
+FunnelServant::~FunnelServant() = default;
+
+std::string FunnelServant::serve(const std::string &request) {
+  nlohmann::json j = nlohmann::json::parse(request);
+  std::string name = j.at("level");
+  std::unique_ptr<LevelTrainer> &trainer = trainers_[name];
+  if (!trainer) {
+    const FunnelSettings &f = settings_.funnel;
+    auto level =
+        std::find_if(f.levels.begin(), f.levels.begin() + f.used,
+                     [&](const LevelSpec &l) { return l.name == name; });
+    if (level != f.levels.begin() + f.used)
+      trainer = std::make_unique<LevelTrainer>(*level);
+    else if (f.metaValidation && f.meta.name == name)
+      trainer = std::make_unique<LevelTrainer>(f.meta);
+    else
+      throw std::runtime_error("a job for level '" + name +
+                               "', which the run's settings lack");
+  }
+  LevelRun r = trainOne(*trainer, j.at("canonical"), j.at("task"), j.at("seed"),
+                        j.at("lr"));
+  return nlohmann::json{{"task", r.task},     {"lr", r.lr},
+                        {"seed", r.seed},     {"status", r.status},
+                        {"metric", r.metric}, {"seconds", r.seconds}}
+      .dump();
+}
 
 struct Funnel::Entry {
   Promotion promotion;
@@ -71,17 +126,12 @@ std::string refuseLevel(const LevelSpec &l, const std::string &what) {
 }
 } // namespace
 
-std::string Funnel::refuse(const SearchSettings &s, bool mpi, bool resuming) {
+std::string Funnel::refuse(const SearchSettings &s) {
   if (s.funnel.used == 0 || s.proxy.kind != "train")
     return {};
   if (!s.references)
     return "the funnel compares every level with the references: drop "
            "--no-references, or give --levels 0";
-  if (mpi)
-    return std::string("the funnel's levels train on worker threads only so "
-                       "far: ") +
-           (resuming ? "resume the run without mpirun"
-                     : "run without mpirun, or give --levels 0");
   for (int k = 0; k < s.funnel.used; ++k) {
     const LevelSpec &l = s.funnel.levels.at(size_t(k));
     if (std::string why = refuseLevel(l, "funnel level " + l.name);

@@ -55,13 +55,27 @@ struct FunnelTasks {
   size_t meta = SIZE_MAX; // meta-validation's index, SIZE_MAX when off
 };
 
+/// A worker process's side of the funnel's jobs (an MPI rank): trains what
+/// a job's request() names with the levels of the run's settings, each
+/// level's tasks loaded at its first request, and replies with the run.
+class FunnelServant {
+public:
+  explicit FunnelServant(SearchSettings settings);
+  ~FunnelServant();
+  /// Throws std::runtime_error for a malformed request or a level the
+  /// settings lack; a failed training is the reply's status.
+  std::string serve(const std::string &request);
+
+private:
+  SearchSettings settings_;
+  std::map<std::string, std::unique_ptr<LevelTrainer>> trainers_;
+};
+
 class Funnel {
 public:
   /// Why `s` cannot promote as asked, or "" (checked before a run folder
-  /// exists). `mpi`: the workers are MPI ranks, which run candidates only;
-  /// `resuming`: the advice names what resume can change.
-  static std::string refuse(const SearchSettings &s, bool mpi,
-                            bool resuming = false);
+  /// exists).
+  static std::string refuse(const SearchSettings &s);
   /// Loads every task the funnel of `s` trains on, or null when `s` does
   /// not promote; throws std::runtime_error naming missing data. Called
   /// before a run folder exists, so missing data leaves none behind.

@@ -6,11 +6,14 @@
 // back, and the rank gets its next job before rank 0 stores the result. A
 // worker rebuilds the candidate with the same pipeline from the run's own
 // stored settings, so its result is the one a thread of rank 0 would compute.
+// The funnel's trainings go the same way, as the job's own request and
+// reply (Funnel.h's FunnelServant), in one first-come queue with candidates.
 // MPI is used from one thread per process only. Workers ignore SIGINT: rank 0
 // decides when a run stops, finishes what is in flight and then tells them.
 //
 //===----------------------------------------------------------------------===//
 #include "BarsJson.h"
+#include "Funnel.h"
 
 #include "nos/search/Search.h"
 #include "nos/search/Workers.h"
@@ -81,7 +84,12 @@ public:
 
   void submit(Candidate &c,
               std::shared_ptr<const std::vector<double>> bars) override {
-    queue_.push_back({&c, std::move(bars)});
+    queue_.push_back({&c, std::move(bars), nullptr});
+    dispatch();
+  }
+
+  void submit(PoolJob &job) override {
+    queue_.push_back({nullptr, nullptr, &job});
     dispatch();
   }
 
@@ -93,7 +101,7 @@ public:
     nlohmann::json j =
         nlohmann::json::parse(receiveText(MPI_ANY_SOURCE, Result, status));
     int rank = status.MPI_SOURCE;
-    Candidate *c = busy_.at(rank);
+    Job done = busy_.at(rank);
     busy_.erase(rank);
     idle_.push_back(rank);
     if (j.contains("error")) {
@@ -104,16 +112,23 @@ public:
       throw std::runtime_error(fmt::format("MPI rank {}: {}", rank,
                                            j.at("error").get<std::string>()));
     }
-    takeSettled(*c, j);
-    c->worker = rank;
+    if (done.job) {
+      done.job->answer(j.at("reply"));
+      done.job->worker = rank;
+    } else {
+      takeSettled(*done.candidate, j);
+      done.candidate->worker = rank;
+    }
     dispatch(); // the rank goes on before the engine looks at the result
-    return {c, nullptr};
+    return {done.candidate, done.job};
   }
 
 private:
+  /// A candidate with its batch's bars, or a job.
   struct Job {
     Candidate *candidate;
     std::shared_ptr<const std::vector<double>> bars;
+    PoolJob *job;
   };
 
   void dispatch() {
@@ -122,33 +137,45 @@ private:
       queue_.pop_front();
       int rank = idle_.back();
       idle_.pop_back();
-      sendText(rank, Work,
-               nlohmann::json{{"rule", job.candidate->rule},
-                              {"tokens", job.candidate->tokens},
-                              {"bars", barsToJson(*job.bars)}}
-                   .dump());
-      busy_[rank] = job.candidate;
+      nlohmann::json work =
+          job.job ? nlohmann::json{{"job", job.job->request()}}
+                  : nlohmann::json{{"rule", job.candidate->rule},
+                                   {"tokens", job.candidate->tokens},
+                                   {"bars", barsToJson(*job.bars)}};
+      sendText(rank, Work, work.dump());
+      busy_[rank] = job;
     }
   }
 
   int size_;
   std::deque<Job> queue_;
   std::vector<int> idle_;
-  std::map<int, Candidate *> busy_;
+  std::map<int, Job> busy_;
+};
+
+/// What a worker rank keeps from the Setup message.
+struct Servant {
+  Pipeline pipeline;
+  FunnelServant funnel;
+  explicit Servant(const SearchSettings &s)
+      : pipeline(s.proxy, s.probe), funnel(s) {}
 };
 
 /// A worker's answer to one Work message.
-nlohmann::json evaluateHere(const Pipeline *pipeline, const std::string &text) {
-  if (!pipeline)
+nlohmann::json evaluateHere(Servant *servant, const std::string &text) {
+  if (!servant)
     return {{"error", "work arrived before the settings"}};
   nlohmann::json w = nlohmann::json::parse(text);
+  if (w.contains("job"))
+    return {{"reply", servant->funnel.serve(w.at("job"))}};
+  const Pipeline &pipeline = servant->pipeline;
   Candidate c;
   c.rule = w.at("rule"), c.tokens = w.at("tokens");
-  pipeline->canonicalize(c);
+  pipeline.canonicalize(c);
   if (!c.settled())
-    pipeline->probe(c); // the toy reward reads the probe's updates
+    pipeline.probe(c); // the toy reward reads the probe's updates
   if (!c.settled())
-    pipeline->evaluate(c, barsFromJson(w.at("bars")));
+    pipeline.evaluate(c, barsFromJson(w.at("bars")));
   return settledFields(c);
 }
 } // namespace
@@ -171,7 +198,7 @@ MpiSession::~MpiSession() {
 
 int MpiSession::serve() {
   std::signal(SIGINT, SIG_IGN);
-  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Servant> servant;
   for (;;) {
     MPI_Status status;
     std::string text = receiveText(0, MPI_ANY_TAG, status);
@@ -183,7 +210,7 @@ int MpiSession::serve() {
         nlohmann::json j = nlohmann::json::parse(text);
         SearchSettings s = SearchSettings::fromJson(j.at("settings"));
         train::setTorchThreads(j.at("torch_threads"));
-        pipeline = std::make_unique<Pipeline>(s.proxy, s.probe);
+        servant = std::make_unique<Servant>(s);
       } catch (const std::exception &e) {
         error = e.what();
       }
@@ -192,7 +219,7 @@ int MpiSession::serve() {
     }
     nlohmann::json out;
     try {
-      out = evaluateHere(pipeline.get(), text);
+      out = evaluateHere(servant.get(), text);
     } catch (const std::exception &e) {
       out = {{"error", e.what()}};
     }

@@ -53,8 +53,7 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
     if (settings.batchSize < 1 || settings.pipeline < 1)
       throw std::invalid_argument(
           "the batch size and the pipeline must be at least 1");
-    if (std::string why = Funnel::refuse(settings, mpiSession() != nullptr);
-        !why.empty())
+    if (std::string why = Funnel::refuse(settings); !why.empty())
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe); // loads the data
     std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
@@ -75,9 +74,7 @@ int resumeSearch(const std::string &dir, const Budget &budget,
   try {
     std::unique_ptr<Store> store = Store::open(dir);
     SearchSettings settings = SearchSettings::fromJson(store->settingsJson());
-    if (std::string why =
-            Funnel::refuse(settings, mpiSession() != nullptr, true);
-        !why.empty())
+    if (std::string why = Funnel::refuse(settings); !why.empty())
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe);
     std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);

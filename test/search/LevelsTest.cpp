@@ -11,7 +11,8 @@
 // reward only in batches proposed after the join, each new best of the run
 // is trained on the held-out task without ever blocking the search, and a
 // funnel rebuilt from the store (a resumed run) agrees without training
-// anything again.
+// anything again. A worker process (an MPI rank) trains a job from its
+// request and stores what a thread would.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Levels.h"
@@ -19,6 +20,7 @@
 #include "nos/train/Tasks.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -93,7 +95,10 @@ public:
     FAIL("the funnel submits jobs only");
   }
   void submit(PoolJob &job) override {
-    job.run();
+    if (servant) // as an MPI rank would, from the job's request
+      job.answer(servant->serve(job.request()));
+    else
+      job.run();
     done.push_back(&job);
     ++submitted;
   }
@@ -106,6 +111,7 @@ public:
   }
   std::deque<PoolJob *> done;
   int submitted = 0;
+  FunnelServant *servant = nullptr;
 };
 
 void quiet(const std::string &) {}
@@ -170,20 +176,19 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
   // Held out: neither the proxy (never run here) nor L2 sees Fashion-MNIST.
   settings.proxy.task.dataset = "logistic";
   settings.funnel.meta = {"meta", {"fmnist-mlp-s"}, {0.1}, 1, 0};
-  REQUIRE(Funnel::refuse(settings, false).empty());
+  REQUIRE(Funnel::refuse(settings).empty());
   SearchSettings rewarded = settings;
   rewarded.funnel.meta.tasks = {"logistic"};
-  CHECK_THAT(Funnel::refuse(rewarded, false),
+  CHECK_THAT(Funnel::refuse(rewarded),
              Catch::Contains("'logistic' trains on logistic data, which the "
                              "reward is measured on"));
   // The proxy's own data is rewarded too, whatever the task's name.
   rewarded.funnel.meta.tasks = {"fmnist-convnet"};
   rewarded.proxy.task.dataset = "fashion-mnist";
-  CHECK_THAT(Funnel::refuse(rewarded, false),
-             Catch::Contains("fashion-mnist data"));
+  CHECK_THAT(Funnel::refuse(rewarded), Catch::Contains("fashion-mnist data"));
   SearchSettings twice = settings;
   twice.funnel.levels[0].lrs = {0.1, 0.1};
-  CHECK_THAT(Funnel::refuse(twice, false),
+  CHECK_THAT(Funnel::refuse(twice),
              Catch::Contains("level L2 names a task or an lr twice"));
   std::unique_ptr<Store> store = Store::create(dir.string(), settings.toJson());
   std::vector<Candidate> refs = {stored(*store, -1, 0, "g", 0.5),
@@ -270,6 +275,53 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
   CHECK_FALSE(before.reward(batch0[0].id, 2));
   CHECK(again.submitted == 0);
   funnel.reset();
+  store.reset();
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a worker process trains a job from its request as a thread would",
+          "[search]") {
+  fs::path dir = fs::temp_directory_path() /
+                 ("nos-servant-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SearchSettings settings;
+  settings.funnel.used = 1;
+  settings.funnel.levels[0] = {"L2", {"logistic"}, {0.1, 1}, 1, 1};
+  settings.proxy.task.dataset = "logistic";
+  settings.funnel.meta = {"meta", {"noisy-quadratic"}, {0.03}, 1, 0};
+  std::unique_ptr<Store> store = Store::create(dir.string(), settings.toJson());
+  std::vector<Candidate> refs = {stored(*store, -1, 0, "g", 0.5)};
+  FunnelServant servant(settings);
+  InlinePool pool;
+  pool.servant = &servant;
+  Funnel funnel(settings, Funnel::load(settings), *store, pool, 0, quiet);
+  funnel.start();
+  funnel.retired(-1, refs, 0.0);
+  drain(pool, funnel);
+  CHECK(pool.submitted == 3);
+  LevelTrainer l2(settings.funnel.levels[0]);
+  std::vector<LevelRun> here = l2.train(CompiledRule::fromText("g"));
+  std::vector<LevelRun> there = store->levelRuns(refs[0].id, "L2");
+  REQUIRE(there.size() == 2);
+  for (size_t k = 0; k < 2; ++k) {
+    CHECK(there[k].lr == here[k].lr);
+    CHECK(there[k].metric == here[k].metric); // bit for bit, through JSON
+    CHECK(there[k].status == "ok");
+  }
+  REQUIRE(store->levelRuns(refs[0].id, "meta").size() == 1);
+  CHECK(store->levelRuns(refs[0].id, "meta")[0].metric < 0); // log10 loss
+  // A rule the compiler refuses is a failed run with no metric, as a
+  // thread stores it; a level the settings lack is the servant's error.
+  nlohmann::json bad = nlohmann::json::parse(servant.serve(
+      R"({"level": "L2", "canonical": "g +", "task": "logistic",
+          "seed": 0, "lr": 0.1})"));
+  CHECK_THAT(bad.at("status").get<std::string>(),
+             Catch::StartsWith("failed: "));
+  CHECK(bad.at("metric").is_null());
+  CHECK_THROWS_WITH(
+      servant.serve(R"({"level": "L3", "canonical": "g",
+                        "task": "logistic", "seed": 0, "lr": 0.1})"),
+      Catch::Contains("level 'L3', which the run's settings lack"));
   store.reset();
   fs::remove_all(dir);
 }

@@ -28,6 +28,11 @@ namespace nos::search {
 struct PoolJob {
   virtual ~PoolJob();
   virtual void run() = 0;
+  /// For workers in other processes (MPI ranks): the job as text that a
+  /// worker's servant (Funnel.h's FunnelServant) runs, and taking its reply
+  /// back in place of run().
+  virtual std::string request() const = 0;
+  virtual void answer(const std::string &reply) = 0;
   int worker = -1;
 };
 
@@ -51,7 +56,7 @@ public:
   virtual void submit(Candidate &c,
                       std::shared_ptr<const std::vector<double>> bars) = 0;
   /// Queues a job, with the candidates in one first-come queue. Throws
-  /// std::logic_error where the pool runs candidates only (MPI).
+  /// std::logic_error where the pool runs candidates only.
   virtual void submit(PoolJob &job);
   /// Blocks until an evaluation or job ends and returns it (in the order
   /// they end), or neither when none is running and none may start.
