@@ -273,19 +273,30 @@ private:
     return torch::stack(out, 1);
   }
 
+  /// A NaN reward (a copy that teaches nothing) gets no advantage and stays
+  /// out of the baseline; its sample still counts in the entropy bonus, so
+  /// a batch of copies alone spreads the policy instead of leaving it be.
   torch::Tensor advantagesOf(const std::vector<double> &rewards) {
-    double mean = 0;
+    double mean = 0, n = 0;
     for (double r : rewards)
-      mean += r / double(rewards.size());
+      if (!std::isnan(r))
+        mean += r, ++n;
+    std::vector<double> a(rewards.size(), 0.0);
+    if (n == 0)
+      return torch::tensor(a, torch::kFloat);
+    mean /= n;
     if (!hasBaseline_)
       baseline_ = mean, hasBaseline_ = true;
-    std::vector<double> a;
-    for (double r : rewards)
-      a.push_back(r - baseline_);
+    double squares = 0;
+    for (size_t k = 0; k < rewards.size(); ++k)
+      if (!std::isnan(rewards[k])) {
+        a[k] = rewards[k] - baseline_;
+        squares += (a[k] - (mean - baseline_)) * (a[k] - (mean - baseline_));
+      }
     baseline_ = o_.baselineDecay * baseline_ + (1 - o_.baselineDecay) * mean;
     torch::Tensor t = torch::tensor(a, torch::kFloat);
-    if (o_.normalizeAdvantages && rewards.size() > 1)
-      t = t / (t.std() + 1e-8);
+    if (o_.normalizeAdvantages && n > 1)
+      t = t / (std::sqrt(squares / (n - 1)) + 1e-8);
     return t;
   }
 

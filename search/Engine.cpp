@@ -363,6 +363,14 @@ bool Engine::retire() {
   return true;
 }
 
+/// Whether `c`'s reward is news to the strategy: with copies teaching
+/// nothing, only an evaluation of its own or a promotion's reward is.
+bool Engine::teaches(const Candidate &c) const {
+  if (!isCopy(c) || settings_.strategy.copyReward == "original")
+    return true;
+  return funnel_ && funnel_->reward(c.sourceId, c.batch).has_value();
+}
+
 void Engine::learnFrom(Flight &f) {
   for (const Candidate &c : f.slots)
     if (!isCopy(c) && (c.id > historyLastId_ || c.batch >= historyBelow_))
@@ -371,7 +379,7 @@ void Engine::learnFrom(Flight &f) {
     return;
   std::vector<double> rewards;
   for (const Candidate &c : f.slots)
-    rewards.push_back(c.reward);
+    rewards.push_back(teaches(c) ? c.reward : NAN);
   strategy_->learn(f.proposals, rewards);
   progress_.nextBatch = f.batch + 1;
   reporter_.batchDone(f.batch, strategy_->describe());

@@ -81,6 +81,7 @@ private:
   void commit(Candidate &c);
   void reuse(Candidate &c, const Candidate &original, const char *why);
   bool retire();
+  bool teaches(const Candidate &c) const;
   void learnFrom(Flight &f);
   void checkpoint();
   int finish();

@@ -173,6 +173,12 @@ std::vector<Setting> makeTable() {
       row("strategy.unitMutation", "--unit-mutation",
           "Share of mutations that redraw a whole unit",
           NOS_MEMBER(strategy.unitMutation), range(0.0, 1.0)),
+      row("strategy.copyReward", "--copy-reward",
+          "What a copy of a rule evaluated before teaches the strategy: "
+          "original (its original's reward) or none (nothing, unless the "
+          "funnel gave it a new reward)",
+          NOS_MEMBER(strategy.copyReward), oneOf({"original", "none"}))
+          .before(json(std::string("original"))),
       row("proxy.kind", "--task", "train (child training) or toy",
           NOS_MEMBER(proxy.kind), oneOf({"train", "toy"})),
       row("proxy.task.dataset", "--dataset",

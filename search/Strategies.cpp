@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <deque>
 #include <sstream>
 #include <stdexcept>
@@ -84,6 +85,8 @@ public:
   void learn(const std::vector<Actions> &batch,
              const std::vector<double> &rewards) override {
     for (size_t i = 0; i < batch.size(); ++i) {
+      if (std::isnan(rewards[i]))
+        continue; // a copy: the population keeps distinct members
       population_.push_back({batch[i], rewards[i]});
       if (int(population_.size()) > o_.population)
         population_.pop_front(); // aging: the oldest goes

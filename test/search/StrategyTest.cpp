@@ -12,6 +12,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <set>
+
 using namespace nos;
 using namespace nos::search;
 
@@ -43,6 +46,28 @@ play(Strategy &strategy, const Space &space, int rounds, int batchSize) {
     earned.insert(earned.end(), rewards.begin(), rewards.end());
   }
   return {proposed, earned};
+}
+
+/// Like play(), with a rule proposed before earning `copy` (NaN: teaches
+/// nothing; else its reward again): the distinct rules of the last `tail`
+/// proposals and the best reward found.
+std::pair<size_t, double> playCopies(Strategy &strategy, const Space &space,
+                                     int rounds, int tail, bool nan) {
+  std::set<Actions> seen, recent;
+  double best = 0;
+  for (int round = 0; round < rounds; ++round) {
+    auto batch = strategy.propose(10);
+    std::vector<double> rewards;
+    for (const Actions &a : batch) {
+      double r = tokenReward(space, a);
+      best = std::max(best, r);
+      rewards.push_back(!seen.insert(a).second && nan ? NAN : r);
+      if ((rounds - round) * 10 <= tail)
+        recent.insert(a);
+    }
+    strategy.learn(batch, rewards);
+  }
+  return {recent.size(), best};
 }
 
 /// Mean reward of the last `tail` of `samples` proposed in batches of 10.
@@ -172,6 +197,41 @@ TEST_CASE("PPO and REINFORCE beat random on a toy reward", "[search]") {
   CHECK(ppo > random + 0.2);
   CHECK(reinforce > random + 0.1);
   CHECK(evolution > random + 0.1);
+}
+
+// A copy that teaches nothing: no advantage, no population place. On the
+// toy reward the controller that learns from copies collapses onto a few
+// rules; learning from new rules only, it keeps proposing new ones and
+// still finds the answer.
+TEST_CASE("copies that teach nothing keep the controller exploring",
+          "[search]") {
+  // PPO (REINFORCE collapses later than this test's 1,500 samples).
+  Space space(2);
+  StrategyOptions o;
+  o.name = "ppo", o.seed = 3, o.hidden = 32; // small, for a quick test
+  auto cached = makeStrategy(o, space), fresh = makeStrategy(o, space);
+  auto [cachedDistinct, cachedBest] =
+      playCopies(*cached, space, 150, 200, false);
+  auto [freshDistinct, freshBest] = playCopies(*fresh, space, 150, 200, true);
+  INFO("distinct of the last 200, best: copies rewarded "
+       << cachedDistinct << ", " << cachedBest << "; copies NaN "
+       << freshDistinct << ", " << freshBest);
+  CHECK(freshDistinct > 2 * cachedDistinct);
+  CHECK(freshBest >= cachedBest);
+  // A batch of NaN rewards without the entropy bonus moves nothing.
+  o = {};
+  o.name = "ppo", o.seed = 5, o.entropyWeight = 0;
+  auto learnt = makeStrategy(o, space), untouched = makeStrategy(o, space);
+  std::vector<Actions> batch = learnt->propose(8);
+  untouched->propose(8);
+  learnt->learn(batch, std::vector<double>(8, NAN));
+  CHECK(learnt->propose(16) == untouched->propose(16));
+  // Evolution leaves copies out of its population.
+  o.name = "evolution", o.population = 4, o.tournament = 2;
+  auto evolution = makeStrategy(o, space);
+  std::vector<Actions> first = evolution->propose(4);
+  evolution->learn(first, {0.1, NAN, NAN, NAN});
+  CHECK(evolution->describe().find("population 1") != std::string::npos);
 }
 
 TEST_CASE("bad strategy settings are refused", "[search]") {

@@ -41,6 +41,11 @@ struct StrategyOptions {
   int population = 24;
   int tournament = 6;
   double unitMutation = 0.25; // else one token
+  /// What a copy of a rule evaluated before (a duplicate or an equivalent)
+  /// teaches the strategy: "original", its original's reward; "none",
+  /// nothing (a NaN reward: no advantage, not a population member), unless
+  /// its reward is new, from a promotion the funnel joined.
+  std::string copyReward = "original";
 };
 
 class Strategy {
@@ -48,7 +53,8 @@ public:
   virtual ~Strategy();
   /// `count` rules, deterministic given the seed and what was learnt.
   virtual std::vector<Actions> propose(int count) = 0;
-  /// Rewards of the rules of the last proposal, in order.
+  /// Rewards of the rules of the last proposal, in order; NaN for a rule
+  /// that teaches nothing (a copy, by StrategyOptions::copyReward).
   virtual void learn(const std::vector<Actions> &batch,
                      const std::vector<double> &rewards) = 0;
   virtual std::string saveState() const = 0;
