@@ -393,47 +393,49 @@ void Funnel::validateBest(int64_t batch, double now) {
   log_(fmt::format("meta-validating the run's best (reward {:.4f}): {}",
                    b->second, c->canonical));
 }
-
 /// The best proxy results in the top share and ahead of the best
 /// reference that are not at L2 yet, at most perRound of them.
 void Funnel::decideFromProxy(int64_t batch, double now) {
-  const LevelSpec &to = settings_.funnel.levels[0];
-  size_t top = size_t(std::ceil(settings_.funnel.top * double(proxy_.size())));
-  int promoted = 0;
-  size_t rank = 0;
-  for (auto [reward, negId] : proxy_) {
-    if (rank++ >= top || promoted >= to.perRound || reward <= referenceReward_)
-      break;
-    if (entries_.count({-negId, 0}))
-      continue;
-    std::optional<Candidate> c = store_.candidate(-negId);
-    promote({-negId, to.name, batch, Promotion::kNotJoined, NAN, NAN, now},
-            c->canonical, 0, false);
-    log_(fmt::format("to {} (proxy reward {:.4f}): {}", to.name, reward,
-                     c->canonical));
-    ++promoted;
-  }
+  promoteBest(
+      proxy_, referenceReward_, 0, batch, now,
+      [&](int64_t id) { return store_.candidate(id)->canonical; },
+      [](double reward) { return fmt::format("proxy reward {:.4f}", reward); });
 }
 
 /// The same from a level to the next: ahead of the best reference means a
 /// positive score.
 void Funnel::decideFromLevel(size_t from, int64_t batch, double now) {
-  const LevelSpec &to = settings_.funnel.levels[from + 1];
-  size_t top =
-      size_t(std::ceil(settings_.funnel.top * double(levels_[from].size())));
+  const std::string &name = settings_.funnel.levels[from].name;
+  promoteBest(
+      levels_[from], 0, from + 1, batch, now,
+      [&](int64_t id) {
+        return entries_.at({id, from})->canonical;
+      },
+      [&](double score) {
+        return fmt::format("{} {:+.2f}%", name, 100 * score);
+      });
+}
+
+/// Promotes to level `to` the best of `ranking` in its top share and above
+/// `bar`, at most the level's number per round, passing over those already
+/// there.
+void Funnel::promoteBest(const Ranking &ranking, double bar, size_t to,
+                         int64_t batch, double now,
+                         const std::function<std::string(int64_t)> &canonicalOf,
+                         const std::function<std::string(double)> &why) {
+  const LevelSpec &level = settings_.funnel.levels[to];
+  size_t top = size_t(std::ceil(settings_.funnel.top * double(ranking.size())));
   int promoted = 0;
   size_t rank = 0;
-  for (auto [score, negId] : levels_[from]) {
-    if (rank++ >= top || promoted >= to.perRound || score <= 0)
+  for (auto [value, negId] : ranking) {
+    if (rank++ >= top || promoted >= level.perRound || value <= bar)
       break;
-    if (entries_.count({-negId, from + 1}))
+    if (entries_.count({-negId, to}))
       continue;
-    const std::string &canonical = entries_.at({-negId, from})->canonical;
-    promote({-negId, to.name, batch, Promotion::kNotJoined, NAN, NAN, now},
-            canonical, from + 1, false);
-    log_(fmt::format("to {} ({} {:+.2f}%): {}", to.name,
-                     settings_.funnel.levels[from].name, 100 * score,
-                     canonical));
+    std::string canonical = canonicalOf(-negId);
+    promote({-negId, level.name, batch, Promotion::kNotJoined, NAN, NAN, now},
+            canonical, to, false);
+    log_(fmt::format("to {} ({}): {}", level.name, why(value), canonical));
     ++promoted;
   }
 }

@@ -109,6 +109,9 @@ private:
   struct Job;
   struct Entry;
   using Key = std::pair<int64_t, size_t>; // candidate, level index
+  /// Values best first, each with its candidate's negated id (ties: lower
+  /// id first).
+  using Ranking = std::set<std::pair<double, int64_t>, std::greater<>>;
 
   static constexpr size_t kNoMeta = SIZE_MAX;
 
@@ -122,6 +125,10 @@ private:
   void decide(int64_t batch, double now);
   void decideFromProxy(int64_t batch, double now);
   void decideFromLevel(size_t from, int64_t batch, double now);
+  void promoteBest(const Ranking &ranking, double bar, size_t to, int64_t batch,
+                   double now,
+                   const std::function<std::string(int64_t)> &canonicalOf,
+                   const std::function<std::string(double)> &why);
   std::optional<std::pair<int64_t, double>> best() const;
   void validateBest(int64_t batch, double now);
 
@@ -137,8 +144,8 @@ private:
   int64_t evaluated_ = 0;
   std::map<Key, std::unique_ptr<Entry>> entries_;
   /// Proxy results and joined level scores, best first (ties: lower id).
-  std::set<std::pair<double, int64_t>, std::greater<>> proxy_;
-  std::vector<std::set<std::pair<double, int64_t>, std::greater<>>> levels_;
+  Ranking proxy_;
+  std::vector<Ranking> levels_;
   double referenceReward_ = -INFINITY;
   /// Per level: the references' scores joined, and per task the best.
   std::vector<std::vector<std::vector<TaskScore>>> referenceScores_;
