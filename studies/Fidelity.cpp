@@ -32,13 +32,14 @@
 namespace nos::studies {
 using namespace search;
 
-namespace {
-std::vector<double> ranks(const std::vector<double> &v) {
-  std::vector<size_t> order(v.size());
-  std::iota(order.begin(), order.end(), size_t(0));
+std::vector<double> averageRanks(const std::vector<double> &v) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (std::isfinite(v[i]))
+      order.push_back(i);
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
+  std::vector<double> r(v.size(), NAN);
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
     while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]])
@@ -49,12 +50,11 @@ std::vector<double> ranks(const std::vector<double> &v) {
   }
   return r;
 }
-} // namespace
 
 double spearman(const std::vector<double> &a, const std::vector<double> &b) {
   if (a.size() != b.size() || a.size() < 2)
     return 0;
-  std::vector<double> ra = ranks(a), rb = ranks(b);
+  std::vector<double> ra = averageRanks(a), rb = averageRanks(b);
   double n = double(a.size()), ma = (n - 1) / 2, sab = 0, saa = 0, sbb = 0;
   for (size_t i = 0; i < ra.size(); ++i) {
     sab += (ra[i] - ma) * (rb[i] - ma);

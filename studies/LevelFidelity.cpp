@@ -104,26 +104,6 @@ readFinal(const std::string &dir) {
   return out;
 }
 
-/// Average ranks (1 = lowest) of finite values; NaN elsewhere.
-std::vector<double> ranksOf(const std::vector<double> &v) {
-  std::vector<size_t> idx;
-  for (size_t i = 0; i < v.size(); ++i)
-    if (std::isfinite(v[i]))
-      idx.push_back(i);
-  std::sort(idx.begin(), idx.end(),
-            [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> out(v.size(), NAN);
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]])
-      ++j;
-    for (size_t k = i; k <= j; ++k)
-      out[idx[k]] = double(i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return out;
-}
-
 /// The trainings of the study, keyed by level, rule, task and seed.
 class Log {
 public:
@@ -288,9 +268,9 @@ int runLevelFidelity(const LevelFidelityOptions &o) {
         auto it = byRule.find(r.canonical);
         v.push_back(it == byRule.end() ? NAN : it->second);
       }
-      std::vector<double> rk = ranksOf(v);
-      for (size_t i = 0; i < rules.size(); ++i)
-        meanRank[i] += rk[i] / double(truth.size());
+      std::vector<double> rk = averageRanks(v);
+      for (size_t i = 0; i < rules.size(); ++i) // printed from 1, the lowest
+        meanRank[i] += (rk[i] + 1) / double(truth.size());
       tasks.push_back(task), truths.push_back(std::move(v));
     }
     tasks.push_back("mean rank"), truths.push_back(meanRank);

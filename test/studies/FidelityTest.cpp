@@ -46,6 +46,17 @@ TEST_CASE("a level to measure is read from its short form", "[search]") {
                     Catch::Contains("not in 1..100"));
 }
 
+TEST_CASE("average ranks share ties and skip what is not finite",
+          "[search]") {
+  std::vector<double> r = averageRanks({3, NAN, 1, 3, INFINITY, 2});
+  CHECK(r[0] == 2.5);
+  CHECK(r[2] == 0);
+  CHECK(r[3] == 2.5);
+  CHECK(r[5] == 1);
+  CHECK(std::isnan(r[1]));
+  CHECK(std::isnan(r[4]));
+}
+
 TEST_CASE("spearman's rho over the finite pairs only", "[search]") {
   // The NaN pairs are dropped: what is left is perfectly ordered.
   CHECK(finiteSpearman({1, NAN, 2, 3, 4}, {5, 0, 6, 7, NAN}) == Approx(1));

@@ -19,8 +19,12 @@
 
 namespace nos::studies {
 
+/// Ranks from 0 (the lowest) of the finite values, ties sharing their mean
+/// rank; NaN where a value is not finite.
+std::vector<double> averageRanks(const std::vector<double> &v);
+
 /// Spearman's rho with average ranks for ties; 0 when either side is
-/// constant or the sizes differ.
+/// constant or the sizes differ. The values must be finite.
 double spearman(const std::vector<double> &a, const std::vector<double> &b);
 
 struct FidelityOptions {
