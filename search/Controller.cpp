@@ -276,28 +276,30 @@ private:
   /// A NaN reward (a copy that teaches nothing) gets no advantage and stays
   /// out of the baseline; its sample still counts in the entropy bonus, so
   /// a batch of copies alone spreads the policy instead of leaving it be.
+  /// With every reward finite the arithmetic is the one runs stored before
+  /// NaN rewards used, so they replay alike.
   torch::Tensor advantagesOf(const std::vector<double> &rewards) {
-    double mean = 0, n = 0;
-    for (double r : rewards)
-      if (!std::isnan(r))
-        mean += r, ++n;
+    std::vector<int64_t> taught;
+    for (size_t k = 0; k < rewards.size(); ++k)
+      if (!std::isnan(rewards[k]))
+        taught.push_back(int64_t(k));
     std::vector<double> a(rewards.size(), 0.0);
-    if (n == 0)
+    if (taught.empty())
       return torch::tensor(a, torch::kFloat);
-    mean /= n;
+    double mean = 0;
+    for (int64_t k : taught)
+      mean += rewards[size_t(k)] / double(taught.size());
     if (!hasBaseline_)
       baseline_ = mean, hasBaseline_ = true;
-    double squares = 0;
-    for (size_t k = 0; k < rewards.size(); ++k)
-      if (!std::isnan(rewards[k])) {
-        a[k] = rewards[k] - baseline_;
-        squares += (a[k] - (mean - baseline_)) * (a[k] - (mean - baseline_));
-      }
+    for (int64_t k : taught)
+      a[size_t(k)] = rewards[size_t(k)] - baseline_;
     baseline_ = o_.baselineDecay * baseline_ + (1 - o_.baselineDecay) * mean;
     torch::Tensor t = torch::tensor(a, torch::kFloat);
-    if (o_.normalizeAdvantages && n > 1)
-      t = t / (std::sqrt(squares / (n - 1)) + 1e-8);
-    return t;
+    if (!o_.normalizeAdvantages || taught.size() < 2)
+      return t;
+    torch::Tensor sd = t.index_select(0, torch::tensor(taught)).std();
+    // Equal rewards have nothing to scale: dividing would blow them up.
+    return sd.item<double>() > 1e-6 ? t / (sd + 1e-8) : t;
   }
 
   StrategyOptions o_;

@@ -19,6 +19,7 @@
 
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
 namespace nos::search {
 
@@ -47,6 +48,16 @@ void reuseScore(Candidate &c, const Candidate &original, const char *why) {
 
 bool isCopy(const Candidate &c) {
   return c.status == status::Duplicate || c.status == status::Equivalent;
+}
+
+/// A copy's detail ends with this when its reward is a promotion's: stored
+/// with the row, so a resumed run teaches what the first session taught.
+constexpr std::string_view kFunnelReward = "; reward from the funnel";
+
+bool rewardFromFunnel(const Candidate &c) {
+  return c.detail.size() >= kFunnelReward.size() &&
+         c.detail.compare(c.detail.size() - kFunnelReward.size(),
+                          kFunnelReward.size(), kFunnelReward) == 0;
 }
 
 /// What Pipeline::canonicalize sets: all that a token string decides.
@@ -292,7 +303,7 @@ void Engine::reuse(Candidate &c, const Candidate &original, const char *why) {
     return;
   if (std::optional<double> r = funnel_->reward(original.id, c.batch)) {
     c.reward = *r;
-    c.detail += "; reward from the funnel";
+    c.detail += kFunnelReward;
   }
 }
 
@@ -366,9 +377,8 @@ bool Engine::retire() {
 /// Whether `c`'s reward is news to the strategy: with copies teaching
 /// nothing, only an evaluation of its own or a promotion's reward is.
 bool Engine::teaches(const Candidate &c) const {
-  if (!isCopy(c) || settings_.strategy.copyReward == "original")
-    return true;
-  return funnel_ && funnel_->reward(c.sourceId, c.batch).has_value();
+  return !isCopy(c) || settings_.strategy.copyReward == "original" ||
+         rewardFromFunnel(c);
 }
 
 void Engine::learnFrom(Flight &f) {

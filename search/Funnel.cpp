@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 
@@ -73,28 +74,22 @@ struct Funnel::Job : PoolJob {
   }
 };
 
-FunnelServant::FunnelServant(SearchSettings settings)
-    : settings_(std::move(settings)) {}
+FunnelServant::FunnelServant(const SearchSettings &settings)
+    : tasks_(Funnel::load(settings)) {}
 
 FunnelServant::~FunnelServant() = default;
 
 std::string FunnelServant::serve(const std::string &request) {
   nlohmann::json j = nlohmann::json::parse(request);
   std::string name = j.at("level");
-  std::unique_ptr<LevelTrainer> &trainer = trainers_[name];
-  if (!trainer) {
-    const FunnelSettings &f = settings_.funnel;
-    auto level =
-        std::find_if(f.levels.begin(), f.levels.begin() + f.used,
-                     [&](const LevelSpec &l) { return l.name == name; });
-    if (level != f.levels.begin() + f.used)
-      trainer = std::make_unique<LevelTrainer>(*level);
-    else if (f.metaValidation && f.meta.name == name)
-      trainer = std::make_unique<LevelTrainer>(f.meta);
-    else
-      throw std::runtime_error("a job for level '" + name +
-                               "', which the run's settings lack");
-  }
+  const LevelTrainer *trainer = nullptr;
+  if (tasks_)
+    for (const std::unique_ptr<LevelTrainer> &t : tasks_->trainers)
+      if (t->spec().name == name)
+        trainer = t.get();
+  if (!trainer)
+    throw std::runtime_error("a job for level '" + name +
+                             "', which the run's settings lack");
   LevelRun r = trainOne(*trainer, j.at("canonical"), j.at("task"), j.at("seed"),
                         j.at("lr"));
   return nlohmann::json{{"task", r.task},     {"lr", r.lr},
@@ -351,7 +346,7 @@ void Funnel::joinOne(Entry &e, int64_t batch, bool store) {
     levels_[e.level].insert({e.promotion.score, -e.promotion.candidate});
     // Without a scored reference there is no scale to reward copies on.
     if (std::isfinite(e.promotion.reward))
-      copyRewards_[e.promotion.candidate] = {batch, e.promotion.reward};
+      copyRewards_[e.promotion.candidate][batch] = e.promotion.reward;
     if (store)
       log_(fmt::format("{} {:+.2f}% against the best reference: {}",
                        e.promotion.level, 100 * e.promotion.score,
@@ -442,9 +437,13 @@ void Funnel::promoteBest(const Ranking &ranking, double bar, size_t to,
 
 std::optional<double> Funnel::reward(int64_t original, int64_t batch) const {
   auto it = copyRewards_.find(original);
-  if (it == copyRewards_.end() || batch < it->second.first + settings_.pipeline)
+  if (it == copyRewards_.end())
     return std::nullopt;
-  return it->second.second;
+  // The latest join at least `pipeline` batches before `batch`.
+  auto join = it->second.upper_bound(batch - settings_.pipeline);
+  if (join == it->second.begin())
+    return std::nullopt;
+  return std::prev(join)->second;
 }
 
 } // namespace nos::search

@@ -56,19 +56,20 @@ struct FunnelTasks {
 };
 
 /// A worker process's side of the funnel's jobs (an MPI rank): trains what
-/// a job's request() names with the levels of the run's settings, each
-/// level's tasks loaded at its first request, and replies with the run.
+/// a job's request() names with the levels of the run's settings and
+/// replies with the run.
 class FunnelServant {
 public:
-  explicit FunnelServant(SearchSettings settings);
+  /// Loads every level's tasks now, so that data missing on a worker's
+  /// host stops the run at its start (std::runtime_error), not midway.
+  explicit FunnelServant(const SearchSettings &settings);
   ~FunnelServant();
   /// Throws std::runtime_error for a malformed request or a level the
   /// settings lack; a failed training is the reply's status.
   std::string serve(const std::string &request);
 
 private:
-  SearchSettings settings_;
-  std::map<std::string, std::unique_ptr<LevelTrainer>> trainers_;
+  std::unique_ptr<FunnelTasks> tasks_; // null when the run does not promote
 };
 
 class Funnel {
@@ -150,8 +151,10 @@ private:
   /// Per level: the references' scores joined, and per task the best.
   std::vector<std::vector<std::vector<TaskScore>>> referenceScores_;
   std::vector<std::map<std::string, double>> referenceBest_;
-  /// The reward of a joined promotion's copies and the batch it joined at.
-  std::map<int64_t, std::pair<int64_t, double>> copyRewards_;
+  /// Per candidate, the reward its copies earn from each join (a rule that
+  /// goes up twice has two), by the batch it joined at: a copy takes the
+  /// latest it may see, so a later join never hides an earlier one.
+  std::map<int64_t, std::map<int64_t, double>> copyRewards_;
 };
 
 } // namespace nos::search

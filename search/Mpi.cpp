@@ -105,12 +105,18 @@ public:
     busy_.erase(rank);
     idle_.push_back(rank);
     if (j.contains("error")) {
-      // Let the other ranks finish, so that none is mid-message at exit.
+      std::string first = fmt::format("MPI rank {}: {}", rank,
+                                      j.at("error").get<std::string>());
+      // Let the other ranks finish, so that none is mid-message at exit;
+      // the first error is the one to report.
       queue_.clear();
-      while (!busy_.empty())
-        wait();
-      throw std::runtime_error(fmt::format("MPI rank {}: {}", rank,
-                                           j.at("error").get<std::string>()));
+      while (!busy_.empty()) {
+        try {
+          wait();
+        } catch (const std::exception &) {
+        }
+      }
+      throw std::runtime_error(first);
     }
     if (done.job) {
       done.job->answer(j.at("reply"));

@@ -356,13 +356,13 @@ std::vector<LevelRun> Store::levelRuns(int64_t candidate,
   std::vector<LevelRun> out;
   if (format_ < 4)
     return out; // read-only older runs trained nothing above their proxy
-  Statement s(db_, "SELECT task, lr, seed, status, metric, seconds FROM "
-                   "level_runs WHERE candidate = ? AND level = ? ORDER BY "
-                   "rowid");
+  Statement s(db_, "SELECT task, lr, seed, status, metric, seconds, time "
+                   "FROM level_runs WHERE candidate = ? AND level = ? ORDER "
+                   "BY rowid");
   s.bind(1, candidate).bind(2, level);
   while (s.step())
     out.push_back({s.text(0), s.real(1), uint64_t(s.integer(2)), s.text(3),
-                   s.isNull(4) ? NAN : s.real(4), s.real(5)});
+                   s.isNull(4) ? NAN : s.real(4), s.real(5), s.real(6)});
   return out;
 }
 

@@ -38,15 +38,28 @@ std::string label(const Candidate &c) {
   return c.batch < 0 ? referenceName(c) : fmt::format("#{}", c.id);
 }
 
-/// When each batch retired (its last candidate settled): a promotion
-/// joined at batch k was known to the search from then on.
-std::map<int64_t, double> retirements(const std::vector<Candidate> &all) {
+/// When the search could first know the promotions joined at each batch:
+/// a join happens at the retirement of a round's batch, which waits for
+/// every batch before it and for the trainings of what it joins, so the
+/// latest of those times (a lower bound, off by the engine's own delay).
+std::map<int64_t, double> joinTimes(const Store &store,
+                                    const std::vector<Candidate> &all,
+                                    const std::vector<Promotion> &promotions) {
   std::map<int64_t, double> at;
   for (const Candidate &c : all)
     if (c.batch >= 0) {
       auto [it, fresh] = at.try_emplace(c.batch, c.time);
       it->second = std::max(it->second, c.time);
     }
+  for (const Promotion &p : promotions)
+    if (p.joined != Promotion::kNotJoined)
+      for (const LevelRun &r : store.levelRuns(p.candidate, p.level)) {
+        auto [it, fresh] = at.try_emplace(p.joined, r.time);
+        it->second = std::max(it->second, r.time);
+      }
+  double latest = 0; // batches retire in order
+  for (auto &[batch, time] : at)
+    time = latest = std::max(latest, time);
   return at;
 }
 
@@ -55,7 +68,7 @@ std::map<int64_t, double> retirements(const std::vector<Candidate> &all) {
 /// search took to get a rule ahead of each baseline at this level.
 void printFirstAhead(const LevelSpec &spec, const std::vector<Row> &refs,
                      std::vector<Row> rules,
-                     const std::map<int64_t, double> &retired) {
+                     const std::map<int64_t, double> &joinedAt) {
   std::stable_sort(rules.begin(), rules.end(), [](const Row &a, const Row &b) {
     return a.joined < b.joined;
   });
@@ -69,8 +82,8 @@ void printFirstAhead(const LevelSpec &spec, const std::vector<Row> &refs,
              marginOverBest(spec, r.scores, own) > 0;
     });
     auto at =
-        first == rules.end() ? retired.end() : retired.find(first->joined);
-    firsts.push_back(at == retired.end()
+        first == rules.end() ? joinedAt.end() : joinedAt.find(first->joined);
+    firsts.push_back(at == joinedAt.end()
                          ? label(*ref.candidate) + " never"
                          : fmt::format("{} {:.1f} ({})", label(*ref.candidate),
                                        at->second / 60,
@@ -102,7 +115,7 @@ void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
 void printLevel(const Store &store, const LevelSpec &spec,
                 const std::map<int64_t, const Candidate *> &byId,
                 const std::vector<Promotion> &promotions,
-                const std::map<int64_t, double> &retired, int top) {
+                const std::map<int64_t, double> &joinedAt, int top) {
   std::vector<Row> refs, rules;
   double seconds = 0;
   size_t promoted = 0;
@@ -138,7 +151,7 @@ void printLevel(const Store &store, const LevelSpec &spec,
              spec.name, fmt::join(spec.tasks, ", "), spec.lrs.size(),
              spec.seeds, promoted, complete, seconds);
   if (!refs.empty())
-    printFirstAhead(spec, refs, rules, retired);
+    printFirstAhead(spec, refs, rules, joinedAt);
   if (rules.size() > size_t(top))
     rules.resize(size_t(top));
   rules.insert(rules.end(), refs.begin(), refs.end());
@@ -197,14 +210,14 @@ void printFunnel(const Store &store, const SearchSettings &settings,
   for (const Candidate &c : all)
     byId[c.id] = &c;
   std::vector<Promotion> promotions = store.promotions();
-  std::map<int64_t, double> retired = retirements(all);
+  std::map<int64_t, double> joinedAt = joinTimes(store, all, promotions);
   fmt::print("  funnel: a round every {} proxy evaluations, from the top "
              "{:g}% of a level and ahead of its best reference; margins "
              "against the best reference\n",
              settings.funnel.round, 100 * settings.funnel.top);
   for (int k = 0; k < settings.funnel.used; ++k)
     printLevel(store, settings.funnel.levels.at(size_t(k)), byId, promotions,
-               retired, top);
+               joinedAt, top);
   if (settings.funnel.metaValidation)
     printMeta(store, settings.funnel.meta, byId, promotions, end);
 }

@@ -9,6 +9,9 @@
   search_db.py DIR funnel       counts promotions (decided, joined) and level
                                 runs per level
   search_db.py DIR workers      lists the workers that evaluated candidates
+  search_db.py DIR distinct DIR2
+                                the distinct canonical forms the strategy
+                                proposed and the best reward, in both runs
   search_db.py DIR snapshot F   writes the stored rows to F (JSON)
   search_db.py DIR kept F       checks every row of snapshot F is unchanged
                                 and that no canonical form was trained twice
@@ -98,6 +101,13 @@ def main():
             trained = sum(r[1] == level for r in runs)
             print(f"{level}: {len(mine) - refs} promoted, {refs} references, "
                   f"{joined} joined, {ahead} ahead, {trained} runs")
+    elif what == "distinct":
+        def distinct(rs):
+            mine = [r for r in rs if r["batch"] >= 0]
+            return (len({r["canonical"] for r in mine}),
+                    max(r["reward"] for r in mine))
+        (n, best), (m, other) = distinct(all_rows), distinct(rows(sys.argv[3]))
+        print(f"distinct {n} against {m}, best {best:.4f} against {other:.4f}")
     elif what == "workers":
         used = sorted({r["worker"] for r in all_rows if r["worker"] >= 0})
         print("workers " + ",".join(map(str, used)))

@@ -20,6 +20,7 @@
 #include "nos/train/Tasks.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
@@ -275,6 +276,60 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
   CHECK_FALSE(before.reward(batch0[0].id, 2));
   CHECK(again.submitted == 0);
   funnel.reset();
+  store.reset();
+  fs::remove_all(dir);
+}
+
+// A rule that goes up twice earns, in each batch, the reward of the latest
+// join it may see: the L3 join does not hide the L2 one from the batches
+// proposed between them.
+TEST_CASE("a copy earns the latest join it may see", "[search]") {
+  fs::path dir = fs::temp_directory_path() /
+                 ("nos-two-joins-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SearchSettings settings;
+  settings.pipeline = 1;
+  settings.funnel.used = 2;
+  settings.funnel.round = 4;
+  settings.funnel.top = 0.5;
+  settings.funnel.levels[0] = {"L2", {"logistic"}, {0.01}, 1, 1};
+  settings.funnel.levels[1] = {"L3", {"logistic"}, {0.01}, 2, 1};
+  settings.funnel.metaValidation = false;
+  settings.proxy.task.dataset = "logistic";
+  std::unique_ptr<Store> store = Store::create(dir.string(), settings.toJson());
+  std::vector<Candidate> refs = {stored(*store, -1, 0, "g", 0.5),
+                                 stored(*store, -1, 1, "sign(g)", 0.45)};
+  InlinePool pool;
+  Funnel funnel(settings, Funnel::load(settings), *store, pool, 0, quiet);
+  funnel.start();
+  funnel.retired(-1, refs, 0.0);
+  drain(pool, funnel);
+  auto batch = [&](int64_t b, double reward) {
+    std::vector<Candidate> slots;
+    for (int k = 0; k < 4; ++k)
+      slots.push_back(stored(
+          *store, b, k,
+          b == 0 && k == 0 ? "g * 10" : fmt::format("g * 0.{}", 10 * b + k + 1),
+          k == 0 ? reward : 0.1));
+    return slots;
+  };
+  // g * 10 (SGD at ten times the lr) leads at the proxy, at L2 and at L3.
+  std::vector<Candidate> b0 = batch(0, 0.9);
+  funnel.retired(0, b0, 1.0); // to L2
+  drain(pool, funnel);
+  funnel.retired(1, batch(1, 0.1), 2.0); // joins L2, goes up to L3
+  REQUIRE(find(*store, b0[0].id, "L2").score > 0);
+  REQUIRE(find(*store, b0[0].id, "L3").decided == 1);
+  drain(pool, funnel);
+  funnel.retired(2, batch(2, 0.1), 3.0); // joins L3
+  double l2 = find(*store, b0[0].id, "L2").reward;
+  double l3 = find(*store, b0[0].id, "L3").reward;
+  REQUIRE(l2 != l3);
+  CHECK_FALSE(funnel.reward(b0[0].id, 1));
+  REQUIRE(funnel.reward(b0[0].id, 2));
+  CHECK(*funnel.reward(b0[0].id, 2) == l2); // proposed before the L3 join
+  REQUIRE(funnel.reward(b0[0].id, 3));
+  CHECK(*funnel.reward(b0[0].id, 3) == l3);
   store.reset();
   fs::remove_all(dir);
 }

@@ -76,6 +76,7 @@ struct LevelRun {
   std::string status;
   double metric = 0; // the task's validation metric (report::Metric)
   double seconds = 0;
+  double time = 0; // the run's time when stored (Store::levelRuns only)
 };
 
 /// A rule on one task of a level: the lr whose mean metric over the seeds
