@@ -117,6 +117,25 @@ public:
 
 void quiet(const std::string &) {}
 
+/// An empty temporary folder named for the test and this process.
+fs::path freshDir(const std::string &prefix) {
+  fs::path dir =
+      fs::temp_directory_path() / (prefix + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+/// `used` levels, a round every 4 proxy evaluations from the top half,
+/// one batch in flight.
+SearchSettings smallRounds(int used) {
+  SearchSettings settings;
+  settings.pipeline = 1;
+  settings.funnel.used = used;
+  settings.funnel.round = 4;
+  settings.funnel.top = 0.5;
+  return settings;
+}
+
 void drain(InlinePool &pool, Funnel &funnel) {
   while (Finished f = pool.wait())
     funnel.finished(*f.job, 1.0);
@@ -165,14 +184,8 @@ TEST_CASE("a level's score is the mean margin over the best reference",
 TEST_CASE("the funnel promotes the best proxy results, joins them a round "
           "later and meta-validates the run's best",
           "[search]") {
-  fs::path dir = fs::temp_directory_path() /
-                 ("nos-funnel-test-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SearchSettings settings;
-  settings.pipeline = 1;
-  settings.funnel.used = 1;
-  settings.funnel.round = 4;
-  settings.funnel.top = 0.5;
+  fs::path dir = freshDir("nos-funnel-test-");
+  SearchSettings settings = smallRounds(1);
   settings.funnel.levels[0] = {"L2", {"logistic"}, {0.1}, 1, 1};
   // Held out: neither the proxy (never run here) nor L2 sees Fashion-MNIST.
   settings.proxy.task.dataset = "logistic";
@@ -284,14 +297,8 @@ TEST_CASE("the funnel promotes the best proxy results, joins them a round "
 // join it may see: the L3 join does not hide the L2 one from the batches
 // proposed between them.
 TEST_CASE("a copy earns the latest join it may see", "[search]") {
-  fs::path dir = fs::temp_directory_path() /
-                 ("nos-two-joins-test-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  SearchSettings settings;
-  settings.pipeline = 1;
-  settings.funnel.used = 2;
-  settings.funnel.round = 4;
-  settings.funnel.top = 0.5;
+  fs::path dir = freshDir("nos-two-joins-test-");
+  SearchSettings settings = smallRounds(2);
   settings.funnel.levels[0] = {"L2", {"logistic"}, {0.01}, 1, 1};
   settings.funnel.levels[1] = {"L3", {"logistic"}, {0.01}, 2, 1};
   settings.funnel.metaValidation = false;
@@ -336,9 +343,7 @@ TEST_CASE("a copy earns the latest join it may see", "[search]") {
 
 TEST_CASE("a worker process trains a job from its request as a thread would",
           "[search]") {
-  fs::path dir = fs::temp_directory_path() /
-                 ("nos-servant-test-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  fs::path dir = freshDir("nos-servant-test-");
   SearchSettings settings;
   settings.funnel.used = 1;
   settings.funnel.levels[0] = {"L2", {"logistic"}, {0.1, 1}, 1, 1};
