@@ -45,7 +45,7 @@ struct StrategyOptions {
   /// teaches the strategy: "original", its original's reward; "none",
   /// nothing (a NaN reward: no advantage, not a population member), unless
   /// its reward is new, from a promotion the funnel joined.
-  std::string copyReward = "original";
+  std::string copyReward = "none";
 };
 
 class Strategy {
