@@ -55,9 +55,7 @@ bool isCopy(const Candidate &c) {
 constexpr std::string_view kFunnelReward = "; reward from the funnel";
 
 bool rewardFromFunnel(const Candidate &c) {
-  return c.detail.size() >= kFunnelReward.size() &&
-         c.detail.compare(c.detail.size() - kFunnelReward.size(),
-                          kFunnelReward.size(), kFunnelReward) == 0;
+  return c.detail.ends_with(kFunnelReward);
 }
 
 /// What Pipeline::canonicalize sets: all that a token string decides.

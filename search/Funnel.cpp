@@ -30,9 +30,7 @@ bool evaluatedItself(const Candidate &c) {
   return c.status != status::Duplicate && c.status != status::Equivalent &&
          c.status != status::Screened;
 }
-} // namespace
 
-namespace {
 /// A training that fails (a rule the compiler refuses) is a stored run
 /// with its reason, wherever it ran.
 LevelRun trainOne(const LevelTrainer &trainer, const std::string &canonical,
@@ -388,6 +386,7 @@ void Funnel::validateBest(int64_t batch, double now) {
   log_(fmt::format("meta-validating the run's best (reward {:.4f}): {}",
                    b->second, c->canonical));
 }
+
 /// The best proxy results in the top share and ahead of the best
 /// reference that are not at L2 yet, at most perRound of them.
 void Funnel::decideFromProxy(int64_t batch, double now) {

@@ -74,9 +74,7 @@ void printFirstAhead(const LevelSpec &spec, const std::vector<Row> &refs,
   });
   std::vector<std::string> firsts;
   for (const Row &ref : refs) {
-    std::map<std::string, double> own;
-    for (const TaskScore &s : ref.scores)
-      own[s.task] = s.mean;
+    std::map<std::string, double> own = bestReference({ref.scores});
     auto first = std::find_if(rules.begin(), rules.end(), [&](const Row &r) {
       return r.joined != Promotion::kNotJoined &&
              marginOverBest(spec, r.scores, own) > 0;
