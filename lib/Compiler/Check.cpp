@@ -1,7 +1,8 @@
 //===- Check.cpp - Compiled kernels against the reference -----------------===//
 //
 // Each step starts both sides from the kernel's own f32 state, so errors are
-// compared one step at a time instead of compounding. The table is split into
+// compared one step at a time instead of compounding; the state each side
+// writes is compared too. The table is split into
 // two tensors so that rng_base and multi-tensor calls are exercised. With
 // lr = 1, w_old - w_new recovers the kernel's U up to one rounding of w.
 //
@@ -106,6 +107,44 @@ static void describe(CheckResult &result, int step, int64_t i, float wOld,
   result.firstMismatch = os.str();
 }
 
+/// A state element the kernel wrote against the reference's: equal, both
+/// NaN, or within 1e-4 of |old| + |new| plus FLT_MIN. beta * old +
+/// (1 - beta) * x cancels, so the error scales with its terms, which |old| +
+/// |new| bound; 1e-4 leaves room for the polynomial exp/log/cos inside an
+/// ema's argument.
+static bool stateAgrees(float kernel, double reference, float old) {
+  if (std::isnan(kernel) || std::isnan(reference))
+    return std::isnan(kernel) && std::isnan(reference);
+  if (double(kernel) == reference)
+    return true;
+  double scale = std::fabs(double(old)) + std::fabs(reference);
+  return std::fabs(double(kernel) - reference) <= 1e-4 * scale + FLT_MIN;
+}
+
+/// Compares every state slot after a step, so a kernel that skips writing
+/// its state back (each step restarts both sides from the kernel's state)
+/// is still caught.
+static void compareState(CheckResult &result, const KernelInfo &info,
+                         const std::vector<std::vector<float>> &before,
+                         const std::vector<std::vector<float>> &kernel,
+                         const std::vector<std::vector<double>> &reference,
+                         int step) {
+  for (size_t k = 0; k < kernel.size(); ++k)
+    for (size_t i = 0; i < kernel[k].size(); ++i) {
+      ++result.compared;
+      if (stateAgrees(kernel[k][i], reference[k][i], before[k][i]))
+        continue;
+      if (result.mismatches++ == 0) {
+        std::ostringstream os;
+        os.precision(9);
+        os << "step " << step << ", state " << info.stateSlots[k]
+           << ", element " << i << ": kernel " << kernel[k][i] << ", reference "
+           << reference[k][i];
+        result.firstMismatch = os.str();
+      }
+    }
+}
+
 CheckResult checkKernel(const CpuKernel &kernel, const CheckOptions &opts) {
   CpuExecutor executor(opts.threads);
   return checkKernel(
@@ -162,6 +201,7 @@ CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
                    &update);
 
     std::vector<float> wOld = side.w;
+    std::vector<std::vector<float>> stateOld = side.state;
     NosTensor parts[2] = {};
     for (int p = 0; p < 2; ++p) {
       int64_t begin = p == 0 ? 0 : split;
@@ -202,6 +242,7 @@ CheckResult checkKernel(const KernelInfo &info, const KernelRunner &run,
           describe(result, step, i, wOld[i], g[i], kernelU, update[i]);
       }
     }
+    compareState(result, info, stateOld, side.state, stateRef, step);
   }
   result.ok = result.mismatches == 0;
   return result;
