@@ -4,8 +4,9 @@
 // part of include/nos/KernelABI.h: blocks stride over a chunk list (as
 // PyTorch's multi_tensor_apply does) and threads over the elements of their
 // chunk, so one launch updates every parameter. NosArgs arrive by value as
-// scalar kernel parameters. The per-element body is the CPU kernel's scalar
-// tail, which is what keeps a GPU and a CPU step numerically alike.
+// scalar kernel parameters. The per-element body is the CPU kernel's
+// (ElementEmitter), which is what keeps a GPU and a CPU step numerically
+// alike.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelCommon.h"

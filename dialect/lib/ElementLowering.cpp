@@ -59,14 +59,16 @@ Value ElementEmitter::intConstant(uint64_t value, unsigned bits) {
   return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, attr));
 }
 
-Value ElementEmitter::load(Value base, Value i) {
+Value ElementEmitter::load(Value base) {
+  Value i = address;
   Type ptrType = base.getType(); // the GPU kernel's are in the global space
   Value ptr = b.create<LLVM::GEPOp>(loc, ptrType, b.getF32Type(), base,
                                     ArrayRef<LLVM::GEPArg>{i});
   return b.create<LLVM::LoadOp>(loc, floatType(), ptr, /*alignment=*/4);
 }
 
-void ElementEmitter::store(Value value, Value base, Value i) {
+void ElementEmitter::store(Value value, Value base) {
+  Value i = address;
   Type ptrType = base.getType();
   Value ptr = b.create<LLVM::GEPOp>(loc, ptrType, b.getF32Type(), base,
                                     ArrayRef<LLVM::GEPArg>{i});
@@ -91,21 +93,21 @@ Value ElementEmitter::runningAverage(Value oldValue, Value x, Value beta,
 }
 
 Value ElementEmitter::updateSlot(unsigned slot, Value x, Value beta,
-                                 Value oneMinus, Value i) {
-  Value updated = runningAverage(load(ptrs->state[slot], i), x, beta, oneMinus);
-  store(updated, ptrs->state[slot], i);
+                                 Value oneMinus) {
+  Value updated = runningAverage(load(ptrs->state[slot]), x, beta, oneMinus);
+  store(updated, ptrs->state[slot]);
   return updated;
 }
 
 /// m, v and gamma are updated before the rule reads them (language.md §1).
-void ElementEmitter::updateMoments(Value grad, Value i) {
+void ElementEmitter::updateMoments(Value grad) {
   unsigned slot = 0;
   Value g2 = b.create<arith::MulFOp>(loc, grad, grad);
   auto moment = [&](bool used, Value x, int k) -> Value {
     if (!used)
       return {};
     Value raw =
-        updateSlot(slot++, x, splat(s.beta[k]), splat(s.oneMinusBeta[k]), i);
+        updateSlot(slot++, x, splat(s.beta[k]), splat(s.oneMinusBeta[k]));
     return b.create<arith::MulFOp>(loc, raw, splat(s.bc[k]));
   };
   m = moment(layout.usesM, grad, 0);
@@ -114,22 +116,23 @@ void ElementEmitter::updateMoments(Value grad, Value i) {
   gamma = moment(layout.usesGamma, g3, 2);
 }
 
-void ElementEmitter::emit(RuleOp rule, Value i,
-                          const TensorPointers &pointers) {
+void ElementEmitter::emit(RuleOp rule, Value i, const TensorPointers &pointers,
+                          Value at) {
   ptrs = &pointers;
+  address = at ? at : i;
   lowered.clear();
   // KernelABI.h: maximize negates g before anything reads it; decoupled
   // weight decay scales w as the update is applied (both 1 when unused,
   // which leaves every bit as it was).
-  g = b.create<arith::MulFOp>(loc, splat(s.gscale), load(ptrs->g, i));
-  w = load(ptrs->w, i);
-  updateMoments(g, i);
+  g = b.create<arith::MulFOp>(loc, splat(s.gscale), load(ptrs->g));
+  w = load(ptrs->w);
+  updateMoments(g);
   for (Operation &op : rule.getBody().front().without_terminator())
     lowered[op.getResult(0)] = lowerOp(&op, i);
   Value update = lowered.lookup(rule.getUpdate());
   Value step = b.create<arith::MulFOp>(loc, splat(s.lr), update);
   Value kept = b.create<arith::MulFOp>(loc, splat(s.wscale), w);
-  store(b.create<arith::SubFOp>(loc, kept, step), ptrs->w, i);
+  store(b.create<arith::SubFOp>(loc, kept, step), ptrs->w);
 }
 
 Value ElementEmitter::lowerOp(Operation *op, Value i) {
@@ -138,7 +141,7 @@ Value ElementEmitter::lowerOp(Operation *op, Value i) {
     unsigned slot = layout.firstEmaSlot() + unsigned(position);
     double beta = ema.getBeta().convertToDouble();
     return updateSlot(slot, lowered.lookup(ema.getX()), constant(beta),
-                      constant(1.0 - beta), i);
+                      constant(1.0 - beta));
   }
   if (op->getNumOperands() == 0)
     return lowerLeaf(op, i);

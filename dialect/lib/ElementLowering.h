@@ -2,8 +2,8 @@
 //
 // Emits the body of the kernel loop for one element (scalar f32) or one
 // vector of elements: state updates, the rule, the Philox draws and
-// w -= lr * U. Emitting the same body at two widths gives the vector loop and
-// its scalar tail.
+// w -= lr * U. The CPU kernel emits it at the host's vector width, the GPU
+// kernel at its own.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NOS_DIALECT_LIB_ELEMENTLOWERING_H
@@ -36,8 +36,10 @@ public:
   ElementEmitter(OpBuilder &builder, Location loc, unsigned width,
                  const KernelScalars &scalars, const KernelLayout &layout);
 
-  /// Emits the update of elements [i, i + width).
-  void emit(RuleOp rule, Value i, const TensorPointers &ptrs);
+  /// Emits the update of elements [i, i + width): their random draws are
+  /// those of index i, their memory at ptrs[at] (at defaults to i; the CPU
+  /// kernel passes 0 with pointers already moved to the chunk).
+  void emit(RuleOp rule, Value i, const TensorPointers &ptrs, Value at = {});
 
 private:
   Type floatType() const;
@@ -45,11 +47,11 @@ private:
   Value splat(Value scalar);
   Value constant(double value);
   Value intConstant(uint64_t value, unsigned bits);
-  Value load(Value base, Value i);
-  void store(Value value, Value base, Value i);
+  Value load(Value base);
+  void store(Value value, Value base);
   Value runningAverage(Value oldValue, Value x, Value beta, Value oneMinus);
-  Value updateSlot(unsigned slot, Value x, Value beta, Value oneMinus, Value i);
-  void updateMoments(Value g, Value i);
+  Value updateSlot(unsigned slot, Value x, Value beta, Value oneMinus);
+  void updateMoments(Value g);
   Value sqrtPlusEps(Value x);
   Value laneIndices(Value i);
   Value lowerOp(Operation *op, Value i);
@@ -73,6 +75,7 @@ private:
   const KernelScalars &s;
   const KernelLayout &layout;
   const TensorPointers *ptrs = nullptr;
+  Value address; // the element index of ptrs' loads and stores
   DenseMap<Value, Value> lowered;
   Value g, w, m, v, gamma; // this element's inputs and updated moments
 };

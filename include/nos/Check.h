@@ -19,7 +19,7 @@
 namespace nos {
 
 struct CheckOptions {
-  int64_t n = 4099; // odd, so the scalar tail runs too
+  int64_t n = 4099; // odd, so the partial last chunk runs too
   int steps = 3;
   uint64_t dataSeed = 1;
   Hyper hyper; // lr is forced to 1 so that U = w_old - w_new

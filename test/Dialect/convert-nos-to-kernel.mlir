@@ -1,18 +1,31 @@
 // RUN: nos-opt %s -convert-nos-to-kernel=vector-width=8 | FileCheck %s
-// A rule becomes a C-callable kernel over the tensor table: a vector loop of
-// 8 lanes and a scalar tail, state updated in place, w -= lr * U.
+// A rule becomes a C-callable kernel over the tensor table. Per tensor, two
+// phases run one vector loop of 8 lanes: phase 0 over the whole chunks in
+// place, phase 1 over the partial last chunk in zeroed stack buffers (w, g
+// and each state slot copied in; all but g copied back). State is updated in
+// place, w -= lr * U, and the body is emitted once: no scalar tail.
 
 // CHECK-LABEL: func.func @momentum(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: !llvm.ptr)
 // CHECK-SAME: nos.schedules = []
 // CHECK-SAME: nos.state_slots = ["m", "ema0"]
 // CHECK-SAME: nos.uses_random = false
+// CHECK-COUNT-4: llvm.alloca %{{.*}} x f32 {alignment = 64 : i64}
 // CHECK: scf.for
-// CHECK: arith.remsi
-// CHECK: scf.for
+// CHECK: scf.for %[[PHASE:.*]] = %{{.*}} to %c2_i64 step %c1_i64
+// CHECK: %[[REST:.*]] = arith.remsi %[[N:.*]], %[[W:.*]] : i64
+// CHECK: %[[WHOLE:.*]] = arith.subi %[[N]], %[[REST]]
+// CHECK: %[[BUF:.*]] = arith.cmpi ne, %[[PHASE]]
+// CHECK: %[[PART:.*]] = arith.andi %[[BUF]]
+// CHECK: scf.if %[[PART]] {
+// CHECK-COUNT-4: "llvm.intr.memcpy"
+// CHECK-NEXT: {{^ +}$}}
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[W]]
 // CHECK: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr -> vector<8xf32>
 // CHECK: llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : vector<8xf32>, !llvm.ptr
-// CHECK: scf.for
-// CHECK: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr -> f32
+// CHECK: scf.if %[[PART]] {
+// CHECK-COUNT-3: "llvm.intr.memcpy"
+// CHECK-NEXT: {{^ +}$}}
+// CHECK-NOT: -> f32
 // CHECK-NOT: nos.
 nos.rule @momentum {
   %g = nos.g

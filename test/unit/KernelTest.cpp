@@ -152,6 +152,21 @@ TEST_CASE("weight decay and maximize match the reference", "[kernel]") {
   }
 }
 
+// A tensor shorter than one vector, and ones ending one short of, at and one
+// past a chunk boundary, go through the stack buffers of the last chunk:
+// state must come back, random draws keep their element's index.
+TEST_CASE("partial last chunks match at every length", "[kernel]") {
+  for (int64_t n : {1, 3, 7, 15, 16, 17, 31, 33, 63, 65}) {
+    CheckOptions options;
+    options.n = n;
+    options.threads = 1;
+    INFO("n " << n);
+    for (const char *rule : {"exp(sign(g) * sign(m)) * g", "adam",
+                             "drop(m, 0.3) + noise * ema(g3, 0.5)"})
+      requireMatches(rule, options);
+  }
+}
+
 TEST_CASE("1000 random token-form rules match", "[kernel][random]") {
   std::mt19937_64 rng(2017);
   int compared = 0;

@@ -22,8 +22,9 @@ def ConvertNOSToKernel : Pass<"convert-nos-to-kernel", "ModuleOp"> {
   let summary = "Lower each nos.rule to a fused multi-tensor kernel";
   let description = [{
     Replaces `nos.rule @R` by `func.func @R(%table, %count, %args)` following
-    include/nos/KernelABI.h: a loop over the tensor table, then a vectorized
-    loop and a scalar tail over the elements, each updating the rule's state,
+    include/nos/KernelABI.h: a loop over the tensor table, then one vectorized
+    loop over the elements (a partial last chunk goes through stack
+    buffers, so the body is emitted once), each updating the rule's state,
     computing U in arith/math ops and storing w - lr * U. Records the state
     layout and schedules on the function as attributes.
   }];
