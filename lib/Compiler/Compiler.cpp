@@ -11,6 +11,7 @@
 #include "DiskCache.h"
 #include "Jit.h"
 #include "KernelPayload.h"
+#include "LoweringHash.h"
 #include "Pipeline.h"
 
 #include "nos/Builtins.h"
@@ -40,10 +41,11 @@ namespace nos {
 
 #define NOS_STR(x) #x
 #define NOS_XSTR(x) NOS_STR(x)
-// The project version (CMake) and KernelABI.h's ABI number: both are part of
-// every cache key.
+// The project version (CMake), KernelABI.h's ABI number and the hash of the
+// lowering's sources: all are part of every cache key.
 const char *compilerVersion() {
-  return "nos-" NOS_PROJECT_VERSION "+abi" NOS_XSTR(NOS_ABI_VERSION);
+  return "nos-" NOS_PROJECT_VERSION
+         "+abi" NOS_XSTR(NOS_ABI_VERSION) "+lowering." NOS_LOWERING_HASH;
 }
 #undef NOS_XSTR
 #undef NOS_STR
