@@ -10,12 +10,16 @@
 
 #include "nos/Statistics.h"
 #include "nos/torch/Optimizer.h"
+#include "nos/train/Trainer.h"
+
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -23,7 +27,8 @@
 namespace nos::bench {
 
 namespace {
-torch::nn::Sequential makeModel(const TrainBenchOptions &o) {
+torch::nn::Sequential makeModel(const TrainBenchOptions &o,
+                                const torch::Device &device) {
   torch::manual_seed(0);
   torch::nn::Sequential model;
   int64_t in = 784;
@@ -33,12 +38,24 @@ torch::nn::Sequential makeModel(const TrainBenchOptions &o) {
     in = o.width;
   }
   model->push_back(torch::nn::Linear(in, 10));
+  model->to(device); // drawn on the CPU: the same model on every device
   for (auto &p : model->parameters())
     p.mutable_grad() = torch::randn_like(p) * 1e-3;
   return model;
 }
 
-double medianMs(int reps, const std::function<void()> &step) {
+/// Waits for the device's queued work, so a GPU step is timed to its end.
+void finish(const torch::Device &device) {
+  if (device.is_cuda())
+    torch::cuda::synchronize(device.index());
+}
+
+double medianMs(int reps, const std::function<void()> &run,
+                const torch::Device &device = torch::kCPU) {
+  auto step = [&] {
+    run();
+    finish(device);
+  };
   step(); // warm-up: state allocation, compilation, first touch
   std::vector<double> times;
   for (int i = 0; i < reps; ++i) {
@@ -79,13 +96,20 @@ struct EagerAdam {
 };
 } // namespace
 
-std::string benchTrainStep(const TrainBenchOptions &o, std::string *) {
+std::string benchTrainStep(const TrainBenchOptions &o, std::string *error) {
   // nos::Optimizer's pool uses every core; torch gets as many threads.
   int threads =
       o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency());
   at::set_num_threads(threads);
-  auto nosModel = makeModel(o), torchModel = makeModel(o),
-       eagerModel = makeModel(o);
+  std::optional<torch::Device> device;
+  try {
+    device.emplace(train::resolveDevice(o.device));
+  } catch (const std::exception &e) {
+    *error = e.what();
+    return {};
+  }
+  auto nosModel = makeModel(o, *device), torchModel = makeModel(o, *device),
+       eagerModel = makeModel(o, *device);
   int64_t params = 0;
   for (auto &p : nosModel->parameters())
     params += p.numel();
@@ -94,12 +118,16 @@ std::string benchTrainStep(const TrainBenchOptions &o, std::string *) {
   torch::optim::Adam torchAdam(torchModel->parameters(),
                                torch::optim::AdamOptions(1e-3));
   EagerAdam eager(eagerModel->parameters());
-  double nosMs = medianMs(o.reps, [&] { nosAdam.step(); });
-  double torchMs = medianMs(o.reps, [&] { torchAdam.step(); });
-  double eagerMs = medianMs(o.reps, [&] { eager(); });
+  double nosMs = medianMs(
+      o.reps, [&] { nosAdam.step(); }, *device);
+  double torchMs = medianMs(
+      o.reps, [&] { torchAdam.step(); }, *device);
+  double eagerMs = medianMs(
+      o.reps, [&] { eager(); }, *device);
   std::ostringstream os;
   os.precision(4);
-  os << "{\"bench\":\"train\",\"rule\":\"adam\",\"params\":" << params
+  os << "{\"bench\":\"train\",\"rule\":\"adam\",\"device\":\"" << device->str()
+     << "\",\"params\":" << params
      << ",\"tensors\":" << nosModel->parameters().size()
      << ",\"threads\":" << at::get_num_threads() << ",\"nos_ms\":" << nosMs
      << ",\"torch_adam_ms\":" << torchMs << ",\"eager_ms\":" << eagerMs

@@ -19,10 +19,11 @@ struct TrainBenchOptions {
   int64_t layers = 3;   // hidden layers
   int threads = 0;      // torch threads; 0: every core, like nos's pool
   int reps = 15;
+  std::string device = "cpu"; // cpu, cuda or cuda:N (train::resolveDevice)
 };
 
 /// One JSON object (a line) with the medians and their ratios; empty with
-/// *error set when torch is not built in.
+/// *error set when torch is not built in or the device is not there.
 std::string benchTrainStep(const TrainBenchOptions &options,
                            std::string *error);
 

@@ -450,6 +450,9 @@ int main(int argc, char **argv) {
   trainCmd->add_option("--threads", t.threads, "Threads (0: all)");
   trainCmd->add_option("--reps", t.reps, "Timed steps (median)")
       ->check(CLI::Range(3, 10000));
+  trainCmd->add_option("--device", t.device,
+                       "cpu, cuda or cuda:N: where the model and its "
+                       "optimizers run");
   CudaBenchOptions c;
   CLI::App *cudaCmd = app.add_subcommand(
       "cuda", "Benchmark the GPU kernels against a device-to-device copy");

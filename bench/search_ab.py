@@ -10,6 +10,9 @@
 #
 #   python3 bench/search_ab.py OUT --minutes 4 \
 #       --variant original='--copy-reward original' --variant none='--copy-reward none'
+#
+# Leading VAR=VALUE words of a variant set its environment, e.g. an earlier
+# build's libraries: --variant old='LD_LIBRARY_PATH=/tmp/oldlib'.
 import argparse
 import json
 import os
@@ -24,6 +27,7 @@ FIGURES = {
     "deduplicated": r"deduplicated (\d+)%",
     "busy_share": r"worker time: busy ([\d.]+)%",
     "train_share": r"worker time: busy [\d.]+%, training ([\d.]+)%",
+    "compile_ms_p50": r"p50 compile ([\d.]+) ms",
     "best_reward": r"\n\s+1\s+([\d.]+)\s",
 }
 
@@ -55,8 +59,12 @@ def main():
         name, _, flags = v.partition("=")
         run = os.path.join(a.out, name)
         env = dict(os.environ, NOS_CACHE_DIR=os.path.join(a.out, name + ".cache"))
+        words = shlex.split(flags)
+        while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
+            var, _, value = words.pop(0).partition("=")
+            env[var] = value
         cmd = [a.bin, "run", run, "--minutes", str(a.minutes), "--quiet"]
-        cmd += shlex.split(flags)
+        cmd += words
         print("==", " ".join(map(shlex.quote, cmd)), flush=True)
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
         report = subprocess.run([a.bin, "report", run], env=env, check=True,

@@ -154,12 +154,14 @@ std::unique_ptr<FunnelTasks> Funnel::load(const SearchSettings &s) {
   if (!s.promotes())
     return nullptr;
   auto tasks = std::make_unique<FunnelTasks>();
+  const std::string &device = s.proxy.task.device;
   for (int k = 0; k < s.funnel.used; ++k)
     tasks->trainers.push_back(
-        std::make_unique<LevelTrainer>(s.funnel.levels.at(size_t(k))));
+        std::make_unique<LevelTrainer>(s.funnel.levels.at(size_t(k)), device));
   if (s.funnel.metaValidation) {
     tasks->meta = tasks->trainers.size();
-    tasks->trainers.push_back(std::make_unique<LevelTrainer>(s.funnel.meta));
+    tasks->trainers.push_back(
+        std::make_unique<LevelTrainer>(s.funnel.meta, device));
   }
   return tasks;
 }

@@ -26,9 +26,13 @@ LevelSpec defaultMetaValidation() {
   return {"meta", {"charlm-s"}, {3e-3, 0.03, 0.3, 3}, 1, 0};
 }
 
-LevelTrainer::LevelTrainer(LevelSpec spec) : spec_(std::move(spec)) {
-  for (const std::string &name : spec_.tasks)
-    tasks_[name] = std::make_unique<train::Task>(train::suiteTask(name).spec);
+LevelTrainer::LevelTrainer(LevelSpec spec, const std::string &device)
+    : spec_(std::move(spec)) {
+  for (const std::string &name : spec_.tasks) {
+    train::TaskSpec task = train::suiteTask(name).spec;
+    task.device = device;
+    tasks_[name] = std::make_unique<train::Task>(task);
+  }
 }
 
 LevelTrainer::~LevelTrainer() = default;

@@ -34,6 +34,7 @@ SettingCheck nonNegative() { return {SettingCheck::NonNegative, 0, 0, {}}; }
 SettingCheck oneOf(std::vector<std::string> names) {
   return {SettingCheck::OneOf, 0, 0, std::move(names)};
 }
+SettingCheck device() { return {SettingCheck::Device, 0, 0, {}}; }
 
 /// A row whose member is reached by `get`.
 template <typename Get>
@@ -245,6 +246,12 @@ std::vector<Setting> makeTable() {
       row("proxy.task.embedding", "", "Embedding size of the text LSTM",
           NOS_MEMBER(proxy.task.embedding), positive())
           .before("32"),
+      row("proxy.task.device", "--device",
+          "Where every child trains: the proxy, the funnel's levels and "
+          "meta-validation (data, model and update kernel; the hurdle "
+          "stays on the CPU)",
+          NOS_MEMBER(proxy.task.device), device())
+          .before(json(std::string("cpu"))),
       row("funnel.used", "--levels",
           "Funnel levels above the proxy that the best rules are promoted "
           "to (0: none; child-training searches with references only)",
@@ -291,12 +298,19 @@ std::string SettingCheck::why(double value) const {
     return value >= 0 ? "" : fmt::format("{:g} is negative", value);
   case None:
   case OneOf:
+  case Device:
     return {};
   }
   return {};
 }
 
 std::string SettingCheck::why(const std::string &value) const {
+  if (kind == Device) {
+    bool ok = value == "cpu" || value == "cuda" ||
+              (value.size() > 5 && value.rfind("cuda:", 0) == 0 &&
+               value.find_first_not_of("0123456789", 5) == std::string::npos);
+    return ok ? "" : "'" + value + "' is not cpu, cuda or cuda:N";
+  }
   if (kind != OneOf ||
       std::find(names.begin(), names.end(), value) != names.end())
     return {};
@@ -313,6 +327,8 @@ std::string SettingCheck::describe() const {
     return ">= 0";
   case OneOf:
     return "one of " + fmt::format("{}", fmt::join(names, ", "));
+  case Device:
+    return "cpu, cuda or cuda:N";
   case None:
     return {};
   }

@@ -99,7 +99,9 @@ public:
     for (const std::string &name : o.tasks) {
       const train::SuiteTask &t = train::suiteTask(name);
       suite_.push_back(&t);
-      tasks_[name] = std::make_unique<train::Task>(t.spec);
+      train::TaskSpec spec = t.spec;
+      spec.device = o.device;
+      tasks_[name] = std::make_unique<train::Task>(spec);
     }
     rules_ = collectRules(o.runs, o.top, o.rules);
     for (const RatedRule &r : rules_)

@@ -378,19 +378,21 @@ double QuadraticProblem::lossAndGradient(const float *x, float *grad) const {
   return loss;
 }
 
-Objective quadratic(int64_t dim, uint64_t seed) {
+Objective quadratic(int64_t dim, uint64_t seed, torch::Device device) {
   QuadraticProblem q = quadraticProblem(dim, seed);
-  torch::Tensor a = torch::from_blob(q.a.data(), {dim, dim}).clone();
+  torch::Tensor a = torch::from_blob(q.a.data(), {dim, dim})
+                        .to(device, false,
+                            /*copy=*/true);
   Objective out;
   out.name = "quadratic-" + std::to_string(dim);
-  out.init = torch::from_blob(q.init.data(), {dim}).clone();
+  out.init = torch::from_blob(q.init.data(), {dim}).to(device, false, true);
   out.loss = [a](const torch::Tensor &x) {
     return 0.5 * torch::dot(x, torch::mv(a, x));
   };
   return out;
 }
 
-Objective rosenbrock(int64_t dim) {
+Objective rosenbrock(int64_t dim, torch::Device device) {
   if (dim < 2)
     throw std::invalid_argument("rosenbrock needs dimension >= 2, got " +
                                 std::to_string(dim));
@@ -398,6 +400,7 @@ Objective rosenbrock(int64_t dim) {
   out.name = "rosenbrock-" + std::to_string(dim);
   out.init = torch::ones({dim}, torch::kFloat);
   out.init.slice(0, 0, dim, 2).fill_(-1.2);
+  out.init = out.init.to(device);
   out.loss = [dim](const torch::Tensor &x) {
     torch::Tensor head = x.slice(0, 0, dim - 1);
     torch::Tensor tail = x.slice(0, 1, dim);
@@ -416,7 +419,10 @@ Batches::Batches(Dataset data, int64_t batchSize, uint64_t seed, int64_t epoch,
                  bool dropLast)
     : data(std::move(data)), batchSize(batchSize), dropLast(dropLast) {
   requirePositive(batchSize, "batch size");
-  order = permutation(this->data.size(), mix(seed, uint64_t(epoch)));
+  // Drawn on the CPU (the same order on every device), kept where the data
+  // is so that a batch is gathered there.
+  order = permutation(this->data.size(), mix(seed, uint64_t(epoch)))
+              .to(this->data.inputs.device());
 }
 
 int64_t Batches::size() const {

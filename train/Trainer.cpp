@@ -16,6 +16,8 @@
 #include "nos/train/Models.h"
 #include "nos/train/Text.h"
 
+#include <torch/cuda.h>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -55,16 +57,59 @@ train::Dataset spread(const train::Dataset &all, int64_t n) {
 }
 
 std::atomic<uint64_t> testsScored{0};
+
+/// The task's device, errors naming the task.
+torch::Device deviceOf(const TaskSpec &spec) {
+  std::string task = spec.name.empty() ? "" : "task '" + spec.name + "': ";
+  try {
+    return torch::Device(resolveDevice(spec.device));
+  } catch (const std::invalid_argument &e) {
+    throw std::invalid_argument(task + e.what());
+  } catch (const std::runtime_error &e) {
+    throw std::runtime_error(task + e.what());
+  }
+}
+
+train::Dataset onDevice(train::Dataset data, const torch::Device &device) {
+  data.inputs = data.inputs.to(device);
+  data.labels = data.labels.to(device);
+  return data;
+}
 } // namespace
+
+std::string resolveDevice(const std::string &name) {
+  std::optional<torch::Device> device;
+  try {
+    device.emplace(name);
+  } catch (const std::exception &) {
+  }
+  if (!device || !(device->is_cpu() || device->is_cuda()))
+    throw std::invalid_argument("unknown device '" + name +
+                                "'; expected cpu, cuda or cuda:N");
+  if (device->is_cpu())
+    return "cpu";
+  int64_t count = torch::cuda::device_count();
+  if (count == 0)
+    throw std::runtime_error(
+        "device '" + name +
+        "': this LibTorch sees no CUDA device (no GPU or driver, or a "
+        "CPU-only build)");
+  int64_t index = device->has_index() ? device->index() : 0;
+  if (index >= count)
+    throw std::runtime_error("device '" + name + "': this LibTorch sees " +
+                             std::to_string(count) + " CUDA device(s)");
+  return "cuda:" + std::to_string(index);
+}
 
 uint64_t testEvaluations() { return testsScored.load(); }
 
 class Task::Impl {
 public:
   TaskSpec spec;
+  torch::Device device;
   train::Split split;
 
-  explicit Impl(const TaskSpec &s) : spec(s) {
+  explicit Impl(const TaskSpec &s) : spec(s), device(deviceOf(s)) {
     if (isObjective(spec)) {
       objective(); // refuses a bad dimension now, not at the first run
       return;
@@ -75,14 +120,16 @@ public:
       else
         loadExamples();
     });
+    split.train = onDevice(std::move(split.train), device);
+    split.validation = onDevice(std::move(split.validation), device);
   }
 
   train::Objective objective() const {
     if (spec.dataset == "rosenbrock")
-      return train::rosenbrock(spec.dimension);
+      return train::rosenbrock(spec.dimension, device);
     if (spec.dimension < 1)
       throw std::invalid_argument("the quadratic needs dimension >= 1");
-    return train::quadratic(spec.dimension, spec.splitSeed);
+    return train::quadratic(spec.dimension, spec.splitSeed, device);
   }
 
   /// The test split, read on first use: runs that never ask never read it.
@@ -92,6 +139,7 @@ public:
         testSplit = loadTest();
         if (spec.testSize > 0 && spec.testSize < testSplit.size())
           testSplit = take(testSplit, spec.testSize);
+        testSplit = onDevice(std::move(testSplit), device);
       });
     });
     return testSplit;
@@ -104,6 +152,13 @@ public:
     static std::mutex globalGenerator;
     std::lock_guard<std::mutex> lock(globalGenerator);
     torch::manual_seed(seed);
+    torch::nn::Sequential model = buildModel();
+    model->to(device); // drawn on the CPU: the same start on every device
+    return model;
+  }
+
+private:
+  torch::nn::Sequential buildModel() const {
     const torch::Tensor &x = split.train.inputs;
     int64_t classes = split.train.classes;
     if (isText() != (spec.model == "lstm"))
@@ -124,7 +179,6 @@ public:
                                 "'; expected mlp, convnet or lstm");
   }
 
-private:
   mutable std::once_flag testLoaded;
   mutable train::Dataset testSplit;
   std::string testText; // a text task's test split, before windowing
@@ -264,7 +318,7 @@ RunResult minimise(const train::Objective &problem, const TaskSpec &spec,
     loss.backward();
     if (spec.gradientNoise > 0)
       x.mutable_grad().add_(
-          train::gradientNoise({x.numel()}, config.seed, step) *
+          train::gradientNoise({x.numel()}, config.seed, step).to(x.device()) *
           spec.gradientNoise);
     optimizer->step();
     ++result.steps;
@@ -366,6 +420,13 @@ Task::Task(const TaskSpec &spec) : impl_(std::make_unique<Impl>(spec)) {}
 Task::~Task() = default;
 
 std::string Task::describe() const {
+  std::string text = describeSpec();
+  if (!impl_->device.is_cpu())
+    text += " on " + impl_->device.str();
+  return text;
+}
+
+std::string Task::describeSpec() const {
   const TaskSpec &s = impl_->spec;
   if (isObjective(s))
     return impl_->objective().name +

@@ -13,6 +13,8 @@
 #include "nos/Parser.h"
 #include "nos/Printer.h"
 
+#include "CudaSkip.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -335,10 +337,10 @@ TEST_CASE("parameters on an unsupported device are refused", "[optimizer]") {
 }
 
 TEST_CASE("CUDA parameters follow the CPU run", "[optimizer][cuda]") {
-  if (!torch::cuda::is_available()) {
-    WARN("skipped: this LibTorch has no CUDA device");
+  if (!nos::test::cudaOrSkip(torch::cuda::is_available()
+                                 ? ""
+                                 : "this LibTorch has no CUDA device"))
     return;
-  }
   for (const char *rule : {"adam", "powersign", "drop(g, 0.5) * exp(noise)"}) {
     INFO("rule: " << rule);
     Data data = makeData();

@@ -8,7 +8,11 @@
 #include "nos/train/Trainer.h"
 #include "nos/report/Runs.h"
 
+#include "CudaSkip.h"
+
 #include <catch2/catch.hpp>
+
+#include <cmath>
 
 using namespace nos;
 
@@ -117,4 +121,65 @@ TEST_CASE("results record each rule's canonical form", "[trainer]") {
         "g * sign(g) * sign(m)");
   CHECK(report::canonicalForm("1 * rmsprop") == "rmsprop");
   CHECK(report::canonicalForm("exp(") == "");
+}
+
+// Devices by name: cpu is the default spelled out, anything else but cuda or
+// cuda:N is refused, and a CUDA device this LibTorch cannot see is an error
+// naming how many it sees.
+TEST_CASE("a task's device is checked before its data loads", "[trainer]") {
+  CHECK(train::resolveDevice("cpu") == "cpu");
+  CHECK_THROWS_WITH(train::resolveDevice("tpu"),
+                    Catch::Contains("unknown device 'tpu'; expected cpu, "
+                                    "cuda or cuda:N"));
+  CHECK_THROWS_WITH(train::resolveDevice("cuda:x"),
+                    Catch::Contains("unknown device"));
+  CHECK_THROWS_WITH(train::resolveDevice("cuda:99"),
+                    Catch::Contains("device 'cuda:99': this LibTorch sees"));
+  train::TaskSpec spec = logisticTask();
+  spec.name = "mine";
+  spec.device = "meta";
+  CHECK_THROWS_WITH(train::Task(spec),
+                    Catch::Contains("task 'mine': unknown device 'meta'"));
+  spec.device = "cpu";
+  train::Task onCpu(spec);
+  train::TrainConfig config;
+  config.rule = "adam";
+  config.lr = 0.01;
+  train::RunResult explicitCpu = onCpu.run(config);
+  train::RunResult byDefault = train::Task(logisticTask()).run(config);
+  CHECK(explicitCpu.curve.back().validationLoss ==
+        byDefault.curve.back().validationLoss);
+}
+
+// A child on the GPU: the same data, initial weights and batch order as on
+// the CPU (all drawn there), nos's GPU kernel for the update; only the
+// rounding of the forward and backward passes differs.
+TEST_CASE("a child trains on CUDA as on the CPU", "[trainer][cuda]") {
+  std::string why;
+  try {
+    train::resolveDevice("cuda");
+  } catch (const std::exception &e) {
+    why = e.what();
+  }
+  if (!test::cudaOrSkip(why))
+    return;
+  for (const char *dataset : {"logistic", "quadratic"}) {
+    INFO("dataset " << dataset);
+    train::TaskSpec spec = logisticTask();
+    spec.dataset = dataset;
+    spec.gradientNoise = std::string(dataset) == "quadratic" ? 0.1 : 0;
+    train::TrainConfig config;
+    config.rule = "powersign + 0.001 * noise";
+    config.lr = 0.01;
+    config.seed = 2;
+    train::RunResult cpu = train::Task(spec).run(config);
+    spec.device = "cuda";
+    train::Task onGpu(spec);
+    CHECK_THAT(onGpu.describe(), Catch::EndsWith(" on cuda:0"));
+    train::RunResult gpu = onGpu.run(config);
+    REQUIRE(gpu.status == "ok");
+    CHECK(gpu.steps == cpu.steps);
+    CHECK(std::abs(gpu.finalValidationLoss - cpu.finalValidationLoss) <=
+          1e-3 * std::max(1.0, std::abs(cpu.finalValidationLoss)));
+  }
 }

@@ -76,7 +76,8 @@ std::vector<std::string> suiteNames() {
 CLI::Validator validatorOf(const SettingCheck &check) {
   return CLI::Validator(
       [check](std::string &value) -> std::string {
-        if (check.kind == SettingCheck::OneOf)
+        if (check.kind == SettingCheck::OneOf ||
+            check.kind == SettingCheck::Device)
           return check.why(value);
         char *end = nullptr;
         double x = std::strtod(value.c_str(), &end);
@@ -199,6 +200,8 @@ void addFinalOptions(CLI::App &fin, FinalOptions &o) {
                  "The first tuning seed; the test seeds follow them");
   fin.add_option("--workers", o.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  fin.add_option("--device", o.device,
+                 "cpu, cuda or cuda:N: where the children train");
 }
 
 int main(int argc, char **argv) {

@@ -133,6 +133,9 @@ void addOptions(CLI::App &app, Options &o) {
              "Training examples (0: all)");
   overriding(app, o, "--validation-size", o.task.validationSize,
              "Held-out validation examples");
+  overriding(app, o, "--device", o.task.device,
+             "cpu, cuda or cuda:N: where the data, the model and the update "
+             "kernel live (default cpu)");
   app.add_option("--out", o.out, "Folder for results.csv/json, curves.svg");
 }
 
@@ -182,6 +185,11 @@ int run(Options &o) {
     lrs.push_back(o.config.lr);
   }
 
+  try {
+    o.task.device = train::resolveDevice(o.task.device);
+  } catch (const std::exception &e) {
+    return fail(e.what());
+  }
   if (mkdir(o.out.c_str(), 0755) != 0 && errno != EEXIST)
     return fail("cannot create the output folder '" + o.out + "'");
   std::unique_ptr<train::Task> task;

@@ -112,8 +112,9 @@ double marginOverBest(const LevelSpec &spec,
 /// threads that call train().
 class LevelTrainer {
 public:
-  /// Throws std::runtime_error naming a task whose data is missing.
-  explicit LevelTrainer(LevelSpec spec);
+  /// Throws std::runtime_error naming a task whose data is missing. The
+  /// level's tasks train on `device` (train::TaskSpec::device).
+  explicit LevelTrainer(LevelSpec spec, const std::string &device = "cpu");
   ~LevelTrainer();
   /// Every (task, lr, seed) of the level, seed-major. Thread-safe.
   std::vector<LevelRun> train(const CompiledRule &rule) const;

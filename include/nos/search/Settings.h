@@ -50,7 +50,9 @@ struct SearchSettings {
 
 /// What a value must satisfy. Ranges are inclusive.
 struct SettingCheck {
-  enum Kind { None, Range, Positive, NonNegative, OneOf } kind = None;
+  /// Device: cpu, cuda or cuda:N, by spelling only (a stored run's report
+  /// reads on a machine without its GPU).
+  enum Kind { None, Range, Positive, NonNegative, OneOf, Device } kind = None;
   double lo = 0, hi = 0;
   std::vector<std::string> names; // OneOf
   /// Why `value` is refused, or "".

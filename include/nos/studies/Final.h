@@ -38,6 +38,7 @@ struct FinalOptions {
   /// 0 is the search's own child seed, so the default leaves it out.
   uint64_t firstSeed = 1;
   int workers = 0;
+  std::string device = "cpu"; // train::TaskSpec::device
 };
 
 /// One training of the table, as final.jsonl keeps it. `phase` is "tune"

@@ -93,7 +93,8 @@ struct Objective {
 /// 0.5 x^T A x with A symmetric positive definite, eigenvalues spread
 /// log-uniformly over [0.01, 1] (condition number 100) in a rotated basis.
 /// Minimum 0 at x = 0; `init` is standard normal.
-Objective quadratic(int64_t dim, uint64_t seed);
+Objective quadratic(int64_t dim, uint64_t seed,
+                    torch::Device device = torch::kCPU);
 
 /// The same problem as plain arrays, for loops without autograd (the
 /// search's hurdle): A row-major dim x dim (f32), the f32 starting point.
@@ -107,7 +108,7 @@ QuadraticProblem quadraticProblem(int64_t dim, uint64_t seed);
 
 /// Extended Rosenbrock sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2, dim >= 2;
 /// minimum 0 at all ones, `init` the classic (-1.2, 1, -1.2, 1, ...).
-Objective rosenbrock(int64_t dim);
+Objective rosenbrock(int64_t dim, torch::Device device = torch::kCPU);
 
 /// Standard normal noise of `shape` for step `step` of a run with `seed`
 /// (a stochastic objective's gradient noise), the same on every machine.

@@ -50,6 +50,10 @@ struct TaskSpec {
   /// Objectives: standard deviation of the normal noise added to every
   /// gradient (a stochastic objective), drawn from the run's seed.
   double gradientNoise = 0;
+  /// Where the data, the model and the update kernel live: cpu, cuda or
+  /// cuda:N (resolveDevice). Initial weights and batch order are drawn on
+  /// the CPU either way, so a seed starts the same run on every device.
+  std::string device = "cpu";
 };
 
 struct TrainConfig {
@@ -130,6 +134,11 @@ void setTorchThreads(int threads);
 /// "accuracy" (classes), "bits-per-char" for a language task, or
 /// "log10-loss" for an objective (its final value): what Task::metric()
 /// says of a task made from `spec`, without its data.
+/// "cpu" or "cuda:N" for cpu, cuda or cuda:N. Throws std::invalid_argument
+/// for any other name, std::runtime_error when this LibTorch sees no such
+/// CUDA device (naming how many it sees, and why when it sees none).
+std::string resolveDevice(const std::string &name);
+
 std::string metricOf(const TaskSpec &spec);
 /// Whether `spec` is an objective minimised directly (no data, no model).
 bool isObjective(const TaskSpec &spec);
@@ -157,6 +166,7 @@ public:
   class Impl;
 
 private:
+  std::string describeSpec() const;
   friend class ChildRun;
   std::unique_ptr<Impl> impl_;
 };
@@ -183,6 +193,7 @@ public:
   class Impl;
 
 private:
+  std::string describeSpec() const;
   std::unique_ptr<Impl> impl_;
 };
 
