@@ -13,7 +13,7 @@
 #include "nos/Parser.h"
 #include "nos/Printer.h"
 
-#include "CudaSkip.h"
+#include "../CudaSkip.h"
 
 #include <catch2/catch.hpp>
 

@@ -8,7 +8,7 @@
 #include "nos/train/Trainer.h"
 #include "nos/report/Runs.h"
 
-#include "CudaSkip.h"
+#include "../CudaSkip.h"
 
 #include <catch2/catch.hpp>
 

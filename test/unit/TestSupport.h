@@ -16,6 +16,8 @@
 #include "nos/CudaExecutor.h"
 #include "nos/Parser.h"
 
+#include "../CudaSkip.h"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -46,11 +48,7 @@ inline bool haveGpu() {
   std::string why;
   if (cudaAvailable(&why))
     return true;
-  const char *require = std::getenv("NOS_REQUIRE_CUDA");
-  if (require && *require && std::string(require) != "0")
-    FAIL("NOS_REQUIRE_CUDA is set but CUDA is unavailable: " << why);
-  WARN("skipped without a GPU: " << why);
-  return false;
+  return cudaOrSkip("CUDA is unavailable: " + why);
 }
 
 } // namespace nos::test

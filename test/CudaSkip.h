@@ -1,14 +1,13 @@
-//===- CudaSkip.h - Tests that need a CUDA device -----------------*- C++
-//-*-===//
+//===- CudaSkip.h - Tests that need a CUDA device --------------*- C++ -*-===//
 //
 // Catch2 2 has no SKIP: a test that needs a GPU passes with a warning where
 // there is none, unless NOS_REQUIRE_CUDA=1 makes it fail, so that a GPU
-// machine cannot skip it silently (as test/unit/TestSupport.h does for the
-// driver-level tests).
+// machine cannot skip it silently. Shared by the driver-level tests
+// (test/unit/TestSupport.h) and the torch ones.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NOS_TEST_TORCH_CUDASKIP_H
-#define NOS_TEST_TORCH_CUDASKIP_H
+#ifndef NOS_TEST_CUDASKIP_H
+#define NOS_TEST_CUDASKIP_H
 
 #include <catch2/catch.hpp>
 
@@ -31,4 +30,4 @@ inline bool cudaOrSkip(const std::string &whyNot) {
 
 } // namespace nos::test
 
-#endif // NOS_TEST_TORCH_CUDASKIP_H
+#endif // NOS_TEST_CUDASKIP_H
