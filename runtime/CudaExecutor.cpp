@@ -56,6 +56,9 @@ namespace {
 struct Module {
   CUmodule module = nullptr;
   CUfunction entry = nullptr;
+  /// Blocks of kBlockThreads one multiprocessor holds at once, as the driver
+  /// computes it from the kernel's registers.
+  int blocksPerMultiprocessor = 0;
 };
 
 /// A table uploaded for `stream`: NosTensor[count] then NosChunk[chunks].
@@ -167,10 +170,10 @@ struct CudaExecutor::Impl {
   void bind() const { NOS_CU(cuCtxSetCurrent, context); }
   int attribute(CUdevice_attribute a) const;
   void open(int ordinal);
-  CUfunction entry(const std::string &key) const;
+  const Module &module(const std::string &key) const;
   const Upload &upload(const NosTensor *table, int64_t count, CUstream stream);
   Upload takeSlot(CUstream stream, size_t bytes);
-  void launch(CUfunction entry, const Upload &u, const NosArgs &args);
+  void launch(const Module &m, const Upload &u, const NosArgs &args);
 };
 
 CudaExecutor::Impl::~Impl() {
@@ -217,11 +220,25 @@ void CudaExecutor::Impl::open(int index) {
   name = buf;
 }
 
-CUfunction CudaExecutor::Impl::entry(const std::string &key) const {
+const Module &CudaExecutor::Impl::module(const std::string &key) const {
   auto it = modules.find(key);
   if (it == modules.end())
     throw CudaError("no GPU kernel is loaded under '" + key + "'");
-  return it->second.entry;
+  return it->second;
+}
+
+/// How many blocks of kBlockThreads of `entry` a multiprocessor holds; a
+/// kernel that cannot hold one (too many registers for the block) is refused
+/// at load, not at its first launch.
+static int occupancy(CUfunction entry, const std::string &key) {
+  int blocks = 0;
+  NOS_CU(cuOccupancyMaxActiveBlocksPerMultiprocessor, &blocks, entry,
+         int(CudaExecutor::kBlockThreads), size_t(0));
+  if (blocks < 1)
+    throw CudaError("GPU kernel '" + key + "' cannot run " +
+                    std::to_string(CudaExecutor::kBlockThreads) +
+                    " threads a block on this GPU (too many registers)");
+  return blocks;
 }
 
 /// A buffer for a new upload of `bytes` on `stream`. When the cache is full
@@ -272,7 +289,7 @@ const Upload &CudaExecutor::Impl::upload(const NosTensor *table, int64_t count,
   return uploads.front();
 }
 
-void CudaExecutor::Impl::launch(CUfunction fn, const Upload &u,
+void CudaExecutor::Impl::launch(const Module &m, const Upload &u,
                                 const NosArgs &args) {
   static_assert(sizeof(CUdeviceptr) == 8 && NOS_MAX_SCHEDULES == 8,
                 "the parameter list below assumes these sizes");
@@ -289,9 +306,9 @@ void CudaExecutor::Impl::launch(CUfunction fn, const Upload &u,
       &a.sched[7],   &a.step,     &a.total_steps, &a.seed};
   static_assert(sizeof(params) / sizeof(params[0]) == NOS_GPU_PARAMS);
   int64_t blocks = std::min<int64_t>(nchunks, int64_t(multiprocessors) *
-                                                  kBlocksPerMultiprocessor);
-  NOS_CU(cuLaunchKernel, fn, unsigned(blocks), 1, 1, kBlockThreads, 1, 1, 0,
-         u.stream, params, nullptr);
+                                                  m.blocksPerMultiprocessor);
+  NOS_CU(cuLaunchKernel, m.entry, unsigned(blocks), 1, 1, kBlockThreads, 1, 1,
+         0, u.stream, params, nullptr);
 }
 
 CudaExecutor::CudaExecutor(int device) : impl_(std::make_unique<Impl>()) {
@@ -315,11 +332,17 @@ void CudaExecutor::load(const std::string &key, const std::string &ptx) {
   try {
     NOS_CU(cuModuleGetFunction, &m.entry, m.module, "nos_rule");
     checkParams(m.entry, key);
+    m.blocksPerMultiprocessor = occupancy(m.entry, key);
   } catch (...) {
     driver().cuModuleUnload(m.module);
     throw;
   }
   impl_->modules.emplace(key, m);
+}
+
+int CudaExecutor::blocksPerMultiprocessor(const std::string &key) const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->module(key).blocksPerMultiprocessor;
 }
 
 bool CudaExecutor::loaded(const std::string &key) const {
@@ -346,10 +369,10 @@ void CudaExecutor::run(const std::string &key, const NosTensor *table,
     return;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   impl_->bind();
-  CUfunction fn = impl_->entry(key);
+  const Module &m = impl_->module(key);
   const Upload &u = impl_->upload(table, count, CUstream(stream));
   if (u.chunks > 0)
-    impl_->launch(fn, u, args);
+    impl_->launch(m, u, args);
 }
 
 void CudaExecutor::synchronize(void *stream) {

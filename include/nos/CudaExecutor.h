@@ -77,6 +77,10 @@ public:
   /// with the driver's JIT log on failure.
   void load(const std::string &key, const std::string &ptx);
   bool loaded(const std::string &key) const;
+  /// Blocks of kBlockThreads one multiprocessor holds for the kernel under
+  /// `key`: the driver's occupancy figure, taken at load (a kernel that
+  /// cannot hold one is refused there). Throws CudaError when none is loaded.
+  int blocksPerMultiprocessor(const std::string &key) const;
   /// Unloads the module under `key`, if any, after the device is idle.
   void unload(const std::string &key);
 
@@ -108,12 +112,12 @@ public:
   void copyDeviceToDevice(void *dst, const void *src, size_t bytes,
                           void *stream = nullptr);
 
-  /// run() launches min(chunks, multiprocessors * kBlocksPerMultiprocessor)
-  /// blocks of kBlockThreads: 4 x 512 = 2048 threads is all an sm_80/sm_90
-  /// multiprocessor holds, so one wave fills the GPU, and as blocks stride
-  /// over the chunks, more blocks would only add scheduling work.
+  /// run() launches min(chunks, multiprocessors * blocksPerMultiprocessor())
+  /// blocks of kBlockThreads: one wave of as many blocks as the kernel's
+  /// registers let a multiprocessor hold (the driver's occupancy figure; at
+  /// most 4 x 512 = 2048 threads on sm_80/sm_90) fills the GPU, and as
+  /// blocks stride over the chunks, more would only add scheduling work.
   static constexpr unsigned kBlockThreads = NOS_GPU_BLOCK;
-  static constexpr unsigned kBlocksPerMultiprocessor = 4;
   /// Uploaded tables kept for reuse by run().
   static constexpr size_t kTableCacheEntries = 16;
 

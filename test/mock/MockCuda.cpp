@@ -65,8 +65,9 @@ struct Event {
   std::chrono::steady_clock::time_point when;
 };
 
-// One device. Two multiprocessors, so that run()'s cap on blocks (four per
-// multiprocessor) is reached by tests with only a few chunks.
+// One device. Two multiprocessors, so that run()'s cap on blocks (the
+// kernel's occupancy per multiprocessor: 3 here, or $NOS_MOCK_OCCUPANCY) is
+// reached by tests with only a few chunks.
 constexpr int kMultiprocessors = 2;
 constexpr size_t kDeviceBytes = size_t(4) << 30; // beyond it: out of memory
 constexpr size_t kAlignment = 256;               // what cuMemAlloc promises
@@ -524,6 +525,19 @@ CUresult CUDAAPI cuModuleUnload(CUmodule handle) {
   requireContext("cuModuleUnload");
   module(handle, "cuModuleUnload");
   state().modules.erase(handle);
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuOccupancyMaxActiveBlocksPerMultiprocessor(
+    int *blocks, CUfunction fn, int blockSize, size_t dynamicSmem) {
+  Entry entry("cuOccupancyMaxActiveBlocksPerMultiprocessor");
+  module(fn, "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+  if (blockSize < 1 || blockSize > 1024 || dynamicSmem)
+    misuse("cuOccupancyMaxActiveBlocksPerMultiprocessor of block %d, %zu "
+           "bytes shared",
+           blockSize, dynamicSmem);
+  const char *forced = std::getenv("NOS_MOCK_OCCUPANCY");
+  *blocks = forced ? std::atoi(forced) : 3;
   return CUDA_SUCCESS;
 }
 

@@ -16,6 +16,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -89,18 +90,35 @@ TEST_CASE("A table passed again is uploaded once", "[cuda-mock]") {
   CHECK(s.launches - before.launches == 4);
 }
 
-TEST_CASE("A launch gets a block per chunk, at most four per multiprocessor",
+// The mock's occupancy is 3 blocks a multiprocessor, not the 4 a grid was
+// sized by before the driver was asked.
+TEST_CASE("A launch gets a block per chunk, at most the kernel's occupancy "
+          "per multiprocessor",
           "[cuda-mock]") {
   CudaExecutor ex;
   ex.load("empty", emptyKernel());
+  REQUIRE(ex.blocksPerMultiprocessor("empty") == 3);
   run(ex, table({1}));
   CHECK(stats().lastGrid == 1);
   CHECK(stats().lastBlock == CudaExecutor::kBlockThreads);
   run(ex, table({3 * NOS_GPU_CHUNK + 1}));
   CHECK(stats().lastGrid == 4);
   run(ex, table({100 * NOS_GPU_CHUNK, 5}));
-  CHECK(stats().lastGrid == unsigned(ex.multiprocessors()) *
-                                CudaExecutor::kBlocksPerMultiprocessor);
+  CHECK(stats().lastGrid == unsigned(ex.multiprocessors()) * 3);
+  CHECK_THROWS_WITH(ex.blocksPerMultiprocessor("other"),
+                    Catch::Contains("no GPU kernel is loaded under 'other'"));
+}
+
+TEST_CASE("A kernel no multiprocessor can hold is refused at load",
+          "[cuda-mock]") {
+  CudaExecutor ex;
+  setenv("NOS_MOCK_OCCUPANCY", "0", 1);
+  CHECK_THROWS_WITH(ex.load("heavy", emptyKernel()),
+                    Catch::Contains("GPU kernel 'heavy' cannot run 512 "
+                                    "threads a block"));
+  unsetenv("NOS_MOCK_OCCUPANCY");
+  CHECK_FALSE(ex.loaded("heavy"));
+  CHECK(stats().liveModules == 0);
 }
 
 TEST_CASE("A full table cache recycles its least recently used buffer",
