@@ -27,8 +27,10 @@ struct SearchSettings {
   StrategyOptions strategy;
   int units = 2;
   int batchSize = 8;
-  /// Batches in flight (Search.h).
-  int pipeline = 1;
+  /// Batches in flight (Search.h). 2 since the main job side by side kept
+  /// workers busier with it (docs/search.md); runs stored before resume
+  /// with the 1 they ran with.
+  int pipeline = 2;
   ProxySpec proxy;
   ProbeSpec probe;
   /// Score SGD, Momentum, Adam, RMSProp, PowerSign and AddSign through the
