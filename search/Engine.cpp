@@ -70,7 +70,7 @@ Engine::Engine(Store &store, const Pipeline &pipeline, WorkerPool &pool,
                SearchSettings settings, const RunOptions &options,
                std::unique_ptr<FunnelTasks> funnelTasks)
     : store_(store), settings_(std::move(settings)), pipeline_(pipeline),
-      pool_(pool), space_(settings_.units),
+      pool_(pool), space_(settings_.units, settings_.space),
       strategy_(makeStrategy(settings_.strategy, space_)),
       progress_(store.progress()), start_(Clock::now()),
       reporter_(options.quiet),

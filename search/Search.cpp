@@ -48,7 +48,7 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
                 const Budget &budget, const RunOptions &options) {
   try {
     // Everything that can reject the settings runs before the folder exists.
-    Space space(settings.units);
+    Space space(settings.units, settings.space);
     makeStrategy(settings.strategy, space);
     if (settings.batchSize < 1 || settings.pipeline < 1)
       throw std::invalid_argument(

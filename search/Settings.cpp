@@ -134,6 +134,11 @@ std::vector<Setting> makeTable() {
           NOS_MEMBER(strategy.seed)),
       row("units", "--units", "Units of 5 tokens per rule", NOS_MEMBER(units),
           range(Space::kMinUnits, Space::kMaxUnits)),
+      row("space", "--space",
+          "Operands the strategy builds rules from: paper (all of them) or "
+          "no-optimizers (without adam and rmsprop)",
+          NOS_MEMBER(space), oneOf(spaceNames()))
+          .before(json(std::string("paper"))),
       row("batchSize", "--batch", "Candidates per controller update",
           NOS_MEMBER(batchSize), range(1, 4096)),
       row("pipeline", "--pipeline",

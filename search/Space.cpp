@@ -15,7 +15,30 @@
 
 namespace nos::search {
 
-Space::Space(int units) : units_(units) {
+const std::vector<std::string> &spaceNames() {
+  static const std::vector<std::string> names = {"paper", "no-optimizers"};
+  return names;
+}
+
+namespace {
+/// The operand tokens of the space `name`.
+std::vector<std::string> operandsOf(const std::string &name) {
+  std::vector<std::string> out = tokenOperands();
+  if (name == "paper")
+    return out;
+  if (name != "no-optimizers")
+    throw std::invalid_argument("unknown space '" + name +
+                                "'; expected paper or no-optimizers");
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [](const std::string &t) {
+                             return t == "adam" || t == "rmsprop";
+                           }),
+            out.end());
+  return out;
+}
+} // namespace
+
+Space::Space(int units, const std::string &name) : units_(units) {
   if (units < kMinUnits || units > kMaxUnits)
     throw std::invalid_argument("units must be 1 to 3, not " +
                                 std::to_string(units));
@@ -24,7 +47,7 @@ Space::Space(int units) : units_(units) {
     return int(vocabulary_.size()) - 1;
   };
   std::vector<int> operands, outputs, unaries, binaries;
-  for (const std::string &t : tokenOperands())
+  for (const std::string &t : operandsOf(name))
     operands.push_back(add(t));
   for (int k = 1; k < units; ++k)
     outputs.push_back(add("o" + std::to_string(k)));

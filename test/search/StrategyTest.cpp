@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -126,6 +127,41 @@ TEST_CASE("the space offers only earlier units' outputs", "[search]") {
   CHECK(has(4, "mul"));
   CHECK(space.parse("g g x x add") == Actions{}); // one unit, space has 3
   CHECK_THROWS_AS(Space(4), std::invalid_argument);
+}
+
+// Without the optimizer operands no strategy can propose adam or rmsprop,
+// and a stored rule that uses them is not in the space; everything else is.
+TEST_CASE("the no-optimizers space leaves out adam and rmsprop only",
+          "[search]") {
+  Space paper(2), bare(2, "no-optimizers");
+  std::vector<std::string> missing;
+  for (const std::string &token : paper.vocabulary())
+    if (std::find(bare.vocabulary().begin(), bare.vocabulary().end(), token) ==
+        bare.vocabulary().end())
+      missing.push_back(token);
+  CHECK(missing == std::vector<std::string>{"adam", "rmsprop"});
+  CHECK(bare.parse("adam g x x add ; o1 g x x add").empty());
+  CHECK_FALSE(bare.parse("sign(g) sign(m) x x mul ; o1 g exp x mul").empty());
+  for (const std::string &name : strategyNames()) {
+    StrategyOptions o;
+    o.name = name, o.seed = 5, o.population = 8, o.tournament = 3;
+    auto strategy = makeStrategy(o, bare);
+    for (int round = 0; round < 20; ++round) {
+      std::vector<Actions> batch = strategy->propose(16);
+      std::vector<double> rewards;
+      for (const Actions &a : batch) {
+        std::string tokens = bare.tokens(a);
+        INFO(name << ": " << tokens);
+        REQUIRE(tokens.find("adam") == std::string::npos);
+        REQUIRE(tokens.find("rmsprop") == std::string::npos);
+        rewards.push_back(double(a[0] % 5) / 5);
+      }
+      strategy->learn(batch, rewards);
+    }
+  }
+  CHECK_THROWS_WITH(Space(2, "tiny"),
+                    Catch::Contains("unknown space 'tiny'; expected paper or "
+                                    "no-optimizers"));
 }
 
 TEST_CASE("same seed, same candidates; another seed, others", "[search]") {

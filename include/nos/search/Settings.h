@@ -26,6 +26,7 @@ namespace nos::search {
 struct SearchSettings {
   StrategyOptions strategy;
   int units = 2;
+  std::string space = "paper"; // Space::spaceNames()
   int batchSize = 8;
   /// Batches in flight (Search.h). 2 since the main job side by side kept
   /// workers busier with it (docs/search.md); runs stored before resume

@@ -19,12 +19,19 @@ namespace nos::search {
 /// A sampled rule: one vocabulary id per position.
 using Actions = std::vector<int>;
 
+/// The named operand sets of Space, the paper's first.
+const std::vector<std::string> &spaceNames();
+
 class Space {
 public:
   static constexpr int kMinUnits = 1, kMaxUnits = 3, kUnitLength = 5;
 
-  /// Throws std::invalid_argument unless units is in [1, 3].
-  explicit Space(int units);
+  /// Throws std::invalid_argument unless units is in [1, 3] and `name` is
+  /// one of spaceNames(): "paper", every operand of the paper's space, or
+  /// "no-optimizers", without the adam and rmsprop operands, which hand a
+  /// strategy a known optimizer whole (a rule must then be built from g,
+  /// its powers, running averages and signs).
+  explicit Space(int units, const std::string &name = "paper");
 
   int units() const { return units_; }
   int length() const { return units_ * kUnitLength; }
