@@ -50,8 +50,11 @@ def unpack(debs, into):
 def unresolved(path, carried, search):
     """Libraries `path` needs that neither the kit nor a base system has."""
     env = dict(os.environ, LD_LIBRARY_PATH=":".join(search))
-    out = subprocess.run(["ldd", path], env=env, capture_output=True,
-                         text=True).stdout
+    run = subprocess.run(["ldd", path], env=env, capture_output=True,
+                         text=True)
+    if run.returncode != 0:
+        return [f"what ldd cannot read ({run.stderr.strip()})"]
+    out = run.stdout
     bad = []
     for line in out.splitlines():
         m = re.match(r"\s*(\S+)\s+=>\s+(\S+)", line)

@@ -14,6 +14,7 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["NOS_CACHE_DIR"] = os.path.join(config.test_exec_root, "nos-cache")
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%python", "python3"))
+config.substitutions.append(("%src", os.path.dirname(config.test_source_root)))
 # ptxas validates PTX without a GPU; its tests run where the toolkit is.
 if config.nos_ptxas:
     config.available_features.add("ptxas")
