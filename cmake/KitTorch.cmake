@@ -5,7 +5,7 @@
 # the LibTorch this project links here (gigabytes) cannot be carried there.
 # So the GPU kit (scripts/gpu-pack.sh) carries a torch-free install of the
 # frontend, runtime and compiler (NOS_CORE_PREFIX), the header-only
-# libraries under NOS_CORE_PREFIX/kit/include and zlib's header, and this
+# libraries and zlib's header (NOS_KIT_INCLUDE), and this
 # file builds the torch layer there against the machine's own PyTorch
 # (NOS_TORCH_PREFIX, its torch.utils.cmake_prefix_path): nos::Optimizer,
 # child training, nos-train, nos-bench and the torch tests that need no
@@ -21,8 +21,10 @@ add_library(NOSFrontend ALIAS nos::frontend)
 add_library(NOSRuntime ALIAS nos::runtime)
 add_library(NOSCompiler ALIAS nos::compiler)
 
-# The header-only libraries, carried; fmt in its header-only mode.
-set(NOS_KIT_INCLUDE "${NOS_CORE_PREFIX}/kit/include")
+# The header-only libraries, carried (gpu-torch-build.sh unpacks them);
+# fmt in its header-only mode.
+set(NOS_KIT_INCLUDE "${NOS_CORE_PREFIX}/kit/include" CACHE PATH
+    "The carried header-only libraries and zlib's header")
 foreach(dep fmt::fmt fmt::fmt-header-only nlohmann_json::nlohmann_json
         Catch2::Catch2 CLI11::CLI11)
   add_library(${dep} INTERFACE IMPORTED)

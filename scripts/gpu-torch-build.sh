@@ -14,10 +14,9 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 build=${NOS_KIT_BUILD:-/tmp/nos-gpu-torch}
 core=$PWD/.gpu
-if [ ! -d .gpu/kit/include ]; then
-  mkdir -p .gpu/kit/include
-  tar -C .gpu/kit/include -xJf .gpu/kit/include.tar.xz
-fi
+# The carried headers unpack beside the build; .gpu stays as it came.
+mkdir -p "$build.include"
+tar -C "$build.include" -xJf .gpu/kit/include.tar.xz
 read -r version abi prefix < <("$python" -c 'import torch
 print(torch.__version__, int(torch._C._GLIBCXX_USE_CXX11_ABI),
       torch.utils.cmake_prefix_path)')
@@ -36,6 +35,7 @@ generator="Unix Makefiles"
 command -v ninja >/dev/null && generator=Ninja
 cmake -S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release \
   -DNOS_CORE_PREFIX="$core" -DNOS_TORCH_PREFIX="$prefix" \
+  -DNOS_KIT_INCLUDE="$build.include" \
   -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" \
   >"$build.configure.log" 2>&1 || {
   tail -30 "$build.configure.log" >&2
