@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """python_step.py - one optimizer step: nos.Optimizer against what a PyTorch
-2.x user would pick instead, on the CPU.
+2.x user would pick instead, on the CPU (or, with --device cuda, a GPU: the
+GPU kit runs it there).
 
 On two models -- an MLP of ~11.5M parameters and the search's child MLP
 (196-128-10, ~26.5k parameters) -- it times optimizer.step() alone (the
@@ -48,11 +49,19 @@ torch._dynamo.config.recompile_limit = 64
 LR, BETA1, BETA2, EPS, DECAY, CLIP = 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.001
 SAMPLED = f"clip(g, {CLIP}) + m"
 MODELS = {"mlp_11m": [1024, 2048, 2048, 2048, 512], "child": [196, 128, 10]}
+DEVICE = torch.device("cpu")  # --device
+
+
+def sync():
+    """Waits for the device, so a GPU step is timed to its end."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
 
 
 def make_params(widths):
     torch.manual_seed(0)
-    layers = [torch.nn.Linear(a, b) for a, b in zip(widths, widths[1:])]
+    layers = [torch.nn.Linear(a, b).to(DEVICE)
+              for a, b in zip(widths, widths[1:])]
     params = [p for layer in layers for p in layer.parameters()]
     for p in params:
         p.requires_grad_(False)
@@ -165,8 +174,10 @@ def contenders(widths):
 
 
 def timed(fn):
+    sync()
     start = time.perf_counter()
     fn()
+    sync()
     return time.perf_counter() - start
 
 
@@ -178,7 +189,7 @@ def graphs():
 def warm_up_inductor():
     """The first torch.compile of a process also starts inductor itself
     (about 15 s here); that is paid once, so no contender is charged it."""
-    torch.compile(lambda x: (x * 2).sin())(torch.ones(4))
+    torch.compile(lambda x: (x * 2).sin())(torch.ones(4, device=DEVICE))
 
 
 def first_steps(widths, opts):
@@ -218,9 +229,11 @@ def measure(name, widths, reps, inner):
     times = {name: [] for name in opts}
     for _ in range(reps):
         for name, (step, _) in opts.items():
+            sync()
             start = time.perf_counter()
             for _ in range(inner):
                 step()
+            sync()
             times[name].append((time.perf_counter() - start) / inner)
     ms = {name: 1e3 * statistics.median(t) for name, t in times.items()}
     params = sum(p.numel() for p in make_params(widths))
@@ -258,10 +271,17 @@ def main():
                         help="timed rounds (median reported)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="torch intra-op threads (nos uses the same)")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu, cuda or cuda:N: where the models live")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device {args.device}: this torch sees no CUDA device")
     torch.set_num_threads(args.threads)
-    result = {"threads": args.threads, "torch": torch.__version__,
+    result = {"threads": args.threads, "device": str(DEVICE),
+              "torch": torch.__version__,
               "nos": nos.compiler_version, "models": {}}
     for name in args.models.split(","):
         widths = MODELS[name]

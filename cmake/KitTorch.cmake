@@ -49,6 +49,17 @@ nos_find_torch("${NOS_TORCH_PREFIX}")
 message(STATUS "nos: the torch layer against LibTorch ${Torch_VERSION} and "
                "the core in ${NOS_CORE_PREFIX}")
 
+# The Python binding (nos.Optimizer) for this machine's Python, with the
+# carried pybind11, where the interpreter has its headers.
+set(NOS_PYBIND11_DIR "${NOS_KIT_INCLUDE}/pybind11/share/cmake/pybind11")
+find_package(Python 3 COMPONENTS Interpreter Development.Module)
+if(Python_Development.Module_FOUND AND EXISTS "${NOS_PYBIND11_DIR}")
+  add_subdirectory(python)
+else()
+  message(STATUS "nos: the Python binding is not built: no headers for "
+                 "${Python_EXECUTABLE}, or no carried pybind11")
+endif()
+
 add_subdirectory(report)
 add_subdirectory(torch)
 add_subdirectory(train)

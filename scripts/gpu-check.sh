@@ -7,7 +7,9 @@
 # first: the kernel benchmark (bench/gpu.sh: bandwidth against a device
 # copy, Adam and PowerSign against torch), the torch layer built against
 # this machine's PyTorch (scripts/gpu-torch-build.sh), nos's Adam step on
-# the GPU against torch::optim::Adam, and one short child run on the GPU
+# the GPU against torch::optim::Adam, nos.Optimizer against AdamW(fused)
+# and torch.compile (bench/python_step.py, where the binding built), and
+# one short child run on the GPU
 # against the CPU; then the long correctness tests (the CUDA runtime tests,
 # the GPU differential tests, `nosc --check --gpu`, the torch tests on
 # CUDA). Each step has its own time limit (STEP_LIMIT seconds, default 240)
@@ -59,6 +61,8 @@ if STEP_TIMEOUT=$((2 * limit)) step torch-build env NOS_KIT_LIBS="$carried" NOS_
   scripts/gpu-torch-build.sh; then
   step train-step-gpu "$kit/bin/nos-bench" train --device cuda
   step train-step-cpu "$kit/bin/nos-bench" train --device cpu --reps 5
+  [ -d "$kit/python/nos" ] && STEP_TIMEOUT=$((2 * limit)) step python-step \
+    env PYTHONPATH="$kit/python" python3 bench/python_step.py --device cuda --json
   for device in cuda cpu; do
     step "child-$device" "$kit/bin/nos-train" --task logistic --rule adam \
       --lr 0.01 --device "$device" --out "$out/child-$device"

@@ -31,11 +31,13 @@ done
 for lib in build-gpu/lib/libNOS*.so; do
   strip -o ".gpu/lib/$(basename "$lib")" "$lib"
 done
-# The header-only libraries the torch layer includes, and zlib's header,
-# compressed (2.8 MiB of text; scripts/gpu-torch-build.sh unpacks them).
+# The header-only libraries the torch layer includes, zlib's header and
+# pybind11 (the venv's, for the Python binding), compressed (3.6 MiB of
+# text; scripts/gpu-torch-build.sh unpacks them).
 mkdir -p .gpu/kit
-tar -C /usr/include -cJf .gpu/kit/include.tar.xz fmt nlohmann CLI catch2 \
-  zlib.h zconf.h
+site=$(.venv/bin/python -c 'import pybind11, os; print(os.path.dirname(os.path.dirname(pybind11.__file__)))')
+tar -cJf .gpu/kit/include.tar.xz -C /usr/include fmt nlohmann CLI catch2 \
+  zlib.h zconf.h -C "$site" pybind11/include pybind11/share
 # What `ldd` lists beyond a base system for these binaries.
 (cd .gpu/debs && apt-get download libllvm19 libmlir-19 libfmt9 libz3-4 \
   libxml2 libicu72 libffi8 libedit2 libbsd0 libmd0 >/dev/null)

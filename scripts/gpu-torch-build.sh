@@ -4,7 +4,8 @@
 # On the GPU machine (by scripts/gpu-check.sh), and rehearsed here: configures
 # cmake/KitTorch.cmake with the core carried in .gpu (scripts/gpu-pack.sh)
 # and the LibTorch inside the PyTorch of $PYTHON (default python3), then
-# builds nos-train, nos-bench and nos-torch-tests into $NOS_KIT_BUILD
+# builds nos-train, nos-bench, nos-torch-tests and, where the interpreter
+# has its headers, the Python binding into $NOS_KIT_BUILD
 # (default /tmp/nos-gpu-torch). $NOS_KIT_LIBS names the folders the carried
 # Debian libraries were unpacked into, for the linker. The carried core
 # uses libstdc++'s C++11 ABI: a PyTorch built with the old one is refused
@@ -35,7 +36,7 @@ generator="Unix Makefiles"
 command -v ninja >/dev/null && generator=Ninja
 cmake -S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release \
   -DNOS_CORE_PREFIX="$core" -DNOS_TORCH_PREFIX="$prefix" \
-  -DNOS_KIT_INCLUDE="$build.include" \
+  -DNOS_KIT_INCLUDE="$build.include" -DPython_EXECUTABLE="$(command -v "$python")" \
   -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" \
   >"$build.configure.log" 2>&1 || {
   tail -30 "$build.configure.log" >&2
@@ -43,3 +44,9 @@ cmake -S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release \
 }
 cmake --build "$build" -j "$(nproc)" --target nos-train nos-bench \
   nos-torch-tests
+if grep -q '^NOS_PYTHON:INTERNAL=.\+' "$build/CMakeCache.txt"; then
+  cmake --build "$build" -j "$(nproc)" --target _nos
+  echo "gpu-torch-build: the Python binding is in $build/python"
+else
+  echo "gpu-torch-build: no Python binding: $(grep -o 'the Python binding is not built.*' "$build.configure.log" | head -1)"
+fi
