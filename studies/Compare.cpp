@@ -105,7 +105,8 @@ int runCompare(const CompareOptions &o) {
     std::filesystem::create_directories(o.dir);
     EvaluationLog log(o.dir + "/results.jsonl");
     std::vector<uint64_t> seeds = seedRange(o.firstSeed, o.seeds);
-    log.complete(o.proxies, rules, seeds, o.workers, "nos-search compare");
+    log.complete(o.proxies, rules, seeds, o.workers, "nos-search compare",
+                 o.device);
     std::string text;
     nlohmann::json json;
     for (const std::string &p : o.proxies) {

@@ -195,10 +195,14 @@ void EvaluationLog::append(const Evaluation &e) {
 void EvaluationLog::complete(const std::vector<std::string> &proxies,
                              const std::vector<RatedRule> &rules,
                              const std::vector<uint64_t> &seeds, int workers,
-                             const std::string &tool) {
+                             const std::string &tool,
+                             const std::string &device) {
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines;
-  for (const std::string &n : proxies)
-    pipelines[n] = std::make_unique<Pipeline>(train::proxyPreset(n));
+  for (const std::string &n : proxies) {
+    auto spec = train::proxyPreset(n);
+    spec.task.device = device;
+    pipelines[n] = std::make_unique<Pipeline>(spec);
+  }
   std::vector<Job> jobs;
   for (uint64_t s : seeds)
     for (size_t r = 0; r < rules.size(); ++r)

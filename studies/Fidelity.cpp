@@ -125,7 +125,7 @@ public:
     for (int s = 0; s < options_.seeds; ++s)
       seeds.push_back(uint64_t(s));
     log_.complete(names_, rules_, seeds, options_.workers,
-                  "nos-search fidelity");
+                  "nos-search fidelity", options_.device);
   }
 
   void report() const;

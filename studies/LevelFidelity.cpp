@@ -159,11 +159,13 @@ private:
   mutable std::mutex mutex_;
 };
 
-/// Trains every (rule, task, seed) of every level not yet in the log.
+/// Trains every (rule, task, seed) of every level not yet in the log, the
+/// children on `device`.
 void train(Log &log, const std::vector<LevelSpec> &levels,
-           const std::vector<RatedRule> &rules, int workers) {
+           const std::vector<RatedRule> &rules, int workers,
+           const std::string &device) {
   for (const LevelSpec &level : levels) {
-    LevelTrainer trainer(level);
+    LevelTrainer trainer(level, device);
     struct Job {
       size_t rule;
       std::string task;
@@ -256,7 +258,7 @@ int runLevelFidelity(const LevelFidelityOptions &o) {
     }
     std::filesystem::create_directories(o.dir);
     Log log(o.dir + "/levels.jsonl");
-    train(log, levels, rules, o.workers);
+    train(log, levels, rules, o.workers, o.device);
 
     // The final table's order: per task, and the mean rank over tasks.
     std::vector<std::string> tasks;

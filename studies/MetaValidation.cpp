@@ -114,7 +114,9 @@ int runMetaValidation(const MetaValidationOptions &o) {
     if (points.empty())
       throw std::runtime_error("run '" + o.run + "' has no scored rule yet");
     std::filesystem::create_directories(o.dir);
-    train::Task task(suite.spec);
+    train::TaskSpec spec = suite.spec;
+    spec.device = o.device;
+    train::Task task(spec);
     report::Metric metric = report::metricNamed(task.metric());
     Log log(o.dir + "/metaval.jsonl");
 

@@ -159,6 +159,23 @@ private:
 };
 } // namespace
 
+/// --device for a study: where its children train, checked as the flags
+/// are read, so that a missing GPU stops the study before its folder exists.
+void addDeviceOption(CLI::App &cmd, std::string &device) {
+  cmd.add_option("--device", device,
+                 "cpu, cuda or cuda:N: where the children train")
+      ->check(CLI::Validator(
+          [](std::string &name) -> std::string {
+            try {
+              nos::train::resolveDevice(name);
+            } catch (const std::exception &e) {
+              return e.what();
+            }
+            return {};
+          },
+          "DEVICE"));
+}
+
 /// nos-search metaval's flags (studies/MetaValidation.h).
 void addMetaValidationOptions(CLI::App &cmd, MetaValidationOptions &o) {
   cmd.add_option("DIR", o.dir, "Output folder (continued if present)")
@@ -175,6 +192,7 @@ void addMetaValidationOptions(CLI::App &cmd, MetaValidationOptions &o) {
       ->check(CLI::Range(2, 1000));
   cmd.add_option("--workers", o.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  addDeviceOption(cmd, o.device);
 }
 
 /// nos-search final's flags (studies/Final.h has the protocol).
@@ -200,8 +218,7 @@ void addFinalOptions(CLI::App &fin, FinalOptions &o) {
                  "The first tuning seed; the test seeds follow them");
   fin.add_option("--workers", o.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
-  fin.add_option("--device", o.device,
-                 "cpu, cuda or cuda:N: where the children train");
+  addDeviceOption(fin, o.device);
 }
 
 int main(int argc, char **argv) {
@@ -265,6 +282,7 @@ int main(int argc, char **argv) {
                   "Seed of the rule sample");
   fid->add_option("--workers", fidelity.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  addDeviceOption(*fid, fidelity.device);
   CompareOptions compare;
   CLI::App *cmp = app.add_subcommand(
       "compare", "Top rules of runs and the references over fresh seeds");
@@ -282,6 +300,7 @@ int main(int argc, char **argv) {
   cmp->add_option("--first-seed", compare.firstSeed, "The first of them");
   cmp->add_option("--workers", compare.workers, "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  addDeviceOption(*cmp, compare.device);
   FinalOptions final;
   CLI::App *fin = app.add_subcommand(
       "final", "Top rules of runs and the references on held-out tasks' test "
@@ -309,6 +328,7 @@ int main(int argc, char **argv) {
   lev->add_option("--workers", levelFidelity.workers,
                   "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);
+  addDeviceOption(*lev, levelFidelity.device);
   MetaValidationOptions metaval;
   CLI::App *meta = app.add_subcommand(
       "metaval", "Search fitness over a run's time against a held-out task");

@@ -28,6 +28,7 @@ struct CompareOptions {
   /// leaves it out.
   uint64_t firstSeed = 1;
   int workers = 0;
+  std::string device = "cpu"; // train::TaskSpec::device
 };
 
 /// Returns the exit code; errors name their cause.

@@ -92,12 +92,12 @@ public:
                          uint64_t seed) const;
   /// Trains every (proxy, rule, seed) not yet in the log on
   /// `workers` threads (0: one per core), one torch thread each, logging
-  /// progress to stderr under `tool`. Throws on the first error.
+  /// progress to stderr under `tool`, children on `device`. Throws on the
+  /// first error.
   void complete(const std::vector<std::string> &proxies,
                 const std::vector<RatedRule> &rules,
                 const std::vector<uint64_t> &seeds, int workers,
-
-                const std::string &tool);
+                const std::string &tool, const std::string &device);
 
 private:
   void append(const Evaluation &e);

@@ -33,7 +33,8 @@ struct FidelityOptions {
   int sampledRules = 30;
   int seeds = 3;
   uint64_t sampleSeed = 7;
-  int workers = 0; // 0: one per core
+  int workers = 0;            // 0: one per core
+  std::string device = "cpu"; // train::TaskSpec::device
 };
 
 /// Runs (or continues) the study and writes DIR/report.txt, DIR/report.json

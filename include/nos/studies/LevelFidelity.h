@@ -32,6 +32,7 @@ struct LevelFidelityOptions {
   /// "NAME=TASK[+TASK...]:SEEDS" (parseLevel), on the run's L2 lr grid.
   std::vector<std::string> extraLevels;
   int workers = 0;
+  std::string device = "cpu"; // train::TaskSpec::device
 };
 
 /// A level from "NAME=TASK[+TASK...]:SEEDS" with the lr grid `lrs`.

@@ -23,9 +23,10 @@ struct MetaValidationOptions {
   std::string run;             // the nos-search run folder
   std::string task = "charlm"; // a suite task (train/Tasks.h)
   std::vector<double> lrs = {1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3};
-  int seeds = 1;   // child seeds 0 .. seeds - 1
-  int points = 8;  // at most this many of the run's successive bests
-  int workers = 0; // 0: one per core
+  int seeds = 1;              // child seeds 0 .. seeds - 1
+  int points = 8;             // at most this many of the run's successive bests
+  int workers = 0;            // 0: one per core
+  std::string device = "cpu"; // train::TaskSpec::device
 };
 
 /// One successive best of a run: when it became best, with what reward.
