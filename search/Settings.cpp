@@ -311,10 +311,12 @@ std::string SettingCheck::why(double value) const {
 
 std::string SettingCheck::why(const std::string &value) const {
   if (kind == Device) {
-    bool ok = value == "cpu" || value == "cuda" ||
-              (value.size() > 5 && value.rfind("cuda:", 0) == 0 &&
-               value.find_first_not_of("0123456789", 5) == std::string::npos);
-    return ok ? "" : "'" + value + "' is not cpu, cuda or cuda:N";
+    try {
+      train::checkDeviceName(value);
+      return {};
+    } catch (const std::invalid_argument &) {
+      return "'" + value + "' is not cpu, cuda or cuda:N";
+    }
   }
   if (kind != OneOf ||
       std::find(names.begin(), names.end(), value) != names.end())

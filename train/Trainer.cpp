@@ -77,7 +77,8 @@ train::Dataset onDevice(train::Dataset data, const torch::Device &device) {
 }
 } // namespace
 
-std::string resolveDevice(const std::string &name) {
+/// The device `name` spells; throws as checkDeviceName does.
+static torch::Device parseDevice(const std::string &name) {
   std::optional<torch::Device> device;
   try {
     device.emplace(name);
@@ -86,7 +87,14 @@ std::string resolveDevice(const std::string &name) {
   if (!device || !(device->is_cpu() || device->is_cuda()))
     throw std::invalid_argument("unknown device '" + name +
                                 "'; expected cpu, cuda or cuda:N");
-  if (device->is_cpu())
+  return *device;
+}
+
+void checkDeviceName(const std::string &name) { parseDevice(name); }
+
+std::string resolveDevice(const std::string &name) {
+  torch::Device device = parseDevice(name);
+  if (device.is_cpu())
     return "cpu";
   int64_t count = torch::cuda::device_count();
   if (count == 0)
@@ -94,7 +102,7 @@ std::string resolveDevice(const std::string &name) {
         "device '" + name +
         "': this LibTorch sees no CUDA device (no GPU or driver, or a "
         "CPU-only build)");
-  int64_t index = device->has_index() ? device->index() : 0;
+  int64_t index = device.has_index() ? device.index() : 0;
   if (index >= count)
     throw std::runtime_error("device '" + name + "': this LibTorch sees " +
                              std::to_string(count) + " CUDA device(s)");

@@ -53,8 +53,8 @@ struct SearchSettings {
 
 /// What a value must satisfy. Ranges are inclusive.
 struct SettingCheck {
-  /// Device: cpu, cuda or cuda:N, by spelling only (a stored run's report
-  /// reads on a machine without its GPU).
+  /// Device: cpu, cuda or cuda:N by spelling only (train::checkDeviceName),
+  /// so that a stored run's report reads on a machine without its GPU.
   enum Kind { None, Range, Positive, NonNegative, OneOf, Device } kind = None;
   double lo = 0, hi = 0;
   std::vector<std::string> names; // OneOf

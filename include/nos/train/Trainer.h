@@ -130,15 +130,20 @@ uint64_t testEvaluations();
 /// nos::Optimizer's update pool on it); search workers run with 1 each.
 void setTorchThreads(int threads);
 
+/// Throws std::invalid_argument unless `name` spells a device nos trains
+/// on: cpu, cuda or cuda:N. By spelling alone, so that a run stored on a
+/// GPU machine still reads where there is none.
+void checkDeviceName(const std::string &name);
+/// "cpu" or "cuda:N" for cpu, cuda or cuda:N. Throws std::invalid_argument
+/// for any other name (checkDeviceName), std::runtime_error when this
+/// LibTorch sees no such CUDA device (naming how many it sees, and why when
+/// it sees none).
+std::string resolveDevice(const std::string &name);
+
 /// A loaded task: data read once, models made fresh for every run.
 /// "accuracy" (classes), "bits-per-char" for a language task, or
 /// "log10-loss" for an objective (its final value): what Task::metric()
 /// says of a task made from `spec`, without its data.
-/// "cpu" or "cuda:N" for cpu, cuda or cuda:N. Throws std::invalid_argument
-/// for any other name, std::runtime_error when this LibTorch sees no such
-/// CUDA device (naming how many it sees, and why when it sees none).
-std::string resolveDevice(const std::string &name);
-
 std::string metricOf(const TaskSpec &spec);
 /// Whether `spec` is an objective minimised directly (no data, no model).
 bool isObjective(const TaskSpec &spec);
