@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cfloat>
@@ -127,6 +128,7 @@ void ElementEmitter::emit(RuleOp rule, Value i, const TensorPointers &pointers,
   g = b.create<arith::MulFOp>(loc, splat(s.gscale), load(ptrs->g));
   w = load(ptrs->w);
   updateMoments(g);
+  drawAll(rule, i);
   for (Operation &op : rule.getBody().front().without_terminator())
     lowered[op.getResult(0)] = lowerOp(&op, i);
   Value update = lowered.lookup(rule.getUpdate());
@@ -189,11 +191,11 @@ Value ElementEmitter::lowerOperand(::nos::Operand operand, Operation *op,
   case Operand::W:
     return w;
   case Operand::Noise:
-    return b.create<arith::MulFOp>(
-        loc, normal(i, cast<NoiseOp>(op).getStream()), constant(0.1));
+    return b.create<arith::MulFOp>(loc, normal(cast<NoiseOp>(op).getStream()),
+                                   constant(0.1));
   case Operand::ANoise:
-    return b.create<arith::MulFOp>(
-        loc, normal(i, cast<ANoiseOp>(op).getStream()), splat(s.anoiseStd));
+    return b.create<arith::MulFOp>(loc, normal(cast<ANoiseOp>(op).getStream()),
+                                   splat(s.anoiseStd));
   case Operand::Adam:
     return b.create<arith::DivFOp>(loc, m, sqrtPlusEps(v));
   case Operand::RMSProp:
@@ -226,7 +228,7 @@ Value ElementEmitter::lowerUnary(Operation *op, Value x, Value i) {
   }
   case UnaryFn::Drop: {
     auto drop = cast<DropOp>(op);
-    Value u = uniform(philox(i, drop.getStream())[0], /*openAtZero=*/false);
+    Value u = uniform(philox(drop.getStream())[0], /*openAtZero=*/false);
     Value p = constant(unaryParamOf(op));
     return select(cmp(Pred::OGE, u, p), x, constant(0.0));
   }
@@ -305,30 +307,86 @@ Value ElementEmitter::laneIndices(Value i) {
   return b.create<arith::AddIOp>(loc, splat(i), offsets);
 }
 
+/// One Philox round of a counter {c0, c1, c2, c3} under key (k0, k1).
+void ElementEmitter::philoxRound(MutableArrayRef<Value> c, Value k0, Value k1) {
+  auto p0 = b.create<arith::MulUIExtendedOp>(loc, c[0],
+                                             intConstant(::nos::kPhiloxM0, 32));
+  auto p1 = b.create<arith::MulUIExtendedOp>(loc, c[2],
+                                             intConstant(::nos::kPhiloxM1, 32));
+  Value n0 = b.create<arith::XOrIOp>(
+      loc, b.create<arith::XOrIOp>(loc, p1.getHigh(), c[1]), k0);
+  Value n2 = b.create<arith::XOrIOp>(
+      loc, b.create<arith::XOrIOp>(loc, p0.getHigh(), c[3]), k1);
+  c[0] = n0, c[1] = p1.getLow(), c[2] = n2, c[3] = p0.getLow();
+}
+
+/// The stream of a random draw (noise, anoise, drop), if `op` is one.
+static std::optional<uint32_t> streamOf(Operation *op) {
+  if (auto noise = dyn_cast<NoiseOp>(op))
+    return noise.getStream();
+  if (auto anoise = dyn_cast<ANoiseOp>(op))
+    return anoise.getStream();
+  if (auto drop = dyn_cast<DropOp>(op))
+    return drop.getStream();
+  return std::nullopt;
+}
+
 /// Philox-4x32-10 with counter (index lo, index hi, step, node) and key seed,
-/// round for round as nos::philox4x32 in include/nos/Philox.h.
-SmallVector<Value, 4> ElementEmitter::philox(Value i, uint32_t node) {
+/// round for round as nos::philox4x32 in include/nos/Philox.h, for every
+/// draw of the rule at once. The rounds are a loop of two rounds a trip,
+/// not ten copies per draw: unrolled, they were most of a stochastic rule's
+/// code, and instruction selection cost ~9 ms per draw (docs/search.md).
+/// One loop for all draws keeps independent draws' rounds interleaved, as
+/// the unrolled code had them; a loop per draw ran ~40% slower with three.
+void ElementEmitter::drawAll(RuleOp rule, Value i) {
+  draws.clear();
+  SmallVector<uint32_t> streams;
+  for (Operation &op : rule.getBody().front().without_terminator())
+    if (std::optional<uint32_t> stream = streamOf(&op))
+      if (!llvm::is_contained(streams, *stream))
+        streams.push_back(*stream);
+  if (streams.empty())
+    return;
   Value index = b.create<arith::AddIOp>(loc, laneIndices(i), splat(s.rngBase));
   Type i32 = intType(32);
-  Value c0 = b.create<arith::TruncIOp>(loc, i32, index);
-  Value c1 = b.create<arith::TruncIOp>(
+  Value lo = b.create<arith::TruncIOp>(loc, i32, index);
+  Value hi = b.create<arith::TruncIOp>(
       loc, i32, b.create<arith::ShRUIOp>(loc, index, intConstant(32, 64)));
-  Value c2 = splat(s.step32), c3 = intConstant(node, 32);
-  Value k0 = splat(s.seedLo), k1 = splat(s.seedHi);
-  for (int round = 0; round < 10; ++round) {
-    auto p0 = b.create<arith::MulUIExtendedOp>(
-        loc, c0, intConstant(::nos::kPhiloxM0, 32));
-    auto p1 = b.create<arith::MulUIExtendedOp>(
-        loc, c2, intConstant(::nos::kPhiloxM1, 32));
-    Value n0 = b.create<arith::XOrIOp>(
-        loc, b.create<arith::XOrIOp>(loc, p1.getHigh(), c1), k0);
-    Value n2 = b.create<arith::XOrIOp>(
-        loc, b.create<arith::XOrIOp>(loc, p0.getHigh(), c3), k1);
-    c0 = n0, c1 = p1.getLow(), c2 = n2, c3 = p0.getLow();
-    k0 = b.create<arith::AddIOp>(loc, k0, intConstant(::nos::kPhiloxW0, 32));
-    k1 = b.create<arith::AddIOp>(loc, k1, intConstant(::nos::kPhiloxW1, 32));
+  SmallVector<Value> init = {splat(s.seedLo), splat(s.seedHi)};
+  for (uint32_t stream : streams)
+    init.append({lo, hi, splat(s.step32), intConstant(stream, 32)});
+  constexpr int64_t kRounds = 10, kRoundsPerTrip = 2;
+  auto bound = [&](int64_t v) {
+    return b.create<arith::ConstantIntOp>(loc, v, 64).getResult();
+  };
+  auto loop = b.create<scf::ForOp>(
+      loc, bound(0), bound(kRounds / kRoundsPerTrip), bound(1), init,
+      [&](OpBuilder &nested, Location, Value, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> c(args.begin(), args.end());
+        for (int64_t r = 0; r < kRoundsPerTrip; ++r) {
+          for (size_t d = 0; d < streams.size(); ++d)
+            philoxRound(MutableArrayRef<Value>(c).slice(2 + 4 * d, 4), c[0],
+                        c[1]);
+          c[0] = b.create<arith::AddIOp>(loc, c[0],
+                                         intConstant(::nos::kPhiloxW0, 32));
+          c[1] = b.create<arith::AddIOp>(loc, c[1],
+                                         intConstant(::nos::kPhiloxW1, 32));
+        }
+        b.create<scf::YieldOp>(loc, c);
+      });
+  for (auto [d, stream] : llvm::enumerate(streams)) {
+    ValueRange words = loop.getResults().slice(2 + 4 * d, 4);
+    draws[stream].assign(words.begin(), words.end());
   }
-  return {c0, c1, c2, c3};
+}
+
+SmallVector<Value, 4> ElementEmitter::philox(uint32_t node) {
+  auto found = draws.find(node);
+  assert(found != draws.end() && "a draw drawAll did not see");
+  return found->second;
 }
 
 /// (bits >> 8) * 2^-24, or ((bits >> 8) + 1) * 2^-24: exact in f32.
@@ -341,8 +399,8 @@ Value ElementEmitter::uniform(Value bits, bool openAtZero) {
 }
 
 /// Box-Muller from the first two Philox words.
-Value ElementEmitter::normal(Value i, uint32_t node) {
-  SmallVector<Value, 4> bits = philox(i, node);
+Value ElementEmitter::normal(uint32_t node) {
+  SmallVector<Value, 4> bits = philox(node);
   Value u1 = uniform(bits[0], true), u2 = uniform(bits[1], false);
   Value logU1 = b.create<math::LogOp>(loc, u1);
   Value radius = b.create<math::SqrtOp>(

@@ -64,10 +64,13 @@ private:
   Value pow(Value x, Value y);
   Value select(Value cond, Value a, Value b);
   Value cmp(arith::CmpFPredicate pred, Value a, Value b);
-  /// Philox-4x32-10 for the elements at i and the given node word.
-  SmallVector<Value, 4> philox(Value i, uint32_t node);
+  /// Philox-4x32-10 of every draw of the rule for the elements at i, into
+  /// `draws`; philox(node) is then the node's four words.
+  void drawAll(RuleOp rule, Value i);
+  void philoxRound(MutableArrayRef<Value> c, Value k0, Value k1);
+  SmallVector<Value, 4> philox(uint32_t node);
   Value uniform(Value bits, bool openAtZero);
-  Value normal(Value i, uint32_t node);
+  Value normal(uint32_t node);
 
   OpBuilder &b;
   Location loc;
@@ -77,6 +80,7 @@ private:
   const TensorPointers *ptrs = nullptr;
   Value address; // the element index of ptrs' loads and stores
   DenseMap<Value, Value> lowered;
+  DenseMap<uint32_t, SmallVector<Value, 4>> draws; // by stream
   Value g, w, m, v, gamma; // this element's inputs and updated moments
 };
 

@@ -45,6 +45,24 @@ nos.rule @noisy {
   nos.yield %n
 }
 
+// Every draw of a rule shares one loop of five trips of two rounds: 4 i32
+// counter words per draw and the two key words are its loop-carried values,
+// so its code grows with the draws, not with ten rounds of each.
+// CHECK-LABEL: func.func @two_draws
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c5_i64 step %{{.*}} iter_args({{.*}}) -> (vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>)
+// CHECK-COUNT-8: arith.mului_extended
+// CHECK-NOT: arith.mului_extended
+// CHECK: scf.yield
+// CHECK-NOT: arith.mului_extended
+// CHECK: math.cos
+nos.rule @two_draws {
+  %g = nos.g
+  %n = nos.noise [0]
+  %d = nos.drop %g, 0.5 [1]
+  %0 = nos.add %n, %d
+  nos.yield %0
+}
+
 // Schedules come from NosArgs::sched in layout order.
 // CHECK-LABEL: func.func @scheduled
 // CHECK-SAME: nos.schedules = {{\[\[}}"cd", 2.000000e+00], {{\[}}"ld", 0.000000e+00]]
