@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "nos/studies/Evaluations.h"
 
+#include "FunnelReport.h"
+
 #include "nos/Builtins.h"
 #include "nos/Files.h"
 #include "nos/report/Runs.h"
@@ -141,14 +143,33 @@ void writeStudyFiles(
   }
 }
 
+/// A run's `top` rules by margin at funnel level `level`.
+static std::vector<std::string> leadersAt(const std::string &dir,
+                                          const std::string &level, int top) {
+  std::unique_ptr<Store> store = Store::open(dir, /*readOnly=*/true);
+  std::vector<std::string> leaders = levelLeaders(
+      *store, SearchSettings::fromJson(store->settingsJson()), level, top);
+  if (leaders.empty() && top > 0)
+    throw std::invalid_argument("--level " + level + ": run " + dir +
+                                " promoted no rule to " + level);
+  return leaders;
+}
+
 std::vector<RatedRule> collectRules(const std::vector<std::string> &runs,
                                     int top,
-                                    const std::vector<std::string> &rules) {
+                                    const std::vector<std::string> &rules,
+                                    const std::string &level) {
   std::vector<RatedRule> out = referenceRatedRules();
   std::set<std::string> seen;
   for (const RatedRule &r : out)
     seen.insert(r.canonical);
   for (const std::string &dir : runs) {
+    if (!level.empty()) {
+      for (const std::string &canonical : leadersAt(dir, level, top))
+        if (seen.insert(canonical).second)
+          out.push_back({canonical, canonical});
+      continue;
+    }
     std::vector<Candidate> all = Store::open(dir, /*readOnly=*/true)->all();
     std::stable_sort(all.begin(), all.end(),
                      [](auto &a, auto &b) { return a.reward > b.reward; });

@@ -103,7 +103,7 @@ public:
       spec.device = o.device;
       tasks_[name] = std::make_unique<train::Task>(spec);
     }
-    rules_ = collectRules(o.runs, o.top, o.rules);
+    rules_ = collectRules(o.runs, o.top, o.rules, o.level);
     for (const RatedRule &r : rules_)
       compiled_.push_back(CompiledRule::fromText(r.canonical));
     tuneSeeds_ = seedRange(o.firstSeed, o.tuneSeeds);

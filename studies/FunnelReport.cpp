@@ -110,36 +110,50 @@ void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
   }
 }
 
+/// A level's promoted rules and references with their scores and margins
+/// over the best reference, rules best first.
+struct LevelTable {
+  std::vector<Row> refs, rules;
+  double seconds = 0;
+  size_t promoted = 0;
+};
+
+LevelTable scoreTable(const Store &store, const LevelSpec &spec,
+                      const std::map<int64_t, const Candidate *> &byId,
+                      const std::vector<Promotion> &promotions) {
+  LevelTable t;
+  for (const Promotion &p : promotions) {
+    if (p.level != spec.name || !byId.count(p.candidate))
+      continue;
+    t.promoted += p.decided >= 0;
+    std::vector<LevelRun> runs = store.levelRuns(p.candidate, p.level);
+    for (const LevelRun &r : runs)
+      t.seconds += r.seconds;
+    if (runs.empty())
+      continue;
+    const Candidate *c = byId.at(p.candidate);
+    (c->batch < 0 ? t.refs : t.rules)
+        .push_back({c, scoreLevel(spec, runs), NAN, runs.size(), p.joined});
+  }
+  std::vector<std::vector<TaskScore>> refScores;
+  for (const Row &r : t.refs)
+    refScores.push_back(r.scores);
+  std::map<std::string, double> best = bestReference(refScores);
+  for (std::vector<Row> *rows : {&t.refs, &t.rules})
+    for (Row &r : *rows)
+      r.margin = marginOverBest(spec, r.scores, best);
+  std::stable_sort(
+      t.rules.begin(), t.rules.end(),
+      [](const Row &a, const Row &b) { return a.margin > b.margin; });
+  return t;
+}
+
 void printLevel(const Store &store, const LevelSpec &spec,
                 const std::map<int64_t, const Candidate *> &byId,
                 const std::vector<Promotion> &promotions,
                 const std::map<int64_t, double> &joinedAt, int top) {
-  std::vector<Row> refs, rules;
-  double seconds = 0;
-  size_t promoted = 0;
-  for (const Promotion &p : promotions) {
-    if (p.level != spec.name || !byId.count(p.candidate))
-      continue;
-    promoted += p.decided >= 0;
-    std::vector<LevelRun> runs = store.levelRuns(p.candidate, p.level);
-    for (const LevelRun &r : runs)
-      seconds += r.seconds;
-    if (runs.empty())
-      continue;
-    const Candidate *c = byId.at(p.candidate);
-    (c->batch < 0 ? refs : rules)
-        .push_back({c, scoreLevel(spec, runs), NAN, runs.size(), p.joined});
-  }
-  std::vector<std::vector<TaskScore>> refScores;
-  for (const Row &r : refs)
-    refScores.push_back(r.scores);
-  std::map<std::string, double> best = bestReference(refScores);
-  for (std::vector<Row> *rows : {&refs, &rules})
-    for (Row &r : *rows)
-      r.margin = marginOverBest(spec, r.scores, best);
-  std::stable_sort(rules.begin(), rules.end(), [](const Row &a, const Row &b) {
-    return a.margin > b.margin;
-  });
+  LevelTable t = scoreTable(store, spec, byId, promotions);
+  std::vector<Row> &rules = t.rules;
   size_t total = spec.lrs.size() * size_t(spec.seeds) * spec.tasks.size();
   size_t complete =
       size_t(std::count_if(rules.begin(), rules.end(),
@@ -147,12 +161,12 @@ void printLevel(const Store &store, const LevelSpec &spec,
   fmt::print("  {}: {} ({} lrs x {} seeds); {} rules promoted ({} fully "
              "trained), {:.1f} worker-s of training\n",
              spec.name, fmt::join(spec.tasks, ", "), spec.lrs.size(),
-             spec.seeds, promoted, complete, seconds);
-  if (!refs.empty())
-    printFirstAhead(spec, refs, rules, joinedAt);
+             spec.seeds, t.promoted, complete, t.seconds);
+  if (!t.refs.empty())
+    printFirstAhead(spec, t.refs, rules, joinedAt);
   if (rules.size() > size_t(top))
     rules.resize(size_t(top));
-  rules.insert(rules.end(), refs.begin(), refs.end());
+  rules.insert(rules.end(), t.refs.begin(), t.refs.end());
   if (!rules.empty())
     printRows(spec, rules);
 }
@@ -199,6 +213,26 @@ void printMeta(const Store &store, const LevelSpec &spec,
     fmt::print("  meta-validation plot: {}\n", path);
 }
 } // namespace
+
+std::vector<std::string> levelLeaders(const Store &store,
+                                      const SearchSettings &settings,
+                                      const std::string &level, int top) {
+  const std::vector<LevelSpec> &levels = settings.funnel.levels;
+  auto spec = std::find_if(levels.begin(), levels.end(),
+                           [&](const LevelSpec &l) { return l.name == level; });
+  if (spec == levels.end() || spec - levels.begin() >= settings.funnel.used)
+    return {};
+  std::vector<Candidate> all = store.all();
+  std::map<int64_t, const Candidate *> byId;
+  for (const Candidate &c : all)
+    byId[c.id] = &c;
+  LevelTable t = scoreTable(store, *spec, byId, store.promotions());
+  std::vector<std::string> out;
+  for (const Row &r : t.rules)
+    if (int(out.size()) < top)
+      out.push_back(r.candidate->canonical);
+  return out;
+}
 
 void printFunnel(const Store &store, const SearchSettings &settings,
                  const std::vector<Candidate> &all, int top, double end) {

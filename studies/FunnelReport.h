@@ -22,6 +22,13 @@ void printFunnel(const search::Store &store,
                  const std::vector<search::Candidate> &all, int top,
                  double end);
 
+/// The canonical forms of the `top` rules with the best margins at funnel
+/// level `level` (L2, L3) of a run, best first; empty when the run does
+/// not use that level or promoted nothing to it.
+std::vector<std::string> levelLeaders(const search::Store &store,
+                                      const search::SearchSettings &settings,
+                                      const std::string &level, int top);
+
 } // namespace nos::studies
 
 #endif // NOS_STUDIES_FUNNELREPORT_H

@@ -202,6 +202,10 @@ void addFinalOptions(CLI::App &fin, FinalOptions &o) {
   fin.add_option("--runs", o.runs, "Run folders to take rules from");
   fin.add_option("--top", o.top, "Distinct rules from each run")
       ->check(CLI::Range(0, 1000));
+  fin.add_option("--level", o.level,
+                 "Take each run's top rules by their margin at this funnel "
+                 "level (L2, L3) instead of by proxy reward")
+      ->check(CLI::IsMember({"L2", "L3"}));
   fin.add_option("--rule", o.rules, "More rules (repeatable)");
   fin.add_option("--tasks", o.tasks, "Suite tasks (nos-train --list-tasks)")
       ->delimiter(',')

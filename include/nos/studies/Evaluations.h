@@ -75,12 +75,16 @@ void writeStudyFiles(
     const std::string &dir,
     const std::vector<std::pair<std::string, std::string>> &files);
 
-/// The references, then each run's top `top` distinct rules by reward
-/// (scored originals of its batches), then `rules` by text; each canonical
-/// form once. Throws for a rule that does not parse.
+/// The references, then each run's top `top` distinct rules, then `rules`
+/// by text; each canonical form once. A run's top are by proxy reward
+/// (scored originals of its batches), or with `level` (L2, L3) by margin
+/// over the best reference at that funnel level, as `nos-search report`
+/// ranks them. Throws for a rule that does not parse, or a run that
+/// promoted nothing to `level`.
 std::vector<RatedRule> collectRules(const std::vector<std::string> &runs,
                                     int top,
-                                    const std::vector<std::string> &rules);
+                                    const std::vector<std::string> &rules,
+                                    const std::string &level = "");
 
 class EvaluationLog {
 public:

@@ -25,6 +25,8 @@ struct FinalOptions {
   std::string dir;               // final.jsonl, final.txt, .json, .svg
   std::vector<std::string> runs; // nos-search run folders
   int top = 3;                   // distinct rules taken from each run
+  /// "": a run's top by proxy reward; L2, L3: by margin at that level.
+  std::string level;
   std::vector<std::string> rules;
   /// Suite tasks (train/Tasks.h). The default search trains on a cut of
   /// Fashion-MNIST's MLP task; these are its full task and two it never saw.

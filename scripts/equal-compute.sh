@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# equal-compute.sh OUT [MINUTES] [SPACE] [STRATEGIES] [SEEDS] - strategies at
+# equal compute through the funnel (issue 23, docs/search.md).
+#
+# Every strategy runs with every seed for MINUTES (default 8) of wall time on
+# one core (one worker, one torch thread), two runs side by side, in token
+# space SPACE (default no-optimizers). Then one report over all runs, one
+# final table of each run's L3 leader (nos-search final --level L3 --top 1:
+# the rule the run itself would choose, on test splits, lr tuned on
+# validation) and a per-strategy summary of those tables
+# (scripts/equal_compute_summary.py). Every step resumes: rerun the script
+# to finish what an interruption left.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:?usage: equal-compute.sh OUT [MINUTES] [SPACE] [STRATEGIES] [SEEDS]}
+MINUTES=${2:-8}
+SPACE=${3:-no-optimizers}
+read -r -a STRATEGIES <<< "${4:-ppo random evolution}"
+read -r -a SEEDS <<< "${5:-0 1 2}"
+BIN=${NOS_SEARCH:-build/bin/nos-search}
+export OMP_NUM_THREADS=1
+run() { # dir strategy seed
+  if [ -e "$1/search.db" ]; then
+    $BIN resume "$1" --workers 1 --torch-threads 1 --quiet || true
+  else
+    $BIN run "$1" --strategy "$2" --seed "$3" --space "$SPACE" \
+      --minutes "$MINUTES" --workers 1 --torch-threads 1 --quiet
+  fi
+}
+runs=()
+pending=()
+for seed in "${SEEDS[@]}"; do
+  for s in "${STRATEGIES[@]}"; do
+    runs+=("$OUT/$s-$seed")
+    pending+=("$s $seed")
+  done
+done
+mkdir -p "$OUT"
+for ((k = 0; k < ${#pending[@]}; k += 2)); do
+  read -r s1 seed1 <<< "${pending[k]}"
+  run "$OUT/$s1-$seed1" "$s1" "$seed1" > /dev/null &
+  if ((k + 1 < ${#pending[@]})); then
+    read -r s2 seed2 <<< "${pending[k + 1]}"
+    run "$OUT/$s2-$seed2" "$s2" "$seed2" > /dev/null &
+  fi
+  wait
+done
+$BIN report "${runs[@]}" -o "$OUT/report.svg" --top 5 > "$OUT/report.txt"
+$BIN final "$OUT/final" --runs "${runs[@]}" --level L3 --top 1 \
+  --tasks fmnist-mlp,logistic,charlm-s --workers 2 > /dev/null
+python3 scripts/equal_compute_summary.py "$OUT" "${runs[@]}" \
+  | tee "$OUT/summary.txt"

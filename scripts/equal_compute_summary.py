@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+# equal_compute_summary.py OUT RUN... - per strategy, what its runs' chosen
+# rules scored in the final table OUT/final/final.json (scripts/equal-compute.sh).
+#
+# A run's chosen rule is its L3 leader, read from `nos-search report RUN`
+# (the table the final table took it from). Per strategy and task: the mean
+# and standard deviation over seeds of the chosen rules' test means, and how
+# many seeds' rules beat Adam and AddSign by >= 2 standard errors there.
+# Per run: its proxy evaluations (rules scored on L1), so equal wall time
+# can be read as equal evaluations or not.
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+BIN = os.environ.get("NOS_SEARCH", "build/bin/nos-search")
+
+
+def run_facts(run):
+    report = subprocess.run([BIN, "report", run], capture_output=True,
+                            text=True, check=True).stdout
+    head = re.search(r"run \S+: (\w+), seed (\d+).*?; (\d+) candidates", report)
+    scored = re.search(r"scored (\d+)", report)
+    leader = None
+    if "  L3:" in report:
+        for line in report[report.index("  L3:"):].splitlines()[1:]:
+            if line.strip().startswith("#"):
+                leader = re.split(r"\s{2,}", line.strip())[-1]
+                break
+    return {"run": run, "strategy": head.group(1), "seed": int(head.group(2)),
+            "candidates": int(head.group(3)),
+            "scored": int(scored.group(1)) if scored else 0, "leader": leader}
+
+
+def main():
+    out, runs = sys.argv[1], sys.argv[2:]
+    table = json.load(open(os.path.join(out, "final", "final.json")))
+    facts = [run_facts(r) for r in runs]
+    print("run                 candidates  L1 scored  chosen rule (L3 leader)")
+    for f in facts:
+        print(f"{os.path.basename(f['run']):<18} {f['candidates']:>11} "
+              f"{f['scored']:>10}  {f['leader'] or '-'}")
+    strategies = sorted({f["strategy"] for f in facts},
+                        key=[f["strategy"] for f in facts].index)
+    for task, t in table["tasks"].items():
+        rows = {r["canonical"]: r for r in t["rows"]}
+        refs = {r["rule"]: r for r in t["rows"] if r["reference"]}
+        better = "higher" if t["higher_is_better"] else "lower"
+        print(f"\n{task} ({t['metric']}, {better} is better): test mean over "
+              "seeds of each run's chosen rule")
+        for s in strategies:
+            means, wins = [], 0
+            for f in facts:
+                r = rows.get(f["leader"]) if f["strategy"] == s else None
+                if r is None or r["test_mean"] is None:
+                    continue
+                means.append(r["test_mean"])
+                ahead = r.get("ahead", {})
+                wins += (ahead.get("adam", 0) >= 2 and
+                         ahead.get("addsign", 0) >= 2)
+            if not means:
+                print(f"  {s:<11} no chosen rule")
+                continue
+            std = statistics.stdev(means) if len(means) > 1 else float("nan")
+            print(f"  {s:<11} {statistics.mean(means):.4f} ± {std:.4f} over "
+                  f"{len(means)} seed(s); ahead of Adam and AddSign by >= 2 "
+                  f"standard errors: {wins}")
+        for name in ("adam", "addsign"):
+            if name in refs:
+                r = refs[name]
+                print(f"  {name:<11} {r['test_mean']:.4f} ± {r['test_std']:.4f} "
+                      "(over test seeds)")
+
+
+if __name__ == "__main__":
+    main()
