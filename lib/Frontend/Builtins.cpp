@@ -7,7 +7,10 @@
 // out with ema, its eps being the protected division's delta (1e-8). PowerSign
 // and AddSign follow TensorFlow's contrib optimizers (base e, alpha 1, momentum
 // updated before its sign; bias correction cannot change a sign). Lion-like:
-// sign of the interpolated momentum, beta 0.9.
+// sign of the interpolated momentum, beta 0.9. dropsign-cd is the best rule
+// the search has found (docs/search.md, the no-optimizers run's final
+// table): the sign of momentum, each step kept with probability 1/2, scaled
+// by the square root of cosine decay; it needs totalSteps.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
@@ -31,6 +34,7 @@ static const std::pair<const char *, const char *> kBuiltins[] = {
     {"addsign-cd", "(1 + cd * sign(g) * sign(m)) * g"},
     {"addsign-rd", "(1 + rd * sign(g) * sign(m)) * g"},
     {"lion", "sign(ema(g, 0.9))"},
+    {"dropsign-cd", "drop(sign(m), 0.5) * sqrt(cd)"},
 };
 
 const char *builtinRule(std::string_view name) {
