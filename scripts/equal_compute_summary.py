@@ -23,6 +23,7 @@ def run_facts(run):
                             text=True, check=True).stdout
     head = re.search(r"run \S+: (\w+), seed (\d+).*?; (\d+) candidates", report)
     scored = re.search(r"scored (\d+)", report)
+    dedup = re.search(r"deduplicated (\d+)%", report)
     leader = None
     if "  L3:" in report:
         for line in report[report.index("  L3:"):].splitlines()[1:]:
@@ -31,17 +32,19 @@ def run_facts(run):
                 break
     return {"run": run, "strategy": head.group(1), "seed": int(head.group(2)),
             "candidates": int(head.group(3)),
-            "scored": int(scored.group(1)) if scored else 0, "leader": leader}
+            "scored": int(scored.group(1)) if scored else 0,
+            "copies": int(dedup.group(1)) if dedup else 0, "leader": leader}
 
 
 def main():
     out, runs = sys.argv[1], sys.argv[2:]
     table = json.load(open(os.path.join(out, "final", "final.json")))
     facts = [run_facts(r) for r in runs]
-    print("run                 candidates  L1 scored  chosen rule (L3 leader)")
+    print("run                 candidates  copies  L1 scored  chosen rule "
+          "(L3 leader)")
     for f in facts:
         print(f"{os.path.basename(f['run']):<18} {f['candidates']:>11} "
-              f"{f['scored']:>10}  {f['leader'] or '-'}")
+              f"{f['copies']:>6}% {f['scored']:>10}  {f['leader'] or '-'}")
     strategies = sorted({f["strategy"] for f in facts},
                         key=[f["strategy"] for f in facts].index)
     for task, t in table["tasks"].items():
