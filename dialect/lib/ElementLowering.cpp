@@ -130,14 +130,14 @@ void ElementEmitter::emit(RuleOp rule, Value i, const TensorPointers &pointers,
   updateMoments(g);
   drawAll(rule, i);
   for (Operation &op : rule.getBody().front().without_terminator())
-    lowered[op.getResult(0)] = lowerOp(&op, i);
+    lowered[op.getResult(0)] = lowerOp(&op);
   Value update = lowered.lookup(rule.getUpdate());
   Value step = b.create<arith::MulFOp>(loc, splat(s.lr), update);
   Value kept = b.create<arith::MulFOp>(loc, splat(s.wscale), w);
   store(b.create<arith::SubFOp>(loc, kept, step), ptrs->w);
 }
 
-Value ElementEmitter::lowerOp(Operation *op, Value i) {
+Value ElementEmitter::lowerOp(Operation *op) {
   if (auto ema = dyn_cast<EmaOp>(op)) {
     auto position = llvm::find(layout.emas, ema) - layout.emas.begin();
     unsigned slot = layout.firstEmaSlot() + unsigned(position);
@@ -146,10 +146,10 @@ Value ElementEmitter::lowerOp(Operation *op, Value i) {
                       constant(1.0 - beta));
   }
   if (op->getNumOperands() == 0)
-    return lowerLeaf(op, i);
+    return lowerLeaf(op);
   Value x = lowered.lookup(op->getOperand(0));
   if (op->getNumOperands() == 1)
-    return lowerUnary(op, x, i);
+    return lowerUnary(op, x);
   return lowerBinary(op, x, lowered.lookup(op->getOperand(1)));
 }
 
@@ -158,7 +158,7 @@ Value ElementEmitter::sqrtPlusEps(Value x) {
   return b.create<arith::AddFOp>(loc, root, splat(s.eps));
 }
 
-Value ElementEmitter::lowerLeaf(Operation *op, Value i) {
+Value ElementEmitter::lowerLeaf(Operation *op) {
   if (isa<LDOp, CDOp, RDOp>(op)) {
     auto position = llvm::find(layout.schedules, op) - layout.schedules.begin();
     return splat(s.sched[position]);
@@ -167,13 +167,12 @@ Value ElementEmitter::lowerLeaf(Operation *op, Value i) {
     return constant(c.getValue().convertToDouble());
   std::optional<::nos::Operand> operand = operandOf(op);
   assert(operand && "unhandled nos leaf op");
-  return lowerOperand(*operand, op, i);
+  return lowerOperand(*operand, op);
 }
 
 // Exhaustive, so an operand added to Operands.def without a meaning here
 // stops the build (-Werror=switch).
-Value ElementEmitter::lowerOperand(::nos::Operand operand, Operation *op,
-                                   Value i) {
+Value ElementEmitter::lowerOperand(::nos::Operand operand, Operation *op) {
   using ::nos::Operand;
   switch (operand) {
   case Operand::G:
@@ -206,7 +205,7 @@ Value ElementEmitter::lowerOperand(::nos::Operand operand, Operation *op,
 
 // Exhaustive over Functions.def, so a function without a meaning here stops
 // the build (-Werror=switch).
-Value ElementEmitter::lowerUnary(Operation *op, Value x, Value i) {
+Value ElementEmitter::lowerUnary(Operation *op, Value x) {
   using ::nos::UnaryFn;
   std::optional<UnaryFn> fn = unaryFnOf(op);
   assert(fn && "unhandled nos unary op");

@@ -54,10 +54,10 @@ private:
   void updateMoments(Value g);
   Value sqrtPlusEps(Value x);
   Value laneIndices(Value i);
-  Value lowerOp(Operation *op, Value i);
-  Value lowerLeaf(Operation *op, Value i);
-  Value lowerOperand(::nos::Operand operand, Operation *op, Value i);
-  Value lowerUnary(Operation *op, Value x, Value i);
+  Value lowerOp(Operation *op);
+  Value lowerLeaf(Operation *op);
+  Value lowerOperand(::nos::Operand operand, Operation *op);
+  Value lowerUnary(Operation *op, Value x);
   Value lowerBinary(Operation *op, Value x, Value y);
   Value sign(Value x);
   Value logAbs(Value x);
