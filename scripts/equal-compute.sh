@@ -19,20 +19,24 @@ read -r -a STRATEGIES <<< "${4:-ppo random evolution}"
 read -r -a SEEDS <<< "${5:-0 1 2}"
 BIN=${NOS_SEARCH:-build/bin/nos-search}
 export OMP_NUM_THREADS=1
+# A run is done once DIR.done exists; only runs not done are paired, so
+# strategies added to an earlier call still run two at a time.
 run() { # dir strategy seed
   if [ -e "$1/search.db" ]; then
+    # A spent run refuses to resume without a budget: it is done too.
     $BIN resume "$1" --workers 1 --torch-threads 1 --quiet || true
   else
     $BIN run "$1" --strategy "$2" --seed "$3" --space "$SPACE" \
       --minutes "$MINUTES" --workers 1 --torch-threads 1 --quiet
   fi
+  touch "$1.done"
 }
 runs=()
 pending=()
 for seed in "${SEEDS[@]}"; do
   for s in "${STRATEGIES[@]}"; do
     runs+=("$OUT/$s-$seed")
-    pending+=("$s $seed")
+    [ -e "$OUT/$s-$seed.done" ] || pending+=("$s $seed")
   done
 done
 mkdir -p "$OUT"
