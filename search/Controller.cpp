@@ -7,7 +7,10 @@
 // which keeps proposals deterministic and resumable; weights start uniform
 // in +-initScale from the same Rng. The reward baseline is an exponential
 // moving average; PPO takes several clipped-surrogate epochs over a batch,
-// REINFORCE one plain policy-gradient step.
+// REINFORCE one plain policy-gradient step. A novelty target steers the
+// entropy bonus, as SAC steers its temperature towards a target entropy,
+// but towards the share of proposals that are not copies, which is what a
+// collapsed search lacks.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Controller.h"
@@ -15,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -65,7 +69,7 @@ class Controller : public Strategy {
 public:
   Controller(const StrategyOptions &o, const Space &space)
       : o_(checked(o)), space_(space), rng_(o.seed),
-        policy_(int(space.vocabulary().size()), o) {
+        policy_(int(space.vocabulary().size()), o), weight_(o.entropyWeight) {
     initialise();
     optimizer_ = std::make_unique<torch::optim::Adam>(
         policy_->parameters(), torch::optim::AdamOptions(o.learningRate));
@@ -106,13 +110,13 @@ public:
         objective = total * advantages;
       }
       entropy_ = entropy.sum(1).mean().item<double>();
-      torch::Tensor loss =
-          -objective.mean() - o_.entropyWeight * entropy.sum(1).mean();
+      torch::Tensor loss = -objective.mean() - weight_ * entropy.sum(1).mean();
       optimizer_->zero_grad();
       loss.backward();
       optimizer_->step();
     }
     ++updates_;
+    steer(rewards);
   }
 
   std::string saveState() const override {
@@ -123,9 +127,11 @@ public:
     optimizer_->save(moments);
     archive.write("adam", moments);
     archive.save_to(weights);
-    nlohmann::json head{{"strategy", o_.name},   {"rng", rng_.engine().save()},
-                        {"baseline", baseline_}, {"has_baseline", hasBaseline_},
-                        {"updates", updates_},   {"entropy", entropy_}};
+    nlohmann::json head{
+        {"strategy", o_.name},      {"rng", rng_.engine().save()},
+        {"baseline", baseline_},    {"has_baseline", hasBaseline_},
+        {"updates", updates_},      {"entropy", entropy_},
+        {"entropy_weight", weight_}};
     std::string text = head.dump();
     return std::to_string(text.size()) + "\n" + text + weights.str();
   }
@@ -161,12 +167,17 @@ public:
     hasBaseline_ = head.value("has_baseline", false);
     updates_ = head.value("updates", 0);
     entropy_ = head.value("entropy", 0.0);
+    weight_ = head.value("entropy_weight", o_.entropyWeight);
   }
 
   std::string describe() const override {
-    char line[96];
-    std::snprintf(line, sizeof line, "updates %d, baseline %.4f, entropy %.2f",
-                  updates_, baseline_, entropy_);
+    char line[128];
+    int n = std::snprintf(line, sizeof line,
+                          "updates %d, baseline %.4f, entropy %.2f", updates_,
+                          baseline_, entropy_);
+    if (steered())
+      std::snprintf(line + n, sizeof line - size_t(n), ", weight %.4g",
+                    weight_);
     return line;
   }
 
@@ -174,11 +185,41 @@ private:
   static const StrategyOptions &checked(const StrategyOptions &o) {
     if (o.hidden < 1 || o.layers < 1 || o.embedding < 1 || o.ppoEpochs < 1 ||
         !(o.learningRate > 0) || !(o.clip > 0) || !(o.baselineDecay >= 0) ||
-        !(o.baselineDecay < 1) || !(o.initScale > 0))
+        !(o.baselineDecay < 1) || !(o.initScale > 0) ||
+        !(o.noveltyTarget >= 0) || !(o.noveltyTarget < 1))
       throw std::invalid_argument("bad controller setting (hidden, layers, "
                                   "embedding, epochs >= 1; lr, clip, init "
-                                  "scale > 0; 0 <= baseline decay < 1)");
+                                  "scale > 0; 0 <= baseline decay, novelty "
+                                  "target < 1)");
     return o;
+  }
+
+  /// Copies are seen as NaN rewards; with their original's reward every
+  /// proposal would look new, so that setting is not steered, nor is a
+  /// bonus of 0, which stays 0 when multiplied.
+  bool steered() const {
+    return o_.noveltyTarget > 0 && o_.copyReward == "none" &&
+           o_.entropyWeight > 0;
+  }
+
+  /// Multiplies the entropy weight by exp(rate * (target - novelty)),
+  /// never below --entropy-weight: the target is a floor on novelty, so a
+  /// search that explores enough learns as it did without one. A batch of
+  /// copies raises the weight by a twentieth, so a few batches' noise (8
+  /// proposals each) moves it little, while a collapse, which lasts
+  /// hundreds of batches, doubles it every 14. The cap keeps the bonus
+  /// from drowning the reward for good.
+  void steer(const std::vector<double> &rewards) {
+    if (!steered() || rewards.empty())
+      return;
+    double taught = 0;
+    for (double r : rewards)
+      taught += !std::isnan(r);
+    double novelty = taught / double(rewards.size());
+    constexpr double kRate = 0.1, kMax = 1.0;
+    weight_ =
+        std::clamp(weight_ * std::exp(kRate * (o_.noveltyTarget - novelty)),
+                   o_.entropyWeight, kMax);
   }
 
   void initialise() {
@@ -309,6 +350,7 @@ private:
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::vector<torch::Tensor> masks_;
   torch::Tensor allMasks_;
+  double weight_; // the entropy bonus's weight now
   double baseline_ = 0, entropy_ = 0;
   bool hasBaseline_ = false;
   int updates_ = 0;

@@ -162,6 +162,13 @@ std::vector<Setting> makeTable() {
           positive()),
       row("strategy.entropyWeight", "--entropy-weight", "Entropy bonus",
           NOS_MEMBER(strategy.entropyWeight)),
+      row("strategy.noveltyTarget", "--novelty-target",
+          "Steer the entropy bonus after each batch so that this share of "
+          "the controller's proposals are new rules, not copies, never "
+          "below --entropy-weight (0: a fixed bonus; no effect with "
+          "--copy-reward original or --entropy-weight 0)",
+          NOS_MEMBER(strategy.noveltyTarget), range(0.0, 0.99))
+          .before("0"),
       row("strategy.baselineDecay", "--baseline-decay",
           "EMA decay of the reward baseline",
           NOS_MEMBER(strategy.baselineDecay), range(0.0, 0.9999)),

@@ -33,6 +33,11 @@ struct StrategyOptions {
   double initScale = 0.08;
   double learningRate = 0.002;
   double entropyWeight = 0.01;
+  /// With a target in (0, 1) and copyReward "none", the entropy weight is
+  /// steered after each batch so that at least this share of proposals
+  /// teaches (is not a copy): raised while the policy repeats itself,
+  /// lowered back to entropyWeight as it explores again. 0: fixed.
+  double noveltyTarget = 0.5;
   double baselineDecay = 0.9;
   bool normalizeAdvantages = false;
   double clip = 0.2; // ppo
