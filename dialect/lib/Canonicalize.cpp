@@ -4,7 +4,8 @@
 // sorted by a structural key and rebuilt as a left-leaning chain with the
 // folded literal last, so `sign(m) * sign(g) * g * 1` and
 // `g * sign(g) * sign(m)` reach the same IR. Products also pull negations out
-// (-a * b = -(a * b)) and merge powers of g into g2 / g3. Reassociation changes
+// (-a * b = -(a * b)) and merge powers of g into g2 / g3; x - -y becomes a sum.
+// Reassociation changes
 // f32 rounding, never a NaN: the canonical form is the rule's meaning.
 //
 //===----------------------------------------------------------------------===//
@@ -194,9 +195,27 @@ template <typename OpTy> struct CanonicalChain : OpRewritePattern<OpTy> {
 };
 } // namespace
 
+/// x - -y = x + y, bit for bit (IEEE defines x - z as x + (-z)), so the
+/// sum then joins its chain: `a - -m` and `m + a` are one rule. Without it
+/// a search trained both (two strategies' chosen rules differed only so).
+struct SubtractNegation : OpRewritePattern<SubOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SubOp op,
+                                PatternRewriter &rewriter) const override {
+    auto neg = op.getRhs().getDefiningOp<NegOp>();
+    if (!neg)
+      return failure();
+    rewriter.replaceOpWithNewOp<AddOp>(op, op.getLhs(), neg.getX());
+    return success();
+  }
+};
+
+// Sub has no canonicalizer of its own (its Kind is Plain); its one rewrite
+// produces a sum, so it is registered with the sums'.
 void AddOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                         MLIRContext *context) {
-  patterns.add<CanonicalChain<AddOp>>(context);
+  patterns.add<CanonicalChain<AddOp>, SubtractNegation>(context);
 }
 
 void MulOp::getCanonicalizationPatterns(RewritePatternSet &patterns,

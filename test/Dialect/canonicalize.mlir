@@ -82,6 +82,22 @@ nos.rule @negation_and_powers {
 
 // -----
 
+// x - -y is x + y, which then joins the sum's chain.
+// CHECK-LABEL: nos.rule @subtract_negation
+// CHECK-NOT: nos.sub
+// CHECK-NOT: nos.neg
+// CHECK: nos.add
+// CHECK-NOT: nos.add
+nos.rule @subtract_negation {
+  %g = nos.g
+  %m = nos.m
+  %n = nos.neg %m
+  %0 = nos.sub %g, %n
+  nos.yield %0
+}
+
+// -----
+
 // x * 0 is not folded: it is NaN for x = inf.
 // CHECK-LABEL: nos.rule @no_unsafe_fold
 // CHECK: nos.mul
