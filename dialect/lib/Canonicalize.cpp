@@ -4,9 +4,9 @@
 // sorted by a structural key and rebuilt as a left-leaning chain with the
 // folded literal last, so `sign(m) * sign(g) * g * 1` and
 // `g * sign(g) * sign(m)` reach the same IR. Products also pull negations out
-// (-a * b = -(a * b)) and merge powers of g into g2 / g3; x - -y becomes a sum.
-// Reassociation changes
-// f32 rounding, never a NaN: the canonical form is the rule's meaning.
+// (-a * b = -(a * b)) and merge powers of g into g2 / g3; x - -y becomes a
+// sum. Reassociation changes f32 rounding, never a NaN: the canonical form is
+// the rule's meaning.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Dialect/NOSOps.h"
