@@ -27,6 +27,15 @@ namespace nos::search {
 
 namespace {
 
+/// The proposals whose rewards teach: a copy's is NaN (copiesTeachNothing).
+std::vector<int64_t> taughtIndices(const std::vector<double> &rewards) {
+  std::vector<int64_t> taught;
+  for (size_t k = 0; k < rewards.size(); ++k)
+    if (!std::isnan(rewards[k]))
+      taught.push_back(int64_t(k));
+  return taught;
+}
+
 struct PolicyImpl : torch::nn::Module {
   PolicyImpl(int vocabulary, const StrategyOptions &o)
       : embed(register_module(
@@ -198,7 +207,7 @@ private:
   /// proposal would look new, so that setting is not steered, nor is a
   /// bonus of 0, which stays 0 when multiplied.
   bool steered() const {
-    return o_.noveltyTarget > 0 && o_.copyReward == "none" &&
+    return o_.noveltyTarget > 0 && o_.copiesTeachNothing() &&
            o_.entropyWeight > 0;
   }
 
@@ -212,10 +221,8 @@ private:
   void steer(const std::vector<double> &rewards) {
     if (!steered() || rewards.empty())
       return;
-    double taught = 0;
-    for (double r : rewards)
-      taught += !std::isnan(r);
-    double novelty = taught / double(rewards.size());
+    double novelty =
+        double(taughtIndices(rewards).size()) / double(rewards.size());
     constexpr double kRate = 0.1, kMax = 1.0;
     weight_ =
         std::clamp(weight_ * std::exp(kRate * (o_.noveltyTarget - novelty)),
@@ -320,10 +327,7 @@ private:
   /// With every reward finite the arithmetic is the one runs stored before
   /// NaN rewards used, so they replay alike.
   torch::Tensor advantagesOf(const std::vector<double> &rewards) {
-    std::vector<int64_t> taught;
-    for (size_t k = 0; k < rewards.size(); ++k)
-      if (!std::isnan(rewards[k]))
-        taught.push_back(int64_t(k));
+    std::vector<int64_t> taught = taughtIndices(rewards);
     std::vector<double> a(rewards.size(), 0.0);
     if (taught.empty())
       return torch::tensor(a, torch::kFloat);

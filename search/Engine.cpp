@@ -375,7 +375,7 @@ bool Engine::retire() {
 /// Whether `c`'s reward is news to the strategy: with copies teaching
 /// nothing, only an evaluation of its own or a promotion's reward is.
 bool Engine::teaches(const Candidate &c) const {
-  return !isCopy(c) || settings_.strategy.copyReward == "original" ||
+  return !isCopy(c) || !settings_.strategy.copiesTeachNothing() ||
          rewardFromFunnel(c);
 }
 

