@@ -10,10 +10,12 @@
 // sign of the interpolated momentum, beta 0.9. dropsign-cd is the best rule
 // the search has found (docs/search.md, the no-optimizers run's final
 // table): the sign of momentum, each step kept with probability 1/2, scaled
-// by the square root of cosine decay; it needs totalSteps. dropsign-gm is
-// the best on the character LSTM (a second no-optimizers seed's table): the
-// sign of the gradient, kept with probability 0.9, plus twice the sign of
-// momentum, kept with probability 0.7.
+// by the square root of cosine decay; it needs totalSteps. dropsign-gm
+// (a second no-optimizers seed's table): the sign of the gradient, kept with
+// probability 0.9, plus twice the sign of momentum, kept with probability
+// 0.7. signsgd-sqrt-ld is the best on the character LSTM (a search with the
+// text task in its L3): signSGD on the square root of linear decay; it needs
+// totalSteps.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
@@ -39,6 +41,7 @@ static const std::pair<const char *, const char *> kBuiltins[] = {
     {"lion", "sign(ema(g, 0.9))"},
     {"dropsign-cd", "drop(sign(m), 0.5) * sqrt(cd)"},
     {"dropsign-gm", "drop(sign(g), 0.1) + drop(sign(m) + sign(m), 0.3)"},
+    {"signsgd-sqrt-ld", "sign(g) * sqrt(ld)"},
 };
 
 const char *builtinRule(std::string_view name) {
