@@ -273,7 +273,7 @@ TEST_CASE("copies that teach nothing keep the controller exploring",
 // A novelty target steers the entropy weight: on the toy reward, where a
 // fixed bonus lets PPO settle on repeating a few rules, the steered one
 // keeps proposing new rules at about the target share and still finds a
-// rule within one token of the answer. The weight rises on copies, falls
+// rule within two tokens of the answer. The weight rises on copies, falls
 // on new rules, and is restored.
 TEST_CASE("a novelty target keeps the controller proposing new rules",
           "[search]") {
