@@ -109,19 +109,17 @@ public:
       torch::Tensor total = logp.sum(1);
       if (e == 0) // the weights have not moved yet: this is the old policy
         old = total.detach();
-      torch::Tensor objective;
-      if (o_.name == "ppo") {
-        torch::Tensor ratio = torch::exp(total - old);
-        objective = torch::min(ratio * advantages,
-                               torch::clamp(ratio, 1 - o_.clip, 1 + o_.clip) *
-                                   advantages);
-      } else {
-        objective = total * advantages;
-      }
+      torch::Tensor objective = o_.name == "ppo"
+                                    ? surrogate(total, old, advantages)
+                                    : total * advantages;
       entropy_ = entropy.sum(1).mean().item<double>();
       torch::Tensor loss = -objective.mean() - weight_ * entropy.sum(1).mean();
       optimizer_->zero_grad();
       loss.backward();
+      if (!finiteStep(loss)) {
+        ++skipped_;
+        break;
+      }
       optimizer_->step();
     }
     ++updates_;
@@ -137,10 +135,10 @@ public:
     archive.write("adam", moments);
     archive.save_to(weights);
     nlohmann::json head{
-        {"strategy", o_.name},      {"rng", rng_.engine().save()},
-        {"baseline", baseline_},    {"has_baseline", hasBaseline_},
-        {"updates", updates_},      {"entropy", entropy_},
-        {"entropy_weight", weight_}};
+        {"strategy", o_.name},       {"rng", rng_.engine().save()},
+        {"baseline", baseline_},     {"has_baseline", hasBaseline_},
+        {"updates", updates_},       {"entropy", entropy_},
+        {"entropy_weight", weight_}, {"skipped_steps", skipped_}};
     std::string text = head.dump();
     return std::to_string(text.size()) + "\n" + text + weights.str();
   }
@@ -177,6 +175,7 @@ public:
     updates_ = head.value("updates", 0);
     entropy_ = head.value("entropy", 0.0);
     weight_ = head.value("entropy_weight", o_.entropyWeight);
+    skipped_ = head.value("skipped_steps", 0);
   }
 
   std::string describe() const override {
@@ -185,8 +184,11 @@ public:
                           "updates %d, baseline %.4f, entropy %.2f", updates_,
                           baseline_, entropy_);
     if (steered())
-      std::snprintf(line + n, sizeof line - size_t(n), ", weight %.4g",
-                    weight_);
+      n += std::snprintf(line + n, sizeof line - size_t(n), ", weight %.4g",
+                         weight_);
+    if (skipped_ > 0)
+      std::snprintf(line + n, sizeof line - size_t(n),
+                    ", non-finite steps skipped: %d", skipped_);
     return line;
   }
 
@@ -282,6 +284,41 @@ private:
     return torch::tensor(flat).view({int64_t(batch.size()), space_.length()});
   }
 
+  /// PPO's clipped surrogate, kept finite when the policy has moved far
+  /// within one update. The pipeline proposes a batch before the last one
+  /// is learnt, so a sample can be one the current policy made nearly
+  /// impossible; a sharp policy can then raise its log-probability by more
+  /// than 88 in one epoch (124 at update 533 of seed 0's main job), where
+  /// exp overflows a float, and inf times a zero advantage, or a zero
+  /// gradient times inf in exp's backward, is NaN. A log-ratio past
+  /// kLogRatioCap is held there (PPO's clip already gives it no gradient
+  /// with a positive advantage), and a negative advantage's objective is
+  /// bounded by kDualClip times it (dual-clip PPO, Ye et al. 2020), so one
+  /// stale sample cannot throw the weights.
+  torch::Tensor surrogate(const torch::Tensor &logp, const torch::Tensor &old,
+                          const torch::Tensor &advantages) const {
+    constexpr double kLogRatioCap = 20, kDualClip = 3;
+    torch::Tensor ratio =
+        torch::exp(torch::clamp(logp - old, -kLogRatioCap, kLogRatioCap));
+    torch::Tensor clipped =
+        torch::min(ratio * advantages,
+                   torch::clamp(ratio, 1 - o_.clip, 1 + o_.clip) * advantages);
+    return torch::where(advantages < 0,
+                        torch::max(clipped, kDualClip * advantages), clipped);
+  }
+
+  /// Whether the loss and every gradient are finite. A step that is not
+  /// would make every weight NaN for good (the search then proposes one
+  /// rule forever), so it is skipped and counted instead.
+  bool finiteStep(const torch::Tensor &loss) const {
+    if (!std::isfinite(loss.item<double>()))
+      return false;
+    for (const torch::Tensor &p : policy_->parameters())
+      if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>())
+        return false;
+    return true;
+  }
+
   /// Teacher-forced log-probabilities of the taken actions and the entropy
   /// of each masked softmax, both [batch, positions]. The inputs are known
   /// up front, so the embedding, the input projections and the head run
@@ -358,6 +395,7 @@ private:
   double baseline_ = 0, entropy_ = 0;
   bool hasBaseline_ = false;
   int updates_ = 0;
+  int skipped_ = 0; // updates whose step was non-finite (finiteStep)
 };
 
 } // namespace

@@ -331,6 +331,52 @@ TEST_CASE("a novelty target keeps the controller proposing new rules",
   CHECK(unsteered->describe().find("weight") == std::string::npos);
 }
 
+// A policy that moves far within one update: a sample it had made nearly
+// impossible becomes likely, and exp of its log-ratio overflows a float.
+// Stale samples (the pipeline proposes a batch before the last is learnt)
+// on a sharp policy did this in a real search (seed 0's main job, update
+// 533: a log-ratio of 124, every weight NaN after it, and one rule, each
+// position's last valid token, proposed forever). Here a policy collapsed
+// at a huge learning rate learns from rules it gives log-probabilities of
+// -700 to -800, which pass 88 within one epoch. Without the cap both seeds
+// went NaN.
+TEST_CASE("a policy that moves far in one update stays finite", "[search]") {
+  Space space(2);
+  Actions nanRule; // what a NaN policy samples: no draw is below a NaN sum
+  for (int pos = 0; pos < space.length(); ++pos)
+    nanRule.push_back(space.valid(pos).back());
+  StrategyOptions o;
+  o.name = "ppo", o.hidden = 32, o.learningRate = 1;
+  for (uint64_t seed : {3, 4}) {
+    o.seed = seed;
+    auto ppo = makeStrategy(o, space);
+    play(*ppo, space, 60, 8); // collapses onto a rule or two
+    StrategyOptions u;
+    u.name = "random", u.seed = seed;
+    std::vector<Actions> strange = makeStrategy(u, space)->propose(8);
+    ppo->learn(strange, {1, 0, 0, 0, 1, 0, 0, 0});
+    std::string state = ppo->describe();
+    INFO("seed " << seed << ": " << state);
+    CHECK(state.find("nan") == std::string::npos);
+    CHECK(state.find("skipped") == std::string::npos); // the cap sufficed
+    std::vector<Actions> next = ppo->propose(8);
+    CHECK(std::count(next.begin(), next.end(), nanRule) == 0);
+  }
+  // Rewards that overflow a float make a non-finite loss: the step is
+  // skipped, and counted, rather than taken.
+  o.seed = 5, o.learningRate = 0.002;
+  auto guarded = makeStrategy(o, space), untouched = makeStrategy(o, space);
+  std::vector<Actions> batch = guarded->propose(8);
+  untouched->propose(8);
+  guarded->learn(batch, {1e39, -1e39, 0, 0, 0, 0, 0, 0});
+  CHECK(guarded->describe().find("non-finite steps skipped: 1") !=
+        std::string::npos);
+  CHECK(guarded->propose(16) == untouched->propose(16));
+  auto restored = makeStrategy(o, space);
+  restored->loadState(guarded->saveState());
+  CHECK(restored->describe() == guarded->describe());
+}
+
 TEST_CASE("bad strategy settings are refused", "[search]") {
   Space space(2);
   StrategyOptions o;
