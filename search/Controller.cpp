@@ -155,6 +155,12 @@ public:
     if (head.is_discarded() || head.value("strategy", "") != o_.name)
       throw std::runtime_error("the stored state is not a " + o_.name +
                                " controller's");
+    // Before 838f94c an overflow could make the policy NaN for good (its
+    // entropy is stored as null); such a run would propose one rule.
+    if (head.contains("entropy") && !head["entropy"].is_number())
+      throw std::runtime_error(
+          "the stored controller's policy is NaN (an overflow fixed in "
+          "838f94c): it would propose one rule forever; start a new run");
     std::istringstream weights(bytes.substr(newline + 1 + length));
     try {
       torch::serialize::InputArchive archive;

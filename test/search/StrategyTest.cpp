@@ -373,8 +373,17 @@ TEST_CASE("a policy that moves far in one update stays finite", "[search]") {
         std::string::npos);
   CHECK(guarded->propose(16) == untouched->propose(16));
   auto restored = makeStrategy(o, space);
-  restored->loadState(guarded->saveState());
+  std::string saved = guarded->saveState();
+  restored->loadState(saved);
   CHECK(restored->describe() == guarded->describe());
+  // A state a NaN policy left (entropy null) is refused, not resumed.
+  size_t newline = saved.find('\n'), length = std::stoul(saved);
+  std::string head = saved.substr(newline + 1, length);
+  size_t at = head.find("\"entropy\":") + 10;
+  head.replace(at, head.find(',', at) - at, "null");
+  std::string nan = std::to_string(head.size()) + "\n" + head +
+                    saved.substr(newline + 1 + length);
+  CHECK_THROWS_WITH(restored->loadState(nan), Catch::Contains("policy is NaN"));
 }
 
 TEST_CASE("bad strategy settings are refused", "[search]") {
