@@ -186,6 +186,17 @@ std::vector<Setting> makeTable() {
       row("strategy.unitMutation", "--unit-mutation",
           "Share of mutations that redraw a whole unit",
           NOS_MEMBER(strategy.unitMutation), range(0.0, 1.0)),
+      row("strategy.warmStart", "--warm-start",
+          "Evolution starts from these token-form rules (comma-separated, "
+          "e.g. 'm v x sqrt div ; o1 1 x x mul'): proposed first, and "
+          "mutated until the population is full",
+          NOS_MEMBER(strategy.warmStart))
+          .before(json(std::vector<std::string>{})),
+      row("strategy.restartAfter", "--restart-after",
+          "Evolution restarts from its best rule after this many members "
+          "in a row without a new best (0: never)",
+          NOS_MEMBER(strategy.restartAfter), range(0, 1e9))
+          .before("0"),
       row("strategy.copyReward", "--copy-reward",
           "What a copy of a rule evaluated before teaches the strategy: "
           "original (its original's reward) or none (nothing, unless the "

@@ -4,7 +4,9 @@
 // own token space. Evolution is Real et al.'s aging variant (AAAI 2019): a
 // tournament picks the parent, a child differs from it in one token or one
 // whole unit, and the oldest member (not the worst) leaves the population,
-// which keeps lucky evaluations from ruling forever.
+// which keeps lucky evaluations from ruling forever. Two options follow
+// Lion's search (Chen et al. 2023): a warm start from given rules, and a
+// restart from the best rule when the best stops improving.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Strategies.h"
@@ -71,14 +73,29 @@ public:
     if (o.population < 2 || o.tournament < 1 || o.tournament > o.population)
       throw std::invalid_argument("evolution needs population >= 2 and "
                                   "1 <= tournament <= population");
+    if (o.restartAfter < 0)
+      throw std::invalid_argument("evolution's restart-after must be >= 0");
+    for (const std::string &tokens : o.warmStart) {
+      warm_.push_back(space.parse(tokens));
+      if (warm_.back().empty())
+        throw std::invalid_argument("warm-start rule '" + tokens +
+                                    "' is not in the search space (" +
+                                    std::to_string(space.units()) +
+                                    " units of 5 tokens, each valid "
+                                    "at its position)");
+    }
+    seeded_ = !warm_.empty();
   }
 
   std::vector<Actions> propose(int count) override {
     std::vector<Actions> out;
     for (int i = 0; i < count; ++i)
-      out.push_back(int(population_.size()) < o_.population
-                        ? sampleUniform(space_, rng_)
-                        : mutate(population_[tournament()].first));
+      if (warmProposed_ < warm_.size())
+        out.push_back(warm_[warmProposed_++]);
+      else if (int(population_.size()) < o_.population)
+        out.push_back(refill());
+      else
+        out.push_back(mutate(population_[tournament()].first));
     return out;
   }
 
@@ -90,43 +107,101 @@ public:
       population_.push_back({batch[i], rewards[i]});
       if (int(population_.size()) > o_.population)
         population_.pop_front(); // aging: the oldest goes
+      if (best_.first.empty() || rewards[i] > best_.second) {
+        best_ = population_.back();
+        sinceBest_ = 0;
+      } else if (o_.restartAfter > 0 && ++sinceBest_ >= o_.restartAfter) {
+        restart();
+      }
     }
   }
 
   std::string saveState() const override {
-    nlohmann::json members = nlohmann::json::array();
-    for (const auto &[actions, reward] : population_)
-      members.push_back({{"actions", actions}, {"reward", reward}});
-    return nlohmann::json{{"strategy", "evolution"},
-                          {"rng", rng_.engine().save()},
-                          {"population", members}}
-        .dump();
+    nlohmann::json j{{"strategy", "evolution"},
+                     {"rng", rng_.engine().save()},
+                     {"population", members(population_)},
+                     {"warm_proposed", warmProposed_},
+                     {"seeded", seeded_},
+                     {"since_best", sinceBest_},
+                     {"restarts", restarts_}};
+    if (!best_.first.empty())
+      j["best"] = members({best_}).at(0);
+    return j.dump();
   }
 
   void loadState(const std::string &bytes) override {
     nlohmann::json j = parseState(bytes, "evolution");
     std::deque<std::pair<Actions, double>> population;
-    for (const nlohmann::json &m : j.at("population")) {
-      Actions a = m.at("actions").get<Actions>();
-      if (!space_.contains(a))
-        throw std::runtime_error("a stored evolution member is not in the "
-                                 "search space");
-      population.push_back({a, m.at("reward").get<double>()});
-    }
+    for (const nlohmann::json &m : j.at("population"))
+      population.push_back(member(m));
     if (!rng_.engine().load(j.value("rng", "")))
       throw std::runtime_error("the stored evolution state is damaged");
     population_ = std::move(population);
+    // States stored before warm starts and restarts had neither.
+    warmProposed_ = j.value("warm_proposed", size_t(0));
+    seeded_ = j.value("seeded", false);
+    sinceBest_ = j.value("since_best", 0);
+    restarts_ = j.value("restarts", 0);
+    best_ = j.contains("best") ? member(j.at("best")) : bestOf(population_);
   }
 
   std::string describe() const override {
     double best = 0;
     for (const auto &member : population_)
       best = std::max(best, member.second);
-    return "population " + std::to_string(population_.size()) + ", best " +
-           std::to_string(best).substr(0, 6);
+    std::string line = "population " + std::to_string(population_.size()) +
+                       ", best " + std::to_string(best).substr(0, 6);
+    if (restarts_ > 0)
+      line += ", restarts " + std::to_string(restarts_);
+    return line;
   }
 
 private:
+  using Member = std::pair<Actions, double>;
+
+  static nlohmann::json members(const std::deque<Member> &population) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto &[actions, reward] : population)
+      out.push_back({{"actions", actions}, {"reward", reward}});
+    return out;
+  }
+
+  Member member(const nlohmann::json &m) const {
+    Actions a = m.at("actions").get<Actions>();
+    if (!space_.contains(a))
+      throw std::runtime_error("a stored evolution member is not in the "
+                               "search space");
+    return {a, m.at("reward").get<double>()};
+  }
+
+  static Member bestOf(const std::deque<Member> &population) {
+    Member best;
+    for (const Member &m : population)
+      if (best.first.empty() || m.second > best.second)
+        best = m;
+    return best;
+  }
+
+  /// A child while the population is not full: a uniform sample, or once
+  /// warm-started (or restarted) a mutant of a member, of a warm-start
+  /// rule while there is none.
+  Actions refill() {
+    if (!seeded_)
+      return sampleUniform(space_, rng_);
+    if (!population_.empty())
+      return mutate(population_[rng_.below(population_.size())].first);
+    return mutate(warm_[rng_.below(warm_.size())]);
+  }
+
+  /// The plateau's end: only the best rule found stays, and the population
+  /// refills with its mutants, as Lion's search restarted from its best.
+  void restart() {
+    population_ = {best_};
+    seeded_ = true;
+    sinceBest_ = 0;
+    ++restarts_;
+  }
+
   /// Index of the best of `tournament` members drawn with replacement.
   size_t tournament() {
     size_t best = rng_.below(population_.size());
@@ -157,7 +232,13 @@ private:
   StrategyOptions o_;
   const Space &space_;
   Rng rng_;
-  std::deque<std::pair<Actions, double>> population_;
+  std::deque<Member> population_;
+  std::vector<Actions> warm_;
+  size_t warmProposed_ = 0; // warm-start rules proposed so far
+  bool seeded_ = false;     // refill with mutants, not uniform samples
+  Member best_;             // the best member so far (empty: none yet)
+  int sinceBest_ = 0;       // members since the best last improved
+  int restarts_ = 0;
 };
 } // namespace
 

@@ -46,6 +46,15 @@ struct StrategyOptions {
   int population = 24;
   int tournament = 6;
   double unitMutation = 0.25; // else one token
+  /// Evolution's warm start, as Lion's search started from AdamW: rules in
+  /// the space's token form (Space::tokens), proposed first; until the
+  /// population is full, children are mutants of its members (of these
+  /// rules while it is empty) rather than uniform samples.
+  std::vector<std::string> warmStart;
+  /// Evolution restarts after this many members in a row bring no new
+  /// best: the population shrinks to the best rule found so far and refills
+  /// with mutants of it. 0: never.
+  int restartAfter = 0;
   /// What a copy of a rule evaluated before (a duplicate or an equivalent)
   /// teaches the strategy: "original", its original's reward; "none",
   /// nothing (a NaN reward: no advantage, not a population member), unless
