@@ -9,7 +9,9 @@
 # the rule the run itself would choose, on test splits, lr tuned on
 # validation) and a per-strategy summary of those tables
 # (scripts/equal_compute_summary.py). Every step resumes: rerun the script
-# to finish what an interruption left.
+# to finish what an interruption left. NOS_EXTRA_FLAGS adds nos-search run
+# flags to every run of the call, shell-quoted, e.g.
+#   NOS_EXTRA_FLAGS="--warm-start 'm v x sqrt div ; o1 1 x x mul'"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: equal-compute.sh OUT [MINUTES] [SPACE] [STRATEGIES] [SEEDS]}
@@ -19,6 +21,7 @@ read -r -a STRATEGIES <<< "${4:-ppo random evolution}"
 read -r -a SEEDS <<< "${5:-0 1 2}"
 BIN=${NOS_SEARCH:-build/bin/nos-search}
 export OMP_NUM_THREADS=1
+eval "EXTRA=(${NOS_EXTRA_FLAGS:-})"
 # A run is done once DIR.done exists; only runs not done are paired, so
 # strategies added to an earlier call still run two at a time.
 run() { # dir strategy seed
@@ -27,7 +30,7 @@ run() { # dir strategy seed
     $BIN resume "$1" --workers 1 --torch-threads 1 --quiet || true
   else
     $BIN run "$1" --strategy "$2" --seed "$3" --space "$SPACE" \
-      --minutes "$MINUTES" --workers 1 --torch-threads 1 --quiet
+      --minutes "$MINUTES" --workers 1 --torch-threads 1 --quiet "${EXTRA[@]}"
   fi
   touch "$1.done"
 }
