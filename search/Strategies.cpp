@@ -131,7 +131,7 @@ public:
 
   void loadState(const std::string &bytes) override {
     nlohmann::json j = parseState(bytes, "evolution");
-    std::deque<std::pair<Actions, double>> population;
+    std::deque<Member> population;
     for (const nlohmann::json &m : j.at("population"))
       population.push_back(member(m));
     if (!rng_.engine().load(j.value("rng", "")))
