@@ -15,7 +15,9 @@
 // probability 0.9, plus twice the sign of momentum, kept with probability
 // 0.7. signsgd-sqrt-ld is the best on the character LSTM (a search with the
 // text task in its L3): signSGD on the square root of linear decay; it needs
-// totalSteps.
+// totalSteps. agreesign-cd (Lion-style evolution without the optimizer
+// operands) steps by the sign of the gradient only where gradient and
+// momentum agree, on the square root of cosine decay; it needs totalSteps.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
@@ -42,6 +44,7 @@ static const std::pair<const char *, const char *> kBuiltins[] = {
     {"dropsign-cd", "drop(sign(m), 0.5) * sqrt(cd)"},
     {"dropsign-gm", "drop(sign(g), 0.1) + drop(sign(m) + sign(m), 0.3)"},
     {"signsgd-sqrt-ld", "sign(g) * sqrt(ld)"},
+    {"agreesign-cd", "sign(sign(g) + sign(m)) * sqrt(cd)"},
 };
 
 const char *builtinRule(std::string_view name) {
