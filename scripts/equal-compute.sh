@@ -12,6 +12,11 @@
 # to finish what an interruption left. NOS_EXTRA_FLAGS adds nos-search run
 # flags to every run of the call, shell-quoted, e.g.
 #   NOS_EXTRA_FLAGS="--warm-start 'm v x sqrt div ; o1 1 x x mul'"
+# A STRATEGIES entry LABEL=STRATEGY is a variant: its runs are LABEL-SEED,
+# its flags come from NOS_FLAGS_LABEL (shell-quoted), so one call can set
+# one strategy's options against another's, e.g.
+#   NOS_FLAGS_lion="--warm-start 'm v x sqrt div' --restart-after 150" \
+#     equal-compute.sh OUT 8 no-optimizers "random evolution lion=evolution"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: equal-compute.sh OUT [MINUTES] [SPACE] [STRATEGIES] [SEEDS]}
@@ -24,31 +29,44 @@ export OMP_NUM_THREADS=1
 eval "EXTRA=(${NOS_EXTRA_FLAGS:-})"
 # A run is done once DIR.done exists; only runs not done are paired, so
 # strategies added to an earlier call still run two at a time.
-run() { # dir strategy seed
-  if [ -e "$1/search.db" ]; then
+run() { # entry seed
+  local label=${1%%=*} strategy=${1#*=} flags
+  local dir="$OUT/$label-$2"
+  flags="NOS_FLAGS_$label"
+  eval "local variant=(${!flags:-})"
+  # Each run has its own kernel cache, empty at its start: no run compiles
+  # for another.
+  export NOS_CACHE_DIR="$dir.cache"
+  if [ -e "$dir/search.db" ]; then
     # A spent run refuses to resume without a budget: it is done too.
-    $BIN resume "$1" --workers 1 --torch-threads 1 --quiet || true
+    $BIN resume "$dir" --workers 1 --torch-threads 1 --quiet || true
   else
-    $BIN run "$1" --strategy "$2" --seed "$3" --space "$SPACE" \
-      --minutes "$MINUTES" --workers 1 --torch-threads 1 --quiet "${EXTRA[@]}"
+    $BIN run "$dir" --strategy "$strategy" --seed "$2" --space "$SPACE" \
+      --minutes "$MINUTES" --workers 1 --torch-threads 1 --quiet \
+      "${EXTRA[@]}" "${variant[@]}"
   fi
-  touch "$1.done"
+  touch "$dir.done"
 }
 runs=()
 pending=()
 for seed in "${SEEDS[@]}"; do
   for s in "${STRATEGIES[@]}"; do
-    runs+=("$OUT/$s-$seed")
-    [ -e "$OUT/$s-$seed.done" ] || pending+=("$s $seed")
+    [[ ${s%%=*} =~ ^[A-Za-z0-9_]+$ ]] || {
+      echo "equal-compute.sh: '${s%%=*}' is not a label" \
+        "(letters, digits and _ only)" >&2
+      exit 2
+    }
+    runs+=("$OUT/${s%%=*}-$seed")
+    [ -e "$OUT/${s%%=*}-$seed.done" ] || pending+=("$s $seed")
   done
 done
 mkdir -p "$OUT"
 for ((k = 0; k < ${#pending[@]}; k += 2)); do
   read -r s1 seed1 <<< "${pending[k]}"
-  run "$OUT/$s1-$seed1" "$s1" "$seed1" > /dev/null &
+  run "$s1" "$seed1" > /dev/null &
   if ((k + 1 < ${#pending[@]})); then
     read -r s2 seed2 <<< "${pending[k + 1]}"
-    run "$OUT/$s2-$seed2" "$s2" "$seed2" > /dev/null &
+    run "$s2" "$seed2" > /dev/null &
   fi
   wait
 done

@@ -7,7 +7,8 @@
 # and standard deviation over seeds of the chosen rules' test means, and how
 # many seeds' rules beat Adam and AddSign by >= 2 standard errors there.
 # Per run: its proxy evaluations (rules scored on L1), so equal wall time
-# can be read as equal evaluations or not.
+# can be read as equal evaluations or not. Runs are grouped by their
+# folder's label (LABEL-SEED), so variants of one strategy stay apart.
 import json
 import os
 import re
@@ -30,7 +31,8 @@ def run_facts(run):
             if line.strip().startswith("#"):
                 leader = re.split(r"\s{2,}", line.strip())[-1]
                 break
-    return {"run": run, "strategy": head.group(1), "seed": int(head.group(2)),
+    label = os.path.basename(run.rstrip("/")).rsplit("-", 1)[0]
+    return {"run": run, "strategy": label, "seed": int(head.group(2)),
             "candidates": int(head.group(3)),
             "scored": int(scored.group(1)) if scored else 0,
             "copies": int(dedup.group(1)) if dedup else 0, "leader": leader}

@@ -110,6 +110,7 @@ public:
       if (best_.first.empty() || rewards[i] > best_.second) {
         best_ = population_.back();
         sinceBest_ = 0;
+        bestMoved_ = true;
       } else if (o_.restartAfter > 0 && ++sinceBest_ >= o_.restartAfter) {
         restart();
       }
@@ -123,9 +124,11 @@ public:
                      {"warm_proposed", warmProposed_},
                      {"seeded", seeded_},
                      {"since_best", sinceBest_},
-                     {"restarts", restarts_}};
+                     {"restarts", restarts_},
+                     {"fresh_restarts", freshRestarts_},
+                     {"best_moved", bestMoved_}};
     if (!best_.first.empty())
-      j["best"] = members({best_}).at(0);
+      j["best"] = memberJson(best_);
     return j.dump();
   }
 
@@ -142,27 +145,33 @@ public:
     seeded_ = j.value("seeded", false);
     sinceBest_ = j.value("since_best", 0);
     restarts_ = j.value("restarts", 0);
+    // States stored before fresh restarts restarted from the best always.
+    freshRestarts_ = j.value("fresh_restarts", 0);
+    bestMoved_ = j.value("best_moved", true);
     best_ = j.contains("best") ? member(j.at("best")) : bestOf(population_);
   }
 
   std::string describe() const override {
-    double best = 0;
-    for (const auto &member : population_)
-      best = std::max(best, member.second);
+    double best = population_.empty() ? 0 : bestOf(population_).second;
     std::string line = "population " + std::to_string(population_.size()) +
                        ", best " + std::to_string(best).substr(0, 6);
     if (restarts_ > 0)
-      line += ", restarts " + std::to_string(restarts_);
+      line += ", restarts " + std::to_string(restarts_) + " (" +
+              std::to_string(freshRestarts_) + " from the start)";
     return line;
   }
 
 private:
   using Member = std::pair<Actions, double>;
 
+  static nlohmann::json memberJson(const Member &m) {
+    return {{"actions", m.first}, {"reward", m.second}};
+  }
+
   static nlohmann::json members(const std::deque<Member> &population) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto &[actions, reward] : population)
-      out.push_back({{"actions", actions}, {"reward", reward}});
+    for (const Member &m : population)
+      out.push_back(memberJson(m));
     return out;
   }
 
@@ -193,11 +202,21 @@ private:
     return mutate(warm_[rng_.below(warm_.size())]);
   }
 
-  /// The plateau's end: only the best rule found stays, and the population
-  /// refills with its mutants, as Lion's search restarted from its best.
+  /// The plateau's end, as in Lion's search: if the best rule moved since
+  /// the last restart, only it stays and the population refills with its
+  /// mutants; if not, its neighbourhood was searched already, and the
+  /// population starts again as the run began (the warm-start rules'
+  /// mutants, or uniform samples without a warm start).
   void restart() {
-    population_ = {best_};
-    seeded_ = true;
+    if (bestMoved_) {
+      population_ = {best_};
+      seeded_ = true;
+    } else {
+      population_.clear();
+      seeded_ = !warm_.empty();
+      ++freshRestarts_;
+    }
+    bestMoved_ = false;
     sinceBest_ = 0;
     ++restarts_;
   }
@@ -239,6 +258,8 @@ private:
   Member best_;             // the best member so far (empty: none yet)
   int sinceBest_ = 0;       // members since the best last improved
   int restarts_ = 0;
+  int freshRestarts_ = 0; // restarts that began again, not from the best
+  bool bestMoved_ = true; // the best improved since the last restart
 };
 } // namespace
 
