@@ -18,6 +18,10 @@
 // totalSteps. agreesign-cd (Lion-style evolution without the optimizer
 // operands) steps by the sign of the gradient only where gradient and
 // momentum agree, on the square root of cosine decay; it needs totalSteps.
+// coinsign-cd (the same search, another seed): each element steps by the sign
+// of the gradient or of momentum, a coin toss apiece (|m| < 1 leaves
+// sign(g) in charge whenever it is kept), and only half the time, by cosine
+// decay; it needs totalSteps.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
@@ -45,6 +49,7 @@ static const std::pair<const char *, const char *> kBuiltins[] = {
     {"dropsign-gm", "drop(sign(g), 0.1) + drop(sign(m) + sign(m), 0.3)"},
     {"signsgd-sqrt-ld", "sign(g) * sqrt(ld)"},
     {"agreesign-cd", "sign(sign(g) + sign(m)) * sqrt(cd)"},
+    {"coinsign-cd", "drop(cd, 0.5) * sign(drop(sign(g), 0.5) + m)"},
 };
 
 const char *builtinRule(std::string_view name) {
