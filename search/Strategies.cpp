@@ -84,7 +84,6 @@ public:
                                     " units of 5 tokens, each valid "
                                     "at its position)");
     }
-    seeded_ = !warm_.empty();
   }
 
   std::vector<Actions> propose(int count) override {
@@ -110,7 +109,6 @@ public:
       if (best_.first.empty() || rewards[i] > best_.second) {
         best_ = population_.back();
         sinceBest_ = 0;
-        bestMoved_ = true;
       } else if (o_.restartAfter > 0 && ++sinceBest_ >= o_.restartAfter) {
         restart();
       }
@@ -122,11 +120,8 @@ public:
                      {"rng", rng_.engine().save()},
                      {"population", members(population_)},
                      {"warm_proposed", warmProposed_},
-                     {"seeded", seeded_},
                      {"since_best", sinceBest_},
-                     {"restarts", restarts_},
-                     {"fresh_restarts", freshRestarts_},
-                     {"best_moved", bestMoved_}};
+                     {"restarts", restarts_}};
     if (!best_.first.empty())
       j["best"] = memberJson(best_);
     return j.dump();
@@ -142,12 +137,8 @@ public:
     population_ = std::move(population);
     // States stored before warm starts and restarts had neither.
     warmProposed_ = j.value("warm_proposed", size_t(0));
-    seeded_ = j.value("seeded", false);
     sinceBest_ = j.value("since_best", 0);
     restarts_ = j.value("restarts", 0);
-    // States stored before fresh restarts restarted from the best always.
-    freshRestarts_ = j.value("fresh_restarts", 0);
-    bestMoved_ = j.value("best_moved", true);
     best_ = j.contains("best") ? member(j.at("best")) : bestOf(population_);
   }
 
@@ -156,8 +147,7 @@ public:
     std::string line = "population " + std::to_string(population_.size()) +
                        ", best " + std::to_string(best).substr(0, 6);
     if (restarts_ > 0)
-      line += ", restarts " + std::to_string(restarts_) + " (" +
-              std::to_string(freshRestarts_) + " from the start)";
+      line += ", restarts " + std::to_string(restarts_);
     return line;
   }
 
@@ -195,28 +185,19 @@ private:
   /// warm-started (or restarted) a mutant of a member, of a warm-start
   /// rule while there is none.
   Actions refill() {
-    if (!seeded_)
+    if (warm_.empty() && restarts_ == 0)
       return sampleUniform(space_, rng_);
     if (!population_.empty())
       return mutate(population_[rng_.below(population_.size())].first);
     return mutate(warm_[rng_.below(warm_.size())]);
   }
 
-  /// The plateau's end, as in Lion's search: if the best rule moved since
-  /// the last restart, only it stays and the population refills with its
-  /// mutants; if not, its neighbourhood was searched already, and the
-  /// population starts again as the run began (the warm-start rules'
-  /// mutants, or uniform samples without a warm start).
+  /// The plateau's end: only the best rule found stays, and the population
+  /// refills with its mutants, as Lion's search restarted from its best.
+  /// (Beginning afresh instead when the best had not moved since the last
+  /// restart was tried, e1db33b, and did worse: docs/search.md.)
   void restart() {
-    if (bestMoved_) {
-      population_ = {best_};
-      seeded_ = true;
-    } else {
-      population_.clear();
-      seeded_ = !warm_.empty();
-      ++freshRestarts_;
-    }
-    bestMoved_ = false;
+    population_ = {best_};
     sinceBest_ = 0;
     ++restarts_;
   }
@@ -254,12 +235,9 @@ private:
   std::deque<Member> population_;
   std::vector<Actions> warm_;
   size_t warmProposed_ = 0; // warm-start rules proposed so far
-  bool seeded_ = false;     // refill with mutants, not uniform samples
   Member best_;             // the best member so far (empty: none yet)
   int sinceBest_ = 0;       // members since the best last improved
   int restarts_ = 0;
-  int freshRestarts_ = 0; // restarts that began again, not from the best
-  bool bestMoved_ = true; // the best improved since the last restart
 };
 } // namespace
 

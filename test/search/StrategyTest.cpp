@@ -416,8 +416,7 @@ TEST_CASE("evolution warm-starts and restarts on a plateau", "[search]") {
     std::vector<Actions> batch = flat->propose(10);
     flat->learn(batch, std::vector<double>(10, 0.5));
   }
-  CHECK(flat->describe().find("restarts 2 (1 from the start)") !=
-        std::string::npos);
+  CHECK(flat->describe().find("restarts 2") != std::string::npos);
   auto restored = makeStrategy(o, space);
   restored->loadState(flat->saveState());
   CHECK(restored->describe() == flat->describe());
@@ -426,48 +425,6 @@ TEST_CASE("evolution warm-starts and restarts on a plateau", "[search]") {
   o.warmStart = {"sign(g) sign(m) x x"}; // a unit short
   CHECK_THROWS_WITH(makeStrategy(o, space),
                     Catch::Contains("is not in the search space"));
-}
-
-/// Units in which two rules differ.
-static int unitsApart(const Actions &a, const Actions &b) {
-  int units = 0;
-  for (size_t start = 0; start < a.size(); start += Space::kUnitLength)
-    units +=
-        !std::equal(a.begin() + start, a.begin() + start + Space::kUnitLength,
-                    b.begin() + start);
-  return units;
-}
-
-// A restart whose best rule has not moved since the last one would search
-// the same neighbourhood again: it starts afresh instead (here, without a
-// warm start, from uniform samples). One member at a time: the first earns
-// 1, every later one 0.5, so restarts follow members 11 (from the best) and
-// 21 (afresh).
-TEST_CASE("evolution restarts afresh when its best has not moved", "[search]") {
-  Space space(2);
-  StrategyOptions o;
-  o.name = "evolution", o.population = 4, o.tournament = 2;
-  o.restartAfter = 10;
-  int afterBest = 0, afterFresh = 0, seeds = 12;
-  for (int seed = 0; seed < seeds; ++seed) {
-    o.seed = uint64_t(seed);
-    auto evolution = makeStrategy(o, space);
-    std::vector<Actions> members;
-    for (int i = 0; i < 22; ++i) {
-      members.push_back(evolution->propose(1).front());
-      evolution->learn({members.back()}, {i == 0 ? 1.0 : 0.5});
-      if (i == 20) {
-        std::string state = evolution->describe();
-        INFO(state);
-        CHECK(state.find("population 0") != std::string::npos);
-        CHECK(state.find("restarts 2 (1 from the start)") != std::string::npos);
-      }
-    }
-    afterBest += unitsApart(members[11], members[0]) <= 1;
-    afterFresh += unitsApart(members[21], members[0]) <= 1;
-  }
-  CHECK(afterBest == seeds);      // a mutant of the best, every time
-  CHECK(afterFresh <= seeds / 4); // a uniform sample: rarely that close
 }
 
 TEST_CASE("bad strategy settings are refused", "[search]") {
