@@ -51,13 +51,14 @@ runs=()
 pending=()
 for seed in "${SEEDS[@]}"; do
   for s in "${STRATEGIES[@]}"; do
-    [[ ${s%%=*} =~ ^[A-Za-z0-9_]+$ ]] || {
-      echo "equal-compute.sh: '${s%%=*}' is not a label" \
+    label=${s%%=*}
+    [[ $label =~ ^[A-Za-z0-9_]+$ ]] || {
+      echo "equal-compute.sh: '$label' is not a label" \
         "(letters, digits and _ only)" >&2
       exit 2
     }
-    runs+=("$OUT/${s%%=*}-$seed")
-    [ -e "$OUT/${s%%=*}-$seed.done" ] || pending+=("$s $seed")
+    runs+=("$OUT/$label-$seed")
+    [ -e "$OUT/$label-$seed.done" ] || pending+=("$s $seed")
   done
 done
 mkdir -p "$OUT"
