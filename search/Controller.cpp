@@ -97,7 +97,8 @@ public:
   }
 
   void learn(const std::vector<Actions> &batch,
-             const std::vector<double> &rewards) override {
+             const std::vector<double> &rewards,
+             const std::vector<bool> &) override {
     if (batch.empty())
       return;
     torch::Tensor advantages = advantagesOf(rewards);

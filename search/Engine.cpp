@@ -386,9 +386,12 @@ void Engine::learnFrom(Flight &f) {
   if (f.batch < 0)
     return;
   std::vector<double> rewards;
-  for (const Candidate &c : f.slots)
+  std::vector<bool> copies;
+  for (const Candidate &c : f.slots) {
     rewards.push_back(teaches(c) ? c.reward : NAN);
-  strategy_->learn(f.proposals, rewards);
+    copies.push_back(isCopy(c));
+  }
+  strategy_->learn(f.proposals, rewards, copies);
   progress_.nextBatch = f.batch + 1;
   reporter_.batchDone(f.batch, strategy_->describe());
 }

@@ -422,6 +422,21 @@ TEST_CASE("evolution warm-starts and restarts on a plateau", "[search]") {
   CHECK(restored->describe() == flat->describe());
   CHECK(restored->propose(16) == flat->propose(16));
 
+  // Copies with the funnel's rewards are no tries: a population of one
+  // evaluated member takes 30 of them without a restart or a new member,
+  // and the one rewarded above the best becomes the best it restarts from.
+  auto copied = makeStrategy(o, space);
+  copied->learn(copied->propose(1), {0.5});
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Actions> batch = copied->propose(10);
+    std::vector<double> rewards(10, 0.4);
+    rewards[3] = round == 2 ? 0.9 : 0.4;
+    copied->learn(batch, rewards, std::vector<bool>(10, true));
+  }
+  CHECK(copied->describe() == "population 1, best 0.5000");
+  copied->learn(copied->propose(10), std::vector<double>(10, 0.4));
+  CHECK(copied->describe() == "population 1, best 0.9000, restarts 1");
+
   o.warmStart = {"sign(g) sign(m) x x"}; // a unit short
   CHECK_THROWS_WITH(makeStrategy(o, space),
                     Catch::Contains("is not in the search space"));

@@ -51,9 +51,9 @@ struct StrategyOptions {
   /// population is full, children are mutants of its members (of these
   /// rules while it is empty) rather than uniform samples.
   std::vector<std::string> warmStart;
-  /// Evolution restarts after this many members in a row bring no new
-  /// best: the population shrinks to the best rule found so far and refills
-  /// with mutants of it. 0: never.
+  /// Evolution restarts after this many evaluated members in a row bring
+  /// no new best (copies do not count): the population shrinks to the best
+  /// rule found so far and refills with mutants of it. 0: never.
   int restartAfter = 0;
   /// What a copy of a rule evaluated before (a duplicate or an equivalent)
   /// teaches the strategy: "original", its original's reward; "none",
@@ -73,8 +73,15 @@ public:
   virtual std::vector<Actions> propose(int count) = 0;
   /// Rewards of the rules of the last proposal, in order; NaN for a rule
   /// that teaches nothing (a copy, by StrategyOptions::copyReward).
+  /// `copies` (empty: none) marks the rules that were not evaluated but
+  /// copied a rule evaluated before; with a reward, the funnel's for it.
   virtual void learn(const std::vector<Actions> &batch,
-                     const std::vector<double> &rewards) = 0;
+                     const std::vector<double> &rewards,
+                     const std::vector<bool> &copies) = 0;
+  void learn(const std::vector<Actions> &batch,
+             const std::vector<double> &rewards) {
+    learn(batch, rewards, {});
+  }
   virtual std::string saveState() const = 0;
   /// Throws std::runtime_error when the bytes are not this strategy's state.
   virtual void loadState(const std::string &bytes) = 0;
