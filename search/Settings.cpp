@@ -197,6 +197,13 @@ std::vector<Setting> makeTable() {
           "in a row without a new best (0: never)",
           NOS_MEMBER(strategy.restartAfter), range(0, 1e9))
           .before("0"),
+      row("strategy.copyMembers", "--copy-members",
+          "What a copy the funnel rewarded does in evolution: rescore "
+          "(rescores its rule where it is a member; no population place, "
+          "no try towards --restart-after) or join (joins the population "
+          "and counts towards --restart-after)",
+          NOS_MEMBER(strategy.copyMembers), oneOf({"rescore", "join"}))
+          .before(json(std::string("join"))),
       row("strategy.copyReward", "--copy-reward",
           "What a copy of a rule evaluated before teaches the strategy: "
           "original (its original's reward) or none (nothing, unless the "

@@ -75,6 +75,10 @@ public:
                                   "1 <= tournament <= population");
     if (o.restartAfter < 0)
       throw std::invalid_argument("evolution's restart-after must be >= 0");
+    if (o.copyMembers != "rescore" && o.copyMembers != "join")
+      throw std::invalid_argument("evolution's copy-members must be rescore "
+                                  "or join, not '" +
+                                  o.copyMembers + "'");
     for (const std::string &tokens : o.warmStart) {
       warm_.push_back(space.parse(tokens));
       if (warm_.back().empty())
@@ -104,7 +108,7 @@ public:
     for (size_t i = 0; i < batch.size(); ++i) {
       if (std::isnan(rewards[i]))
         continue; // a copy: the population keeps distinct members
-      if (!copies.empty() && copies[i]) {
+      if (!copies.empty() && copies[i] && o_.copyMembers == "rescore") {
         promoted(batch[i], rewards[i]);
         continue;
       }
@@ -211,8 +215,8 @@ private:
   /// rule already evaluated, so it rescores that rule where it is a member
   /// and may become the best, but adds no member and is no try towards the
   /// plateau. (Counted as tries, a 100-minute run's copies of promoted
-  /// rules restarted the population 1,021 times in 49 minutes and filled
-  /// it with copies: docs/search.md.)
+  /// rules restarted the population 3,972 times and filled it with copies:
+  /// docs/search.md; --copy-members join keeps that behaviour.)
   void promoted(const Actions &rule, double reward) {
     for (Member &m : population_)
       if (m.first == rule)

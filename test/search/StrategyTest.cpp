@@ -436,6 +436,19 @@ TEST_CASE("evolution warm-starts and restarts on a plateau", "[search]") {
   CHECK(copied->describe() == "population 1, best 0.5000");
   copied->learn(copied->propose(10), std::vector<double>(10, 0.4));
   CHECK(copied->describe() == "population 1, best 0.9000, restarts 1");
+  // With copies joining (the behaviour before), the 30 restart it.
+  o.copyMembers = "join";
+  auto joined = makeStrategy(o, space);
+  joined->learn(joined->propose(1), {0.5});
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Actions> batch = joined->propose(10);
+    joined->learn(batch, std::vector<double>(10, 0.4),
+                  std::vector<bool>(10, true));
+  }
+  CHECK(joined->describe().find("restarts 3") != std::string::npos);
+  o.copyMembers = "everything";
+  CHECK_THROWS_WITH(makeStrategy(o, space), Catch::Contains("copy-members"));
+  o.copyMembers = "rescore";
 
   o.warmStart = {"sign(g) sign(m) x x"}; // a unit short
   CHECK_THROWS_WITH(makeStrategy(o, space),

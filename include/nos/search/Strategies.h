@@ -51,10 +51,16 @@ struct StrategyOptions {
   /// population is full, children are mutants of its members (of these
   /// rules while it is empty) rather than uniform samples.
   std::vector<std::string> warmStart;
-  /// Evolution restarts after this many evaluated members in a row bring
-  /// no new best (copies do not count): the population shrinks to the best
-  /// rule found so far and refills with mutants of it. 0: never.
+  /// Evolution restarts after this many members in a row bring no new
+  /// best (copies count only with copyMembers "join"): the population
+  /// shrinks to the best rule found so far and refills with mutants of it.
+  /// 0: never.
   int restartAfter = 0;
+  /// What a copy with a reward (the funnel's, for the rule it copies) does
+  /// in evolution: "rescore", rescore that rule where it is a member, with
+  /// no population place and no try towards a restart; "join", join the
+  /// population as a member, a try like any other (before 63640d4).
+  std::string copyMembers = "rescore";
   /// What a copy of a rule evaluated before (a duplicate or an equivalent)
   /// teaches the strategy: "original", its original's reward; "none",
   /// nothing (a NaN reward: no advantage, not a population member), unless
