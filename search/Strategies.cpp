@@ -108,7 +108,7 @@ public:
     for (size_t i = 0; i < batch.size(); ++i) {
       if (std::isnan(rewards[i]))
         continue; // a copy: the population keeps distinct members
-      if (!copies.empty() && copies[i] && o_.copyMembers == "rescore") {
+      if (!copies.empty() && copies[i] && o_.copiesRescore()) {
         promoted(batch[i], rewards[i]);
         continue;
       }

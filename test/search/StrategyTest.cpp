@@ -430,7 +430,8 @@ TEST_CASE("evolution warm-starts and restarts on a plateau", "[search]") {
   for (int round = 0; round < 3; ++round) {
     std::vector<Actions> batch = copied->propose(10);
     std::vector<double> rewards(10, 0.4);
-    rewards[3] = round == 2 ? 0.9 : 0.4;
+    if (round == 2)
+      rewards[3] = 0.9;
     copied->learn(batch, rewards, std::vector<bool>(10, true));
   }
   CHECK(copied->describe() == "population 1, best 0.5000");

@@ -70,6 +70,9 @@ struct StrategyOptions {
   /// Whether a copy reaches the strategy as a NaN reward (no advantage, no
   /// population place): the one place that knows what "none" means.
   bool copiesTeachNothing() const { return copyReward == "none"; }
+  /// Whether a rewarded copy rescores its member in evolution rather than
+  /// joining the population: the one place that knows what "rescore" means.
+  bool copiesRescore() const { return copyMembers == "rescore"; }
 };
 
 class Strategy {
