@@ -241,12 +241,12 @@ void Funnel::launch(Entry &e) {
   const LevelTrainer &trainer = *trainers_[e.level];
   std::vector<LevelRun> stored =
       store_.levelRuns(e.promotion.candidate, e.promotion.level);
-  for (int seed = 0; seed < trainer.spec().seeds; ++seed)
+  for (uint64_t seed : trainer.spec().seedList())
     for (const std::string &task : trainer.spec().tasks)
       for (double lr : trainer.spec().lrs) {
         bool have =
             std::any_of(stored.begin(), stored.end(), [&](const auto &r) {
-              return r.task == task && r.seed == uint64_t(seed) && r.lr == lr;
+              return r.task == task && r.seed == seed && r.lr == lr;
             });
         if (have)
           continue;

@@ -19,7 +19,8 @@ namespace nos::search {
 std::vector<LevelSpec> defaultLevels() {
   const std::vector<double> halfDecades = {1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1};
   return {{"L2", {"fmnist-mlp-s"}, halfDecades, 3, 2},
-          {"L3", {"fmnist-mlp", "logistic"}, halfDecades, 2, 1}};
+          {"L3", {"fmnist-mlp", "logistic"}, halfDecades, 2, 1},
+          {"L4", {"fmnist-mlp", "logistic"}, halfDecades, 6, 1, 8}};
 }
 
 LevelSpec defaultMetaValidation() {
@@ -39,9 +40,9 @@ LevelTrainer::~LevelTrainer() = default;
 
 std::vector<LevelRun> LevelTrainer::train(const CompiledRule &rule) const {
   std::vector<LevelRun> out;
-  for (int seed = 0; seed < spec_.seeds; ++seed)
+  for (uint64_t seed : spec_.seedList())
     for (const std::string &name : spec_.tasks)
-      for (LevelRun &r : train(rule, name, uint64_t(seed)))
+      for (LevelRun &r : train(rule, name, seed))
         out.push_back(std::move(r));
   return out;
 }

@@ -67,7 +67,10 @@ Setting levelRow(const std::string &name, const std::string &prefix,
   SearchSettings defaults;
   Setting r = row("", "", "", get, std::move(check));
   r.key = "funnel." + name + "." + field;
-  r.flag = "--" + prefix + "-" + (field == "perRound" ? "promotions" : field);
+  std::string flag = field == "perRound"    ? "promotions"
+                     : field == "firstSeed" ? "first-seed"
+                                            : field;
+  r.flag = "--" + prefix + "-" + flag;
   r.help = help;
   std::visit([&](auto *p) { r.legacy = json(*p); }, r.member(defaults));
   return r;
@@ -94,6 +97,10 @@ void addLevelRows(std::vector<Setting> &table, const std::string &name,
       "seeds", "Child seeds of ",
       [=](SearchSettings & s) -> auto & { return level(s).seeds; },
       range(1, 100));
+  add(
+      "firstSeed", "The first child seed of ",
+      [=](SearchSettings & s) -> auto & { return level(s).firstSeed; },
+      range(0, 1e6));
   if (promotions)
     add(
         "perRound", "Promotions per round to ",
@@ -285,7 +292,8 @@ std::vector<Setting> makeTable() {
       row("funnel.used", "--levels",
           "Funnel levels above the proxy that the best rules are promoted "
           "to (0: none; child-training searches with references only)",
-          NOS_MEMBER(funnel.used), range(0, 2))
+          NOS_MEMBER(funnel.used),
+          range(0, double(FunnelSettings{}.levels.size())))
           .before("0"),
       row("funnel.round", "--promote-every",
           "Proxy evaluations per promotion round", NOS_MEMBER(funnel.round),

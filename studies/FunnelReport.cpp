@@ -218,20 +218,26 @@ std::vector<std::string> levelLeaders(const Store &store,
                                       const SearchSettings &settings,
                                       const std::string &level, int top) {
   const std::vector<LevelSpec> &levels = settings.funnel.levels;
-  auto spec = std::find_if(levels.begin(), levels.end(),
-                           [&](const LevelSpec &l) { return l.name == level; });
-  if (spec == levels.end() || spec - levels.begin() >= settings.funnel.used)
-    return {};
   std::vector<Candidate> all = store.all();
   std::map<int64_t, const Candidate *> byId;
   for (const Candidate &c : all)
     byId[c.id] = &c;
-  LevelTable t = scoreTable(store, *spec, byId, store.promotions());
-  std::vector<std::string> out;
-  for (const Row &r : t.rules)
-    if (int(out.size()) < top)
-      out.push_back(r.candidate->canonical);
-  return out;
+  std::vector<Promotion> promotions = store.promotions();
+  // As the engine's Funnel::best: the highest level with a joined result,
+  // where only joined results count.
+  bool best = level == "best";
+  for (int k = settings.funnel.used; k-- > 0;) {
+    const LevelSpec &spec = levels.at(size_t(k));
+    if (!best && spec.name != level)
+      continue;
+    std::vector<std::string> out;
+    for (const Row &r : scoreTable(store, spec, byId, promotions).rules)
+      if (int(out.size()) < top && (!best || r.joined != Promotion::kNotJoined))
+        out.push_back(r.candidate->canonical);
+    if (!best || !out.empty())
+      return out;
+  }
+  return {};
 }
 
 void printFunnel(const Store &store, const SearchSettings &settings,

@@ -23,8 +23,9 @@ void printFunnel(const search::Store &store,
                  double end);
 
 /// The canonical forms of the `top` rules with the best margins at funnel
-/// level `level` (L2, L3) of a run, best first; empty when the run does
-/// not use that level or promoted nothing to it.
+/// level `level` (L2, L3, L4) of a run, best first; empty when the run does
+/// not use that level or promoted nothing to it. "best": those of the
+/// highest level with any, whose first is the rule the run chooses.
 std::vector<std::string> levelLeaders(const search::Store &store,
                                       const search::SearchSettings &settings,
                                       const std::string &level, int top);

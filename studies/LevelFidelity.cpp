@@ -46,8 +46,9 @@ search::LevelSpec parseLevel(const std::string &text,
                              const std::vector<double> &lrs) {
   size_t eq = text.find('='), colon = text.rfind(':');
   auto bad = [&](const std::string &why) {
-    return std::invalid_argument("--level '" + text + "': " + why +
-                                 " (expected NAME=TASK[+TASK...]:SEEDS)");
+    return std::invalid_argument(
+        "--level '" + text + "': " + why +
+        " (expected NAME=TASK[+TASK...]:SEEDS[@FIRST])");
   };
   if (eq == std::string::npos || eq == 0 || colon == std::string::npos ||
       colon < eq + 2)
@@ -65,16 +66,24 @@ search::LevelSpec parseLevel(const std::string &text,
     spec.tasks.push_back(task);
     at = plus + 1;
   }
-  try {
-    size_t used = 0;
-    spec.seeds = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1)
-      throw std::invalid_argument("");
-  } catch (const std::exception &) {
-    throw bad("the seeds are not a number");
-  }
+  size_t at = std::min(text.find('@', colon), text.size());
+  auto number = [&](size_t from, size_t to, const std::string &what) {
+    try {
+      size_t used = 0;
+      int n = std::stoi(text.substr(from, to - from), &used);
+      if (used == to - from)
+        return n;
+    } catch (const std::exception &) {
+    }
+    throw bad(what + " is not a number");
+  };
+  spec.seeds = number(colon + 1, at, "the seeds");
   if (spec.seeds < 1 || spec.seeds > 100)
     throw bad("the seeds are not in 1..100");
+  if (at < text.size())
+    spec.firstSeed = number(at + 1, text.size(), "the first seed");
+  if (spec.firstSeed < 0 || spec.firstSeed > 1000000)
+    throw bad("the first seed is not in 0..1000000");
   return spec;
 }
 
@@ -139,8 +148,8 @@ public:
                              const std::string &rule) const {
     std::vector<LevelRun> out;
     for (const std::string &task : level.tasks)
-      for (int seed = 0; seed < level.seeds; ++seed)
-        if (auto it = done_.find(key(level.name, rule, task, uint64_t(seed)));
+      for (uint64_t seed : level.seedList())
+        if (auto it = done_.find(key(level.name, rule, task, seed));
             it != done_.end())
           out.insert(out.end(), it->second.begin(), it->second.end());
     return out;
@@ -174,10 +183,9 @@ void train(Log &log, const std::vector<LevelSpec> &levels,
     std::vector<Job> jobs;
     for (size_t r = 0; r < rules.size(); ++r)
       for (const std::string &task : level.tasks)
-        for (int seed = 0; seed < level.seeds; ++seed)
-          if (!log.has(Log::key(level.name, rules[r].canonical, task,
-                                uint64_t(seed))))
-            jobs.push_back({r, task, uint64_t(seed)});
+        for (uint64_t seed : level.seedList())
+          if (!log.has(Log::key(level.name, rules[r].canonical, task, seed)))
+            jobs.push_back({r, task, seed});
     fmt::print(stderr, "nos-search levels: {} trainings of {} lrs at {}\n",
                jobs.size(), level.lrs.size(), level.name);
     std::vector<CompiledRule> compiled;
@@ -242,7 +250,7 @@ int runLevelFidelity(const LevelFidelityOptions &o) {
     if (o.runs.empty())
       throw std::invalid_argument("give the runs of the final table (--runs)");
     auto truth = readFinal(o.final);
-    std::vector<RatedRule> rules = collectRules(o.runs, o.top, {});
+    std::vector<RatedRule> rules = collectRules(o.runs, o.top, {}, o.rulesFrom);
     size_t references = referenceRatedRules().size();
     SearchSettings settings =
         SearchSettings::fromJson(Store::open(o.runs[0], true)->settingsJson());

@@ -34,13 +34,35 @@ using namespace nos::search;
 
 TEST_CASE("the default levels name suite tasks", "[search]") {
   std::vector<LevelSpec> levels = defaultLevels();
-  REQUIRE(levels.size() == 2);
+  REQUIRE(levels.size() == 3);
   for (const LevelSpec &l : levels) {
     CHECK_FALSE(l.lrs.empty());
     CHECK(l.seeds >= 2);
     for (const std::string &task : l.tasks)
       CHECK_NOTHROW(train::suiteTask(task));
   }
+  // L4 re-ranks L3's rules on L3's tasks at seeds of its own, none of them
+  // a seed nos-search final trains by default (1-7: 2 tuning, 5 test).
+  CHECK(levels[2].tasks == levels[1].tasks);
+  CHECK(levels[2].seeds > levels[1].seeds);
+  for (uint64_t seed : levels[2].seedList()) {
+    CHECK(seed > 7);
+    for (uint64_t lower : levels[1].seedList())
+      CHECK(seed != lower);
+  }
+}
+
+TEST_CASE("a level trains its seeds from its first seed", "[search]") {
+  LevelSpec spec{"L4", {"logistic"}, {0.1}, 2, 1, 8};
+  CHECK(spec.seedList() == std::vector<uint64_t>{8, 9});
+  LevelTrainer level(spec);
+  std::vector<LevelRun> runs = level.train(CompiledRule::fromText("sgd"));
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].seed == 8);
+  CHECK(runs[1].seed == 9);
+  // Seed 8 is another network than the seed-0 one a level from 0 trains.
+  LevelTrainer from0({"L3", {"logistic"}, {0.1}, 1});
+  CHECK(from0.train(CompiledRule::fromText("sgd"))[0].metric != runs[0].metric);
 }
 
 TEST_CASE("a level trains every task, lr and seed, and scores by the best lr",

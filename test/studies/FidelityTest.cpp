@@ -36,6 +36,15 @@ TEST_CASE("a level to measure is read from its short form", "[search]") {
   CHECK(l.seeds == 2);
   CHECK(l.lrs == std::vector<double>{0.1, 1});
   CHECK(parseLevel("one=logistic:1", {0.1}).tasks.size() == 1);
+  CHECK(l.firstSeed == 0);
+  nos::search::LevelSpec late = parseLevel("L4=logistic:6@8", {0.1});
+  CHECK(late.seeds == 6);
+  CHECK(late.firstSeed == 8);
+  CHECK(late.seedList().front() == 8);
+  CHECK_THROWS_WITH(parseLevel("x=logistic:2@", {0.1}),
+                    Catch::Contains("the first seed is not a number"));
+  CHECK_THROWS_WITH(parseLevel("x=logistic:2@-1", {0.1}),
+                    Catch::Contains("not in 0..1000000"));
   CHECK_THROWS_WITH(parseLevel("text=mnist:2", {0.1}),
                     Catch::Contains("unknown task 'mnist'"));
   CHECK_THROWS_WITH(parseLevel("logistic:2", {0.1}),
@@ -46,8 +55,7 @@ TEST_CASE("a level to measure is read from its short form", "[search]") {
                     Catch::Contains("not in 1..100"));
 }
 
-TEST_CASE("average ranks share ties and skip what is not finite",
-          "[search]") {
+TEST_CASE("average ranks share ties and skip what is not finite", "[search]") {
   std::vector<double> r = averageRanks({3, NAN, 1, 3, INFINITY, 2});
   CHECK(r[0] == 2.5);
   CHECK(r[2] == 0);

@@ -195,6 +195,21 @@ void addMetaValidationOptions(CLI::App &cmd, MetaValidationOptions &o) {
   addDeviceOption(cmd, o.device);
 }
 
+/// The funnel's level names and "best", which a run's top rules may be
+/// taken by (studies::levelLeaders).
+std::vector<std::string> levelChoices() {
+  std::vector<std::string> out;
+  for (const LevelSpec &l : defaultLevels())
+    out.push_back(l.name);
+  out.push_back("best");
+  return out;
+}
+
+const std::string levelHelp =
+    "Take each run's top rules by their margin at this funnel level instead "
+    "of by proxy reward; best: the highest level the run promoted to, "
+    "whose leader is the rule the run chooses";
+
 /// nos-search final's flags (studies/Final.h has the protocol).
 void addFinalOptions(CLI::App &fin, FinalOptions &o) {
   fin.add_option("DIR", o.dir, "Output folder (continued if present)")
@@ -202,10 +217,8 @@ void addFinalOptions(CLI::App &fin, FinalOptions &o) {
   fin.add_option("--runs", o.runs, "Run folders to take rules from");
   fin.add_option("--top", o.top, "Distinct rules from each run")
       ->check(CLI::Range(0, 1000));
-  fin.add_option("--level", o.level,
-                 "Take each run's top rules by their margin at this funnel "
-                 "level (L2, L3) instead of by proxy reward")
-      ->check(CLI::IsMember({"L2", "L3"}));
+  fin.add_option("--level", o.level, levelHelp)
+      ->check(CLI::IsMember(levelChoices()));
   fin.add_option("--rule", o.rules, "More rules (repeatable)");
   fin.add_option("--tasks", o.tasks, "Suite tasks (nos-train --list-tasks)")
       ->delimiter(',')
@@ -323,12 +336,16 @@ int main(int argc, char **argv) {
       ->required();
   lev->add_option("--top", levelFidelity.top, "As given to nos-search final")
       ->check(CLI::Range(0, 1000));
+  lev->add_option("--rules-from", levelFidelity.rulesFrom,
+                  "As nos-search final's --level: " + levelHelp)
+      ->check(CLI::IsMember(levelChoices()));
   lev->add_option("--final", levelFidelity.final,
                   "The folder of nos-search final's table")
       ->required();
   lev->add_option("--level", levelFidelity.extraLevels,
                   "Another level to measure, NAME=TASK[+TASK...]:SEEDS on "
-                  "the run's L2 lrs (repeatable)");
+                  "the run's L2 lrs, seeds from 0 or from FIRST given as "
+                  ":SEEDS@FIRST (repeatable)");
   lev->add_option("--workers", levelFidelity.workers,
                   "Worker threads (0: cores)")
       ->check(CLI::NonNegativeNumber);

@@ -31,17 +31,32 @@ struct SuiteTask;
 namespace nos::search {
 
 struct LevelSpec {
-  std::string name;               // "L2", "L3"
+  std::string name;               // "L2", "L3", "L4"
   std::vector<std::string> tasks; // suite task names
   std::vector<double> lrs;
-  int seeds = 2; // child seeds 0 .. seeds - 1, the same for every rule
+  /// Child seeds firstSeed .. firstSeed + seeds - 1, the same for every
+  /// rule (common random numbers).
+  int seeds = 2;
   /// Rules promoted to this level per promotion round at most.
   int perRound = 1;
+  int firstSeed = 0;
+
+  /// The child seeds, in order.
+  std::vector<uint64_t> seedList() const {
+    std::vector<uint64_t> out;
+    for (int k = 0; k < seeds; ++k)
+      out.push_back(uint64_t(firstSeed + k));
+    return out;
+  }
 };
 
 /// L2: the proxy's data at full budget without halving, a half-decade grid
 /// and 3 seeds (about 6x a proxy evaluation); L3: the full Fashion-MNIST
-/// MLP task and logistic regression, 2 seeds (about 100x; docs/search.md).
+/// MLP task and logistic regression, 2 seeds (about 100x; docs/search.md);
+/// L4: L3's tasks at 6 more seeds, 8-13 (about 300x), so that the rule a
+/// run chooses is ranked by margins larger than their noise. L4's seeds
+/// start past `nos-search final`'s (1-7 by default): no network it trains
+/// is one the final table scores on its test split.
 /// Provisional: the fidelity of each level is still to measure.
 std::vector<LevelSpec> defaultLevels();
 

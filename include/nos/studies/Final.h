@@ -25,7 +25,8 @@ struct FinalOptions {
   std::string dir;               // final.jsonl, final.txt, .json, .svg
   std::vector<std::string> runs; // nos-search run folders
   int top = 3;                   // distinct rules taken from each run
-  /// "": a run's top by proxy reward; L2, L3: by margin at that level.
+  /// "": a run's top by proxy reward; L2, L3, L4: by margin at that level;
+  /// "best": at the highest level with a joined result (levelLeaders).
   std::string level;
   std::vector<std::string> rules;
   /// Suite tasks (train/Tasks.h). The default search trains on a cut of

@@ -27,9 +27,11 @@ struct LevelFidelityOptions {
   std::string dir;               // levels.jsonl, levels.txt, levels.json
   std::vector<std::string> runs; // nos-search run folders, as for final
   int top = 3;                   // as for final
+  std::string rulesFrom;         // as final's level: "" takes the proxy's
   std::string final;             // the folder of `nos-search final`
   /// More levels to measure beside the run's own, each
-  /// "NAME=TASK[+TASK...]:SEEDS" (parseLevel), on the run's L2 lr grid.
+  /// "NAME=TASK[+TASK...]:SEEDS[@FIRST]" (parseLevel), on the run's L2 lr
+  /// grid.
   std::vector<std::string> extraLevels;
   int workers = 0;
   std::string device = "cpu"; // train::TaskSpec::device
