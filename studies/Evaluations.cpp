@@ -150,8 +150,10 @@ static std::vector<std::string> leadersAt(const std::string &dir,
   std::vector<std::string> leaders = levelLeaders(
       *store, SearchSettings::fromJson(store->settingsJson()), level, top);
   if (leaders.empty() && top > 0)
-    throw std::invalid_argument("--level " + level + ": run " + dir +
-                                " promoted no rule to " + level);
+    throw std::invalid_argument(
+        "--level " + level + ": run " + dir +
+        (level == "best" ? " has no joined result at any funnel level"
+                         : " promoted no rule to " + level));
   return leaders;
 }
 
