@@ -12,6 +12,9 @@
 # to finish what an interruption left. NOS_EXTRA_FLAGS adds nos-search run
 # flags to every run of the call, shell-quoted, e.g.
 #   NOS_EXTRA_FLAGS="--warm-start 'm v x sqrt div ; o1 1 x x mul'"
+# NOS_CHOOSE_LEVEL (default L3) is the funnel level whose leader is a run's
+# chosen rule (nos-search final --level): best takes the highest level with
+# a joined result, for runs with L4 (--levels 3).
 # A STRATEGIES entry LABEL=STRATEGY is a variant: its runs are LABEL-SEED,
 # its flags come from NOS_FLAGS_LABEL (shell-quoted), so one call can set
 # one strategy's options against another's, e.g.
@@ -72,7 +75,8 @@ for ((k = 0; k < ${#pending[@]}; k += 2)); do
   wait
 done
 $BIN report "${runs[@]}" -o "$OUT/report.svg" --top 5 > "$OUT/report.txt"
-$BIN final "$OUT/final" --runs "${runs[@]}" --level L3 --top 1 \
+export NOS_CHOOSE_LEVEL=${NOS_CHOOSE_LEVEL:-L3}
+$BIN final "$OUT/final" --runs "${runs[@]}" --level "$NOS_CHOOSE_LEVEL" --top 1 \
   --tasks fmnist-mlp,logistic,charlm-s --workers 2 > /dev/null
 python3 scripts/equal_compute_summary.py "$OUT" "${runs[@]}" \
   | tee "$OUT/summary.txt"

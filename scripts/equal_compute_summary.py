@@ -2,8 +2,9 @@
 # equal_compute_summary.py OUT RUN... - per strategy, what its runs' chosen
 # rules scored in the final table OUT/final/final.json (scripts/equal-compute.sh).
 #
-# A run's chosen rule is its L3 leader, read from `nos-search report RUN`
-# (the table the final table took it from). Per strategy and task: the mean
+# A run's chosen rule is its leader at NOS_CHOOSE_LEVEL (default L3; best:
+# the highest level with a rule), read from `nos-search report RUN` (the
+# table the final table took it from). Per strategy and task: the mean
 # and standard deviation over seeds of the chosen rules' test means, and how
 # many seeds' rules beat Adam and AddSign by >= 2 standard errors there.
 # Per run: its proxy evaluations (rules scored on L1), so equal wall time
@@ -19,6 +20,24 @@ import sys
 BIN = os.environ.get("NOS_SEARCH", "build/bin/nos-search")
 
 
+def levels_to_read():
+    level = os.environ.get("NOS_CHOOSE_LEVEL", "L3")
+    return ["L4", "L3", "L2"] if level == "best" else [level]
+
+
+def section_leader(report, level):
+    """The first rule row of the report's section for `level`, or None."""
+    head = f"  {level}:"
+    if head not in report:
+        return None
+    for line in report[report.index(head):].splitlines()[1:]:
+        if not line.startswith("    "):  # the next section
+            return None
+        if line.strip().startswith("#"):
+            return re.split(r"\s{2,}", line.strip())[-1]
+    return None
+
+
 def run_facts(run):
     report = subprocess.run([BIN, "report", run], capture_output=True,
                             text=True, check=True).stdout
@@ -26,11 +45,10 @@ def run_facts(run):
     scored = re.search(r"scored (\d+)", report)
     dedup = re.search(r"deduplicated (\d+)%", report)
     leader = None
-    if "  L3:" in report:
-        for line in report[report.index("  L3:"):].splitlines()[1:]:
-            if line.strip().startswith("#"):
-                leader = re.split(r"\s{2,}", line.strip())[-1]
-                break
+    for level in levels_to_read():
+        leader = section_leader(report, level)
+        if leader:
+            break
     label = os.path.basename(run.rstrip("/")).rsplit("-", 1)[0]
     return {"run": run, "strategy": label, "seed": int(head.group(2)),
             "candidates": int(head.group(3)),
@@ -43,7 +61,7 @@ def main():
     table = json.load(open(os.path.join(out, "final", "final.json")))
     facts = [run_facts(r) for r in runs]
     print("run                 candidates  copies  L1 scored  chosen rule "
-          "(L3 leader)")
+          f"({os.environ.get('NOS_CHOOSE_LEVEL', 'L3')} leader)")
     for f in facts:
         print(f"{os.path.basename(f['run']):<18} {f['candidates']:>11} "
               f"{f['copies']:>6}% {f['scored']:>10}  {f['leader'] or '-'}")

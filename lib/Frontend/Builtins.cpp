@@ -21,7 +21,9 @@
 // coinsign-cd (the same search, another seed): each element steps by the sign
 // of the gradient or of momentum, a coin toss apiece (|m| < 1 leaves
 // sign(g) in charge whenever it is kept), and only half the time, by cosine
-// decay; it needs totalSteps.
+// decay; it needs totalSteps. agreesign-ld (the same search, a third seed):
+// agreesign's step, 2 sign(g) where gradient and momentum agree and 0 where
+// they do not, on linear decay; it needs totalSteps.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/Builtins.h"
@@ -50,6 +52,7 @@ static const std::pair<const char *, const char *> kBuiltins[] = {
     {"signsgd-sqrt-ld", "sign(g) * sqrt(ld)"},
     {"agreesign-cd", "sign(sign(g) + sign(m)) * sqrt(cd)"},
     {"coinsign-cd", "drop(cd, 0.5) * sign(drop(sign(g), 0.5) + m)"},
+    {"agreesign-ld", "(sign(g) + sign(m)) * ld"},
 };
 
 const char *builtinRule(std::string_view name) {
