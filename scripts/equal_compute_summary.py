@@ -38,6 +38,15 @@ def section_leader(report, level):
     return None
 
 
+def proxy_leader(report):
+    """The first rule of the report's proxy table (rank, reward, ...)."""
+    lines = report.splitlines()
+    for k, line in enumerate(lines):
+        if line.strip().startswith("rank   reward") and k + 1 < len(lines):
+            return re.split(r"\s{2,}", lines[k + 1].strip())[-1]
+    return None
+
+
 def run_facts(run):
     report = subprocess.run([BIN, "report", run], capture_output=True,
                             text=True, check=True).stdout
@@ -49,6 +58,8 @@ def run_facts(run):
         leader = section_leader(report, level)
         if leader:
             break
+    if not leader and os.environ.get("NOS_CHOOSE_LEVEL") == "best":
+        leader = proxy_leader(report)  # no joined level result: the proxy's
     label = os.path.basename(run.rstrip("/")).rsplit("-", 1)[0]
     return {"run": run, "strategy": label, "seed": int(head.group(2)),
             "candidates": int(head.group(3)),

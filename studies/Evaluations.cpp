@@ -143,17 +143,17 @@ void writeStudyFiles(
   }
 }
 
-/// A run's `top` rules by margin at funnel level `level`.
+/// A run's `top` rules by margin at funnel level `level`; for "best", empty
+/// when no level has a joined result (the run's choice is then its proxy
+/// best, as the engine's).
 static std::vector<std::string> leadersAt(const std::string &dir,
                                           const std::string &level, int top) {
   std::unique_ptr<Store> store = Store::open(dir, /*readOnly=*/true);
   std::vector<std::string> leaders = levelLeaders(
       *store, SearchSettings::fromJson(store->settingsJson()), level, top);
-  if (leaders.empty() && top > 0)
-    throw std::invalid_argument(
-        "--level " + level + ": run " + dir +
-        (level == "best" ? " has no joined result at any funnel level"
-                         : " promoted no rule to " + level));
+  if (leaders.empty() && top > 0 && level != "best")
+    throw std::invalid_argument("--level " + level + ": run " + dir +
+                                " promoted no rule to " + level);
   return leaders;
 }
 
@@ -167,10 +167,12 @@ std::vector<RatedRule> collectRules(const std::vector<std::string> &runs,
     seen.insert(r.canonical);
   for (const std::string &dir : runs) {
     if (!level.empty()) {
-      for (const std::string &canonical : leadersAt(dir, level, top))
+      std::vector<std::string> leaders = leadersAt(dir, level, top);
+      for (const std::string &canonical : leaders)
         if (seen.insert(canonical).second)
           out.push_back({canonical, canonical});
-      continue;
+      if (!leaders.empty() || level != "best")
+        continue;
     }
     std::vector<Candidate> all = Store::open(dir, /*readOnly=*/true)->all();
     std::stable_sort(all.begin(), all.end(),

@@ -26,7 +26,8 @@ struct FinalOptions {
   std::vector<std::string> runs; // nos-search run folders
   int top = 3;                   // distinct rules taken from each run
   /// "": a run's top by proxy reward; L2, L3, L4: by margin at that level;
-  /// "best": at the highest level with a joined result (levelLeaders).
+  /// "best": at the highest level with a joined result (levelLeaders), else
+  /// by proxy reward: the run's own choice, as the engine's Funnel::best.
   std::string level;
   std::vector<std::string> rules;
   /// Suite tasks (train/Tasks.h). The default search trains on a cut of
