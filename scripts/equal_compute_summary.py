@@ -2,9 +2,9 @@
 # equal_compute_summary.py OUT RUN... - per strategy, what its runs' chosen
 # rules scored in the final table OUT/final/final.json (scripts/equal-compute.sh).
 #
-# A run's chosen rule is its leader at NOS_CHOOSE_LEVEL (default L3; best:
-# the highest level with a rule), read from `nos-search report RUN` (the
-# table the final table took it from). Per strategy and task: the mean
+# A run's chosen rule is its leader at NOS_CHOOSE_LEVEL (default L3), read
+# from `nos-search report RUN` (the table the final table took it from);
+# with best, the run's own choice read from its store (engine_choice). Per strategy and task: the mean
 # and standard deviation over seeds of the chosen rules' test means, and how
 # many seeds' rules beat Adam and AddSign by >= 2 standard errors there.
 # Per run: its proxy evaluations (rules scored on L1), so equal wall time
@@ -13,6 +13,7 @@
 import json
 import os
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -20,9 +21,23 @@ import sys
 BIN = os.environ.get("NOS_SEARCH", "build/bin/nos-search")
 
 
-def levels_to_read():
-    level = os.environ.get("NOS_CHOOSE_LEVEL", "L3")
-    return ["L4", "L3", "L2"] if level == "best" else [level]
+def engine_choice(run):
+    """The run's own choice (nos-search final --level best, the engine's
+    Funnel::best): the best joined margin at the highest level with one,
+    else the best proxy reward; read from the run's store."""
+    db = sqlite3.connect(f"file:{run}/search.db?mode=ro", uri=True)
+    joined = db.execute(
+        "SELECT p.level, p.score, c.canonical FROM promotions p "
+        "JOIN candidates c ON c.id = p.candidate WHERE c.batch >= 0 AND "
+        "p.level LIKE 'L%' AND p.joined < 9223372036854775807").fetchall()
+    if joined:
+        top = max(int(level[1:]) for level, _, _ in joined)
+        return max((score, canonical) for level, score, canonical in joined
+                   if int(level[1:]) == top)[1]
+    best = db.execute(
+        "SELECT canonical FROM candidates WHERE batch >= 0 AND "
+        "status = 'scored' ORDER BY reward DESC, id LIMIT 1").fetchone()
+    return best[0] if best else None
 
 
 def section_leader(report, level):
@@ -38,28 +53,17 @@ def section_leader(report, level):
     return None
 
 
-def proxy_leader(report):
-    """The first rule of the report's proxy table (rank, reward, ...)."""
-    lines = report.splitlines()
-    for k, line in enumerate(lines):
-        if line.strip().startswith("rank   reward") and k + 1 < len(lines):
-            return re.split(r"\s{2,}", lines[k + 1].strip())[-1]
-    return None
-
-
 def run_facts(run):
     report = subprocess.run([BIN, "report", run], capture_output=True,
                             text=True, check=True).stdout
     head = re.search(r"run \S+: (\w+), seed (\d+).*?; (\d+) candidates", report)
     scored = re.search(r"scored (\d+)", report)
     dedup = re.search(r"deduplicated (\d+)%", report)
-    leader = None
-    for level in levels_to_read():
-        leader = section_leader(report, level)
-        if leader:
-            break
-    if not leader and os.environ.get("NOS_CHOOSE_LEVEL") == "best":
-        leader = proxy_leader(report)  # no joined level result: the proxy's
+    if os.environ.get("NOS_CHOOSE_LEVEL") == "best":
+        leader = engine_choice(run)
+    else:
+        leader = section_leader(report, os.environ.get("NOS_CHOOSE_LEVEL",
+                                                       "L3"))
     label = os.path.basename(run.rstrip("/")).rsplit("-", 1)[0]
     return {"run": run, "strategy": label, "seed": int(head.group(2)),
             "candidates": int(head.group(3)),
