@@ -207,8 +207,8 @@ std::vector<std::string> levelChoices() {
 
 const std::string levelHelp =
     "Take each run's top rules by their margin at this funnel level instead "
-    "of by proxy reward; best: the highest level the run promoted to, "
-    "whose leader is the rule the run chooses";
+    "of by proxy reward; best: the highest level with a joined result, else "
+    "by proxy reward, whose first is the rule the run chooses";
 
 /// nos-search final's flags (studies/Final.h has the protocol).
 void addFinalOptions(CLI::App &fin, FinalOptions &o) {
