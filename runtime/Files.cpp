@@ -101,4 +101,14 @@ std::string envOr(const char *name, const char *fallback) {
   return value && *value ? value : fallback;
 }
 
+std::string cacheDir() {
+  if (std::string d = envOr("NOS_CACHE_DIR"); !d.empty())
+    return d;
+  if (std::string d = envOr("XDG_CACHE_HOME"); !d.empty())
+    return d + "/nos";
+  if (std::string d = envOr("HOME"); !d.empty())
+    return d + "/.cache/nos";
+  return "";
+}
+
 } // namespace nos

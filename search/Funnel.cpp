@@ -30,17 +30,6 @@ bool evaluatedItself(const Candidate &c) {
   return c.status != status::Duplicate && c.status != status::Equivalent &&
          c.status != status::Screened;
 }
-
-/// A training that fails (a rule the compiler refuses) is a stored run
-/// with its reason, wherever it ran.
-LevelRun trainOne(const LevelTrainer &trainer, const std::string &canonical,
-                  const std::string &task, uint64_t seed, double lr) {
-  try {
-    return trainer.train(CompiledRule::fromText(canonical), task, seed, lr);
-  } catch (const std::exception &e) {
-    return {task, lr, seed, std::string("failed: ") + e.what(), NAN, 0};
-  }
-}
 } // namespace
 
 /// One training of a promotion: one task, seed and lr.
@@ -50,9 +39,12 @@ struct Funnel::Job : PoolJob {
   uint64_t seed = 0;
   double lr = 0;
   const LevelTrainer *trainer = nullptr;
+  LevelCache *cache = nullptr;
   LevelRun run_;
 
-  void run() override { run_ = trainOne(*trainer, canonical, task, seed, lr); }
+  void run() override {
+    run_ = trainLevelRun(*trainer, cache, canonical, task, seed, lr);
+  }
 
   std::string request() const override {
     return nlohmann::json{{"level", trainer->spec().name},
@@ -88,8 +80,8 @@ std::string FunnelServant::serve(const std::string &request) {
   if (!trainer)
     throw std::runtime_error("a job for level '" + name +
                              "', which the run's settings lack");
-  LevelRun r = trainOne(*trainer, j.at("canonical"), j.at("task"), j.at("seed"),
-                        j.at("lr"));
+  LevelRun r = trainLevelRun(*trainer, nullptr, j.at("canonical"), j.at("task"),
+                             j.at("seed"), j.at("lr"));
   return nlohmann::json{{"task", r.task},     {"lr", r.lr},
                         {"seed", r.seed},     {"status", r.status},
                         {"metric", r.metric}, {"seconds", r.seconds}}
@@ -232,6 +224,8 @@ void Funnel::promote(const Promotion &p, const std::string &canonical,
 
 void Funnel::start() {
   started_ = true;
+  if (tasks_->cache)
+    log_("level trainings served from and kept in " + tasks_->cache->path());
   for (auto &[key, e] : entries_)
     launch(*e);
 }
@@ -254,6 +248,7 @@ void Funnel::launch(Entry &e) {
         job->key = {e.promotion.candidate, e.level};
         job->canonical = e.canonical, job->task = task;
         job->seed = uint64_t(seed), job->lr = lr, job->trainer = &trainer;
+        job->cache = tasks_->cache.get();
         ++e.outstanding;
         pool_.submit(*job);
         e.jobs.push_back(std::move(job));
@@ -266,6 +261,10 @@ void Funnel::finished(PoolJob &pj, double now) {
   store_.insertLevelRuns(e.promotion.candidate, e.promotion.level, {job.run_},
                          now);
   --e.outstanding;
+  if (tasks_->cache)
+    if (std::string why = tasks_->cache->takeError(); !why.empty())
+      log_("the level-results cache " + tasks_->cache->path() + " failed (" +
+           why + "); its trainings run and are stored as ever");
 }
 
 size_t Funnel::waiting(bool joinedOnly) const {

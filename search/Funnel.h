@@ -33,6 +33,8 @@
 #ifndef NOS_SEARCH_FUNNEL_H
 #define NOS_SEARCH_FUNNEL_H
 
+#include "LevelCache.h"
+
 #include "nos/search/Levels.h"
 #include "nos/search/Settings.h"
 #include "nos/search/Store.h"
@@ -53,6 +55,9 @@ namespace nos::search {
 struct FunnelTasks {
   std::vector<std::unique_ptr<LevelTrainer>> trainers; // levels, then meta
   size_t meta = SIZE_MAX; // meta-validation's index, SIZE_MAX when off
+  /// Serves and keeps the trainings run on this process's threads; null:
+  /// every training runs (MPI ranks train theirs uncached).
+  std::unique_ptr<LevelCache> cache;
 };
 
 /// A worker process's side of the funnel's jobs (an MPI rank): trains what

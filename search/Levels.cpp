@@ -66,6 +66,10 @@ LevelRun LevelTrainer::train(const CompiledRule &rule, const std::string &name,
   return {name, lr, seed, r.status, metric.validation(r), r.seconds};
 }
 
+std::string LevelTrainer::fingerprint(const std::string &task) const {
+  return tasks_.at(task)->fingerprint();
+}
+
 std::vector<TaskScore> scoreLevel(const LevelSpec &spec,
                                   const std::vector<LevelRun> &runs) {
   std::vector<TaskScore> out;

@@ -42,6 +42,29 @@ std::unique_ptr<WorkerPool> makePool(const Pipeline &pipeline,
     return mpi->pool(settings.toJson(), options.torchThreads);
   return makeThreadPool(pipeline, options.workers, options.torchThreads);
 }
+
+/// Opens the level-results cache of `options` for the funnel's trainings.
+/// A path the user gave that cannot be opened stops the run (before its
+/// folder exists); the default one only warns, since a search can do
+/// without it.
+void openLevelCache(FunnelTasks *tasks, const RunOptions &options) {
+  if (!tasks || options.levelCache == "off")
+    return;
+  std::string path = options.levelCache.empty() ? LevelCache::defaultPath()
+                                                : options.levelCache;
+  if (path.empty())
+    return; // no cache folder: nowhere to keep them
+  try {
+    tasks->cache = std::make_unique<LevelCache>(path);
+  } catch (const std::runtime_error &e) {
+    if (!options.levelCache.empty())
+      throw;
+    fmt::print(stderr,
+               "nos-search: warning: {}; level trainings run "
+               "uncached\n",
+               e.what());
+  }
+}
 } // namespace
 
 int startSearch(const std::string &dir, const SearchSettings &settings,
@@ -57,6 +80,7 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe); // loads the data
     std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
+    openLevelCache(funnel.get(), options);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     std::unique_ptr<Store> store = Store::create(dir, settings.toJson());
     Engine engine(*store, pipeline, *pool, settings, options,
@@ -78,6 +102,7 @@ int resumeSearch(const std::string &dir, const Budget &budget,
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe);
     std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
+    openLevelCache(funnel.get(), options);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     Engine engine(*store, pipeline, *pool, settings, options,
                   std::move(funnel));

@@ -9,17 +9,22 @@
 #include "nos/search/Store.h"
 
 #include "BarsJson.h"
+#include "Sqlite.h"
 
 #include "nos/Compiler.h"
 
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 namespace nos::search {
+
+using sqlite::exec;
+using sqlite::openDatabase;
+using sqlite::Statement;
 
 namespace {
 const char *const kSchema = R"sql(
@@ -45,6 +50,7 @@ CREATE TABLE level_runs(
   candidate INTEGER NOT NULL, level TEXT NOT NULL, task TEXT NOT NULL,
   lr REAL NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
   metric REAL, seconds REAL NOT NULL, time REAL NOT NULL,
+  cached INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(candidate, level, task, lr, seed));
 CREATE TABLE promotions(
   candidate INTEGER NOT NULL, level TEXT NOT NULL, decided INTEGER NOT NULL,
@@ -79,6 +85,12 @@ CREATE TABLE IF NOT EXISTS promotions(
 UPDATE meta SET value = '5' WHERE key = 'format';
 )sql";
 
+/// Format 5 had no level-results cache: every level run trained. (The
+/// column is added by upgrade(), where the table lacks it.)
+const char *const kFrom5 = R"sql(
+UPDATE meta SET value = '6' WHERE key = 'format';
+)sql";
+
 nlohmann::json pendingJson(const std::vector<PendingBatch> &pending) {
   nlohmann::json out = nlohmann::json::array();
   for (const PendingBatch &p : pending) {
@@ -106,69 +118,11 @@ const char *const kColumns =
     "status, detail, accuracies, best_lr, reward, source_id, compile_ms, "
     "train_s, stage_ms, worker, time, fidelity, rungs";
 
-/// A prepared statement that finalizes itself.
-class Statement {
-public:
-  Statement(sqlite3 *db, const std::string &sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
-      throw std::runtime_error(sqlite3_errmsg(db));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement &bind(int i, const std::string &text) {
-    sqlite3_bind_text(stmt_, i, text.data(), int(text.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement &blob(int i, const std::string &bytes) {
-    sqlite3_bind_blob(stmt_, i, bytes.data(), int(bytes.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement &bind(int i, double v) {
-    sqlite3_bind_double(stmt_, i, v);
-    return *this;
-  }
-  Statement &bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  /// True while there is a row; throws on error.
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW)
-      return true;
-    if (rc == SQLITE_DONE)
-      return false;
-    throw std::runtime_error(sqlite3_errmsg(db_));
-  }
-  std::string text(int col) const {
-    const unsigned char *t = sqlite3_column_text(stmt_, col);
-    return t ? reinterpret_cast<const char *>(t) : "";
-  }
-  std::string bytes(int col) const {
-    const void *b = sqlite3_column_blob(stmt_, col);
-    return b ? std::string(static_cast<const char *>(b),
-                           size_t(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  double real(int col) const { return sqlite3_column_double(stmt_, col); }
-  bool isNull(int col) const {
-    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
-  }
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-
-private:
-  sqlite3 *db_;
-  sqlite3_stmt *stmt_ = nullptr;
-};
-
-void exec(sqlite3 *db, const char *sql) {
-  char *message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string why = message ? message : sqlite3_errmsg(db);
-    sqlite3_free(message);
-    throw std::runtime_error(why);
-  }
+bool hasColumn(sqlite3 *db, const std::string &table,
+               const std::string &column) {
+  Statement s(db, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
+  s.bind(1, table).bind(2, column);
+  return s.step() && s.integer(0) > 0;
 }
 
 std::string databasePath(const std::string &dir) { return dir + "/search.db"; }
@@ -190,16 +144,6 @@ Candidate readRow(const Statement &s) {
   return c;
 }
 
-sqlite3 *openDatabase(const std::string &path, int flags) {
-  sqlite3 *db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    throw std::runtime_error(path + ": " + why);
-  }
-  sqlite3_busy_timeout(db, 10000);
-  return db;
-}
 } // namespace
 
 std::unique_ptr<Store> Store::create(const std::string &dir,
@@ -266,17 +210,21 @@ std::unique_ptr<Store> Store::open(const std::string &dir, bool readOnly) {
                              "database: " +
                              e.what());
   }
-  for (auto [from, sql] :
-       {std::pair{"2", kFrom2}, std::pair{"3", kFrom3}, std::pair{"4", kFrom4}})
+  for (auto [from, sql] : {std::pair{"2", kFrom2}, std::pair{"3", kFrom3},
+                           std::pair{"4", kFrom4}, std::pair{"5", kFrom5}})
     if (format == from && !readOnly) {
       exec(db, "BEGIN");
       exec(db, sql);
+      if (std::string_view(from) == "5" &&
+          !hasColumn(db, "level_runs", "cached"))
+        exec(db, "ALTER TABLE level_runs ADD COLUMN cached INTEGER NOT NULL "
+                 "DEFAULT 0");
       exec(db, "COMMIT");
       format = std::to_string(std::stoi(format) + 1);
     }
   store->format_ = std::stoi(format.empty() ? "0" : format);
   if (format != std::to_string(kStoreFormat) && format != "2" &&
-      format != "3" && format != "4")
+      format != "3" && format != "4" && format != "5")
     throw std::runtime_error(path + " was written in store format '" + format +
                              "'; this nos-search reads format " +
                              std::to_string(kStoreFormat));
@@ -335,10 +283,10 @@ void Store::insertLevelRuns(int64_t candidate, const std::string &level,
   try {
     for (const LevelRun &r : runs) {
       Statement s(db_, "INSERT INTO level_runs VALUES (?, ?, ?, ?, ?, ?, ?, "
-                       "?, ?)");
+                       "?, ?, ?)");
       s.bind(1, candidate).bind(2, level).bind(3, r.task).bind(4, r.lr);
       s.bind(5, int64_t(r.seed)).bind(6, r.status).bind(8, r.seconds);
-      s.bind(9, time);
+      s.bind(9, time).bind(10, int64_t(r.cached));
       if (std::isfinite(r.metric)) // NULL: a metric the run did not reach
         s.bind(7, r.metric);
       s.step();
@@ -356,13 +304,16 @@ std::vector<LevelRun> Store::levelRuns(int64_t candidate,
   std::vector<LevelRun> out;
   if (format_ < 4)
     return out; // read-only older runs trained nothing above their proxy
-  Statement s(db_, "SELECT task, lr, seed, status, metric, seconds, time "
-                   "FROM level_runs WHERE candidate = ? AND level = ? ORDER "
-                   "BY rowid");
+  Statement s(db_, std::string("SELECT task, lr, seed, status, metric, "
+                               "seconds, time, ") +
+                       (format_ < 6 ? "0" : "cached") +
+                       " FROM level_runs WHERE candidate = ? AND level = ? "
+                       "ORDER BY rowid");
   s.bind(1, candidate).bind(2, level);
   while (s.step())
     out.push_back({s.text(0), s.real(1), uint64_t(s.integer(2)), s.text(3),
-                   s.isNull(4) ? NAN : s.real(4), s.real(5), s.real(6)});
+                   s.isNull(4) ? NAN : s.real(4), s.real(5), s.real(6),
+                   s.integer(7) != 0});
   return out;
 }
 
@@ -405,7 +356,9 @@ double Store::levelSeconds() const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (format_ < 4)
     return 0;
-  Statement s(db_, "SELECT coalesce(sum(seconds), 0) FROM level_runs");
+  Statement s(db_, std::string("SELECT coalesce(sum(seconds), 0) FROM "
+                               "level_runs") +
+                       (format_ < 6 ? "" : " WHERE cached = 0"));
   return s.step() ? s.real(0) : 0;
 }
 

@@ -114,8 +114,9 @@ void printRows(const LevelSpec &spec, const std::vector<Row> &rows) {
 /// over the best reference, rules best first.
 struct LevelTable {
   std::vector<Row> refs, rules;
-  double seconds = 0;
-  size_t promoted = 0;
+  double seconds = 0;       // trained in this run
+  double cachedSeconds = 0; // what the runs served from the cache took
+  size_t promoted = 0, cached = 0;
 };
 
 LevelTable scoreTable(const Store &store, const LevelSpec &spec,
@@ -127,8 +128,10 @@ LevelTable scoreTable(const Store &store, const LevelSpec &spec,
       continue;
     t.promoted += p.decided >= 0;
     std::vector<LevelRun> runs = store.levelRuns(p.candidate, p.level);
-    for (const LevelRun &r : runs)
-      t.seconds += r.seconds;
+    for (const LevelRun &r : runs) {
+      (r.cached ? t.cachedSeconds : t.seconds) += r.seconds;
+      t.cached += r.cached;
+    }
     if (runs.empty())
       continue;
     const Candidate *c = byId.at(p.candidate);
@@ -159,9 +162,14 @@ void printLevel(const Store &store, const LevelSpec &spec,
       size_t(std::count_if(rules.begin(), rules.end(),
                            [&](const Row &r) { return r.runs == total; }));
   fmt::print("  {}: {} ({} lrs x {} seeds); {} rules promoted ({} fully "
-             "trained), {:.1f} worker-s of training\n",
+             "trained), {:.1f} worker-s of training{}\n",
              spec.name, fmt::join(spec.tasks, ", "), spec.lrs.size(),
-             spec.seeds, t.promoted, complete, t.seconds);
+             spec.seeds, t.promoted, complete, t.seconds,
+             t.cached == 0
+                 ? std::string()
+                 : fmt::format(" ({} runs from the level-results cache, "
+                               "{:.1f} worker-s not spent)",
+                               t.cached, t.cachedSeconds));
   if (!t.refs.empty())
     printFirstAhead(spec, t.refs, rules, joinedAt);
   if (rules.size() > size_t(top))

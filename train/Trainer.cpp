@@ -16,7 +16,11 @@
 #include "nos/train/Models.h"
 #include "nos/train/Text.h"
 
+#include <ATen/Version.h>
+#include <fmt/core.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -34,6 +38,15 @@ std::string packageHint(const std::string &dataset) {
     return "; Debian's dataset-fashion-mnist package provides it "
            "(scripts/install-deps.sh installs it)";
   return ""; // fortunes says so itself; CIFAR-10 is the user's download
+}
+
+/// Extends zlib's crc32 `crc` over the tensor's bytes (none if undefined).
+uint32_t crc32Of(const torch::Tensor &t, uint32_t crc) {
+  if (!t.defined())
+    return crc;
+  torch::Tensor c = t.to(torch::kCPU).contiguous();
+  return uint32_t(crc32_z(crc, static_cast<const Bytef *>(c.data_ptr()),
+                          size_t(c.nbytes())));
 }
 
 train::Dataset take(const train::Dataset &all, int64_t n) {
@@ -155,6 +168,17 @@ public:
 
   bool isText() const { return metricOf(spec) == "bits-per-char"; }
 
+  /// A crc32 of the training and validation data, taken once.
+  const std::string &dataCrc() const {
+    std::call_once(fingerprinted, [&] {
+      uint32_t crc = uint32_t(crc32_z(0, nullptr, 0));
+      for (const train::Dataset *d : {&split.train, &split.validation})
+        crc = crc32Of(d->labels, crc32Of(d->inputs, crc));
+      dataChecksum = fmt::format("{:08x}", crc);
+    });
+    return dataChecksum;
+  }
+
   torch::nn::Sequential makeModel(uint64_t seed) const {
     // Models draw their initial weights from torch's global generator.
     static std::mutex globalGenerator;
@@ -187,8 +211,9 @@ private:
                                 "'; expected mlp, convnet or lstm");
   }
 
-  mutable std::once_flag testLoaded;
+  mutable std::once_flag testLoaded, fingerprinted;
   mutable train::Dataset testSplit;
+  mutable std::string dataChecksum;
   std::string testText; // a text task's test split, before windowing
 
   /// Data errors name the task and the package that ships the files.
@@ -350,6 +375,14 @@ RunResult minimise(const train::Objective &problem, const TaskSpec &spec,
 
 void setTorchThreads(int threads) { at::set_num_threads(std::max(1, threads)); }
 
+std::string trainingStack() {
+  return fmt::format("training {}; kernels {} for {}; torch {} ({}), {} "
+                     "thread(s)",
+                     trainingSourceHash(), compilerVersion(),
+                     Compiler::shared().targetId(), TORCH_VERSION,
+                     at::get_cpu_capability(), at::get_num_threads());
+}
+
 HurdleResult runHurdle(const std::string &rule, const HurdleSpec &spec) {
   return runHurdle(CompiledRule::fromText(rule), spec);
 }
@@ -432,6 +465,10 @@ std::string Task::describe() const {
   if (!impl_->device.is_cpu())
     text += " on " + impl_->device.str();
   return text;
+}
+
+std::string Task::fingerprint() const {
+  return describe() + ", data crc32 " + impl_->dataCrc();
 }
 
 std::string Task::describeSpec() const {

@@ -32,6 +32,11 @@ std::string readWholeFile(const std::string &path, std::string &bytes,
 /// The environment variable `name`, or `fallback` when it is unset or empty.
 std::string envOr(const char *name, const char *fallback = "");
 
+/// Where nos keeps what it can recompute (kernels, level trainings):
+/// $NOS_CACHE_DIR, else $XDG_CACHE_HOME/nos, else $HOME/.cache/nos; empty if
+/// none of those is set.
+std::string cacheDir();
+
 } // namespace nos
 
 #endif // NOS_FILES_H

@@ -74,15 +74,7 @@ std::string checkEntry(const std::string &bytes) {
 DiskCache::DiskCache(std::string dir)
     : dir_(dir.empty() ? defaultDir() : std::move(dir)) {}
 
-std::string DiskCache::defaultDir() {
-  if (std::string d = envOr("NOS_CACHE_DIR"); !d.empty())
-    return d;
-  if (std::string d = envOr("XDG_CACHE_HOME"); !d.empty())
-    return d + "/nos";
-  if (std::string d = envOr("HOME"); !d.empty())
-    return d + "/.cache/nos";
-  return "";
-}
+std::string DiskCache::defaultDir() { return cacheDir(); }
 
 bool DiskCache::isValidKey(const std::string &key) {
   if (key.empty() || key.size() > 128)

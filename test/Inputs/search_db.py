@@ -8,6 +8,8 @@
                                 promotions and level runs
   search_db.py DIR funnel       counts promotions (decided, joined) and level
                                 runs per level
+  search_db.py DIR cached       counts the level runs served by the
+                                level-results cache, the references' apart
   search_db.py DIR workers      lists the workers that evaluated candidates
   search_db.py DIR distinct DIR2
                                 the distinct canonical forms the strategy
@@ -101,6 +103,13 @@ def main():
             trained = sum(r[1] == level for r in runs)
             print(f"{level}: {len(mine) - refs} promoted, {refs} references, "
                   f"{joined} joined, {ahead} ahead, {trained} runs")
+    elif what == "cached":
+        db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
+        runs = list(db.execute("SELECT c.batch < 0, r.cached FROM level_runs "
+                               "r JOIN candidates c ON c.id = r.candidate"))
+        refs = [cached for ref, cached in runs if ref]
+        print(f"cached {sum(c for _, c in runs)} of {len(runs)} level runs; "
+              f"references {sum(refs)} of {len(refs)}")
     elif what == "distinct":
         def distinct(rs):
             mine = [r for r in rs if r["batch"] >= 0]

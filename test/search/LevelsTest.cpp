@@ -95,6 +95,86 @@ TEST_CASE("a level trains every task, lr and seed, and scores by the best lr",
   CHECK(scoreLevel(level.spec(), {}).empty());
 }
 
+// The level-results cache: a training kept once is served again, bit for
+// bit and marked, under its whole key; a key differing in any one part is
+// a miss. Failed trainings are never kept; diverged ones are, without a
+// metric. Another handle on the file (another run) sees what one kept.
+TEST_CASE("the level-results cache serves a training under its whole key "
+          "and no other",
+          "[search]") {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("nos-level-cache-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  LevelTrainer level({"L2", {"logistic"}, {0.1}, 1});
+  LevelCache cache((dir / "sub" / "levels.db").string());
+  LevelRun trained = trainLevelRun(level, &cache, "g", "logistic", 0, 0.1);
+  LevelRun served = trainLevelRun(level, &cache, "g", "logistic", 0, 0.1);
+  CHECK_FALSE(trained.cached);
+  CHECK(served.cached);
+  CHECK(trained.status == "ok");
+  CHECK(served.status == trained.status);
+  CHECK(served.metric == trained.metric);
+  CHECK(served.seconds == trained.seconds);
+  CHECK(served.lr == 0.1);
+
+  const LevelCacheKey key{train::trainingStack(),
+                          "logistic",
+                          level.fingerprint("logistic"),
+                          "g",
+                          0,
+                          0.1};
+  REQUIRE(cache.find(key));
+  std::vector<LevelCacheKey> others(6, key);
+  others[0].stack += " ";
+  others[1].task = "fmnist-mlp";
+  others[2].data = "logistic, data crc32 00000000";
+  others[3].rule = "-g";
+  others[4].seed = 1;
+  others[5].lr = std::nextafter(0.1, 1.0);
+  for (const LevelCacheKey &k : others)
+    CHECK_FALSE(cache.find(k));
+
+  LevelCacheKey failed = key, diverged = key;
+  failed.rule = "g +", diverged.rule = "100 * g";
+  cache.put(failed, {"logistic", 0.1, 0, "failed: no", NAN, 0});
+  cache.put(diverged, {"logistic", 0.1, 0, "diverged", NAN, 2});
+  CHECK_FALSE(cache.find(failed));
+  LevelCache again((dir / "sub" / "levels.db").string());
+  std::optional<LevelRun> back = again.find(diverged);
+  REQUIRE(back);
+  CHECK(back->status == "diverged");
+  CHECK(std::isnan(back->metric));
+  CHECK(back->cached);
+  CHECK(again.find(key)->metric == trained.metric);
+  CHECK(cache.takeError().empty());
+  // Without a cache every call trains.
+  CHECK_FALSE(trainLevelRun(level, nullptr, "g", "logistic", 0, 0.1).cached);
+  std::filesystem::remove_all(dir);
+}
+
+// What the cache's key holds of the stack and the data: the torch threads
+// of the calling thread, and a checksum that tells other data apart under
+// the same description.
+TEST_CASE("the training stack and a task's fingerprint tell runs apart",
+          "[search]") {
+  train::setTorchThreads(2);
+  std::string two = train::trainingStack();
+  train::setTorchThreads(1);
+  std::string one = train::trainingStack();
+  CHECK(one != two);
+  CHECK_THAT(one, Catch::Contains(train::trainingSourceHash()));
+  CHECK_THAT(one, Catch::Contains(compilerVersion()));
+  train::TaskSpec spec = train::suiteTask("logistic").spec;
+  train::Task a(spec), same(spec);
+  spec.splitSeed += 1; // the same sizes, other examples
+  train::Task other(spec);
+  CHECK(a.fingerprint() == same.fingerprint());
+  CHECK(a.describe() == other.describe());
+  CHECK(a.fingerprint() != other.fingerprint());
+  CHECK_THAT(a.fingerprint(), Catch::StartsWith(a.describe()));
+}
+
 TEST_CASE("a level with an unknown task is refused by name", "[search]") {
   CHECK_THROWS_WITH(LevelTrainer({"L2", {"imagenet"}, {0.1}, 1}),
                     Catch::Contains("unknown task 'imagenet'"));

@@ -212,6 +212,31 @@ TEST_CASE("level runs round trip, all or none", "[search]") {
   CHECK(store->levelRuns(c.id, "L2").size() == 2);
   store.reset();
 
+  // A run served from the level-results cache keeps that mark, and its
+  // seconds are not time this run spent.
+  store = Store::open(dir);
+  LevelRun served{"logistic", 1, 0, "ok", 0.9, 7.5};
+  served.cached = true;
+  store->insertLevelRuns(c.id, "L3", {served, runs[0]}, 13.0);
+  std::vector<LevelRun> l3 = store->levelRuns(c.id, "L3");
+  REQUIRE(l3.size() == 2);
+  CHECK(l3[0].cached);
+  CHECK_FALSE(l3[1].cached);
+  CHECK_FALSE(back[0].cached);
+  CHECK(store->levelSeconds() == 0.5 + 1.5 + 0.5);
+  store.reset();
+  // Format 5 had no such mark: read as trained, and upgraded for writing.
+  CHECK(alterRun(dir, "ALTER TABLE level_runs DROP COLUMN cached; UPDATE "
+                      "meta SET value = '5' WHERE key = 'format'"));
+  CHECK_FALSE(Store::open(dir, true)->levelRuns(c.id, "L3")[0].cached);
+  CHECK(Store::open(dir, true)->levelSeconds() == 0.5 + 1.5 + 7.5 + 0.5);
+  CHECK(Store::open(dir)->levelRuns(c.id, "L3").size() == 2);
+  CHECK(Store::open(dir, true)->levelSeconds() == 0.5 + 1.5 + 7.5 + 0.5);
+  store = Store::open(dir);
+  store->insertLevelRuns(c.id, "meta", {served}, 15.0);
+  CHECK(store->levelRuns(c.id, "meta")[0].cached);
+  store.reset();
+
   CHECK(alterRun(dir, "DROP TABLE level_runs; UPDATE meta SET value = '3' "
                       "WHERE key = 'format'"));
   CHECK(Store::open(dir, true)->levelRuns(c.id, "L2").empty());

@@ -54,6 +54,9 @@ void addRunOptions(CLI::App &app, RunOptions &o) {
                  "Torch threads per worker (0: cores / workers)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--quiet", o.quiet, "No per-candidate output");
+  app.add_option("--level-cache", o.levelCache,
+                 "Level trainings kept across runs: a SQLite file, or 'off' "
+                 "(default: levels.db in $NOS_CACHE_DIR or ~/.cache/nos)");
 }
 
 std::vector<std::string> presetNames() {

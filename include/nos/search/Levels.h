@@ -92,6 +92,9 @@ struct LevelRun {
   double metric = 0; // the task's validation metric (report::Metric)
   double seconds = 0;
   double time = 0; // the run's time when stored (Store::levelRuns only)
+  /// Served by the level-results cache: `seconds` is what training it
+  /// took when it was first trained, not time this run spent.
+  bool cached = false;
 };
 
 /// A rule on one task of a level: the lr whose mean metric over the seeds
@@ -140,6 +143,8 @@ public:
   LevelRun train(const CompiledRule &rule, const std::string &task,
                  uint64_t seed, double lr) const;
   const LevelSpec &spec() const { return spec_; }
+  /// train::Task::fingerprint() of the level's task `task`.
+  std::string fingerprint(const std::string &task) const;
 
 private:
   LevelSpec spec_;

@@ -34,6 +34,10 @@ struct RunOptions {
   int torchThreads = 0;
   /// Status line on a terminal, else a log line per candidate (stderr).
   bool quiet = false;
+  /// The level-results cache (search/LevelCache.h): a database path, ""
+  /// for the default one, "off" for none. It changes no result, only what
+  /// trains, so it is not a stored setting.
+  std::string levelCache;
 };
 
 /// Starts a run in `dir` (which must not hold one). Returns the process exit

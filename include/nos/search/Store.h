@@ -31,9 +31,10 @@ namespace nos::search {
 
 /// Bumped whenever the schema or the meaning of a stored value changes.
 /// 2: fidelity and rungs; 3: pending batches; 4: the funnel's level runs;
-/// 5: promotions (older formats are upgraded when opened for writing, read
-/// as they are otherwise).
-inline constexpr int kStoreFormat = 5;
+/// 5: promotions; 6: level runs served by the level-results cache (older
+/// formats are upgraded when opened for writing, read as they are
+/// otherwise).
+inline constexpr int kStoreFormat = 6;
 
 /// A rule sent up the funnel: decided when batch `decided` retired (-1 for
 /// the references), joined (its score taken in) when batch `joined` did.
@@ -100,7 +101,8 @@ public:
   /// then its join.
   void insertPromotion(const Promotion &p);
   void joinPromotion(const Promotion &p);
-  /// The funnel's training time, all levels together.
+  /// The funnel's training time, all levels together, less what the
+  /// level-results cache served (time this run did not spend).
   double levelSeconds() const;
   /// Every promotion, in the order decided.
   std::vector<Promotion> promotions() const;

@@ -130,6 +130,17 @@ uint64_t testEvaluations();
 /// nos::Optimizer's update pool on it); search workers run with 1 each.
 void setTorchThreads(int threads);
 
+/// The hash of every source a training's result depends on
+/// (train/CMakeLists.txt lists them).
+const char *trainingSourceHash();
+/// What a training's result depends on besides its task, rule, seed and lr,
+/// as seen from the calling thread: the sources' hash, the kernels'
+/// compiler and target, torch's version and CPU dispatch, and the thread's
+/// torch threads. Task::run being deterministic, two trainings with equal
+/// stacks and inputs return the same result: the level-results cache
+/// (search/LevelCache.h) serves results under this key and no other.
+std::string trainingStack();
+
 /// Throws std::invalid_argument unless `name` spells a device nos trains
 /// on: cpu, cuda or cuda:N. By spelling alone, so that a run stored on a
 /// GPU machine still reads where there is none.
@@ -162,6 +173,10 @@ public:
   /// Batches in one epoch of `batchSize`.
   int64_t stepsPerEpoch(int64_t batchSize) const;
   std::string describe() const;
+  /// describe() and a checksum of the training and validation data, taken
+  /// once on first use: the same task name over other data (another
+  /// package version, another --data-dir) never matches.
+  std::string fingerprint() const;
   /// "accuracy" (classes), or "bits-per-char" for a language task, whose
   /// accuracy is next-character accuracy.
   std::string metric() const;
