@@ -400,6 +400,29 @@ std::string Setting::why(SearchSettings &s) const {
       member(s));
 }
 
+std::vector<std::string> recipeNames() { return {"paper", "lion"}; }
+
+void applyRecipe(const std::string &name, SearchSettings &s) {
+  if (name == "paper") {
+    s = SearchSettings();
+    return;
+  }
+  if (name != "lion")
+    throw std::invalid_argument(
+        fmt::format("no search recipe '{}'; the recipes are {}", name,
+                    fmt::join(recipeNames(), ", ")));
+  // Pinned rather than left to the defaults, so that the recipe stays the
+  // search docs/search.md measured if a default changes.
+  StrategyOptions &o = s.strategy;
+  o.name = "evolution";
+  o.population = 24, o.tournament = 6, o.unitMutation = 0.25;
+  o.warmStart = {"m v x sqrt div ; o1 1 x x mul"};
+  o.restartAfter = 150;
+  o.copyMembers = "rescore";
+  o.copyReward = "none";
+  s.space = "no-optimizers";
+}
+
 bool SearchSettings::promotes() const {
   return funnel.used > 0 && proxy.kind == "train" && references;
 }

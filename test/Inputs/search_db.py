@@ -20,6 +20,9 @@
   search_db.py DIR settings F   checks the stored settings are F's, byte for
                                 byte
   search_db.py DIR dump-settings prints the stored settings
+  search_db.py DIR setting KEY...
+                                prints the stored values of dotted keys
+                                (strategy.name), one per line
   search_db.py DIR edit-settings OLD NEW
                                 replaces OLD by NEW in the stored settings
 """
@@ -144,6 +147,14 @@ def main():
             keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
             sys.exit(f"the stored settings differ from {sys.argv[3]}: {keys}")
         print("settings as expected")
+    elif what == "setting":
+        db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
+        (stored,), = db.execute("SELECT value FROM meta WHERE key='settings'")
+        for key in sys.argv[3:]:
+            value = json.loads(stored)
+            for part in key.split("."):
+                value = value[part]
+            print(f"{key} = {json.dumps(value)}")
     elif what == "dump-settings":
         db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
         (stored,), = db.execute("SELECT value FROM meta WHERE key='settings'")

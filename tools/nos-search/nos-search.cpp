@@ -116,6 +116,13 @@ public:
         option->delimiter(',');
       options_.push_back({&setting, option});
     }
+    recipe_ = app.add_option("--recipe", recipeName_,
+                             "A named search (paper: the defaults, PPO in "
+                             "the paper's space; lion: evolution without "
+                             "the optimizer operands, warm-started from m / "
+                             "sqrt(v), restarting after 150 members with no "
+                             "new best); the other flags change it")
+                  ->check(CLI::IsMember(recipeNames()));
     proxy_ = app.add_option(
         "--proxy", preset_,
         "A named proxy (" + fmt::format("{}", fmt::join(presetNames(), ", ")) +
@@ -131,10 +138,12 @@ public:
                                    "grid to the end (--rungs 1)");
   }
 
-  /// Defaults, then the --proxy preset, then --child-task, then every flag
-  /// given.
+  /// Defaults, then the --recipe, then the --proxy preset, then
+  /// --child-task, then every flag given.
   SearchSettings parsed() {
     SearchSettings s;
+    if (recipe_->count())
+      applyRecipe(recipeName_, s);
     if (proxy_->count())
       s.proxy = nos::train::proxyPreset(preset_);
     if (childTask_->count()) {
@@ -156,9 +165,10 @@ public:
 
 private:
   SearchSettings given_;
-  std::string preset_ = defaultProxyName(), childTaskName_;
+  std::string preset_ = defaultProxyName(), childTaskName_, recipeName_;
   std::vector<std::pair<const Setting *, CLI::Option *>> options_;
-  CLI::Option *proxy_ = nullptr, *noHalving_ = nullptr, *childTask_ = nullptr;
+  CLI::Option *proxy_ = nullptr, *noHalving_ = nullptr, *childTask_ = nullptr,
+              *recipe_ = nullptr;
 };
 } // namespace
 

@@ -95,6 +95,19 @@ struct Setting {
 /// Every setting, in the order nos-search lists its flags.
 const std::vector<Setting> &settingsTable();
 
+/// Named searches, each a starting point that the flags given with it
+/// change (nos-search run --recipe): "paper", the defaults (PPO in the
+/// paper's space), and "lion", what the strongest program searches use
+/// (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"):
+/// regularized evolution warm-started from Adam's step m / sqrt(v), with
+/// restarts from its best after 150 members without a new one, in the
+/// space without the optimizer operands. A recipe only sets stored
+/// settings, so its runs resume as any other.
+std::vector<std::string> recipeNames();
+/// Sets `s` as recipe `name` does; throws std::invalid_argument naming the
+/// recipes for another name.
+void applyRecipe(const std::string &name, SearchSettings &s);
+
 /// The proxy's part of the stored settings (the rows under "proxy"), as
 /// JSON: equal specs give equal text.
 std::string proxyJson(const ProxySpec &spec);
