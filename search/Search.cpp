@@ -46,9 +46,11 @@ std::unique_ptr<WorkerPool> makePool(const Pipeline &pipeline,
 /// Opens the level-results cache of `options` for the funnel's trainings.
 /// A path the user gave that cannot be opened stops the run (before its
 /// folder exists); the default one only warns, since a search can do
-/// without it.
-void openLevelCache(FunnelTasks *tasks, const RunOptions &options) {
-  if (!tasks || options.levelCache == "off")
+/// without it. CPU trainings only: the key names no GPU model.
+void openLevelCache(FunnelTasks *tasks, const SearchSettings &settings,
+                    const RunOptions &options) {
+  if (!tasks || options.levelCache == "off" ||
+      settings.proxy.task.device != "cpu")
     return;
   std::string path = options.levelCache.empty() ? LevelCache::defaultPath()
                                                 : options.levelCache;
@@ -80,7 +82,7 @@ int startSearch(const std::string &dir, const SearchSettings &settings,
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe); // loads the data
     std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
-    openLevelCache(funnel.get(), options);
+    openLevelCache(funnel.get(), settings, options);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     std::unique_ptr<Store> store = Store::create(dir, settings.toJson());
     Engine engine(*store, pipeline, *pool, settings, options,
@@ -102,7 +104,7 @@ int resumeSearch(const std::string &dir, const Budget &budget,
       throw std::invalid_argument(why);
     Pipeline pipeline(settings.proxy, settings.probe);
     std::unique_ptr<FunnelTasks> funnel = Funnel::load(settings);
-    openLevelCache(funnel.get(), options);
+    openLevelCache(funnel.get(), settings, options);
     std::unique_ptr<WorkerPool> pool = makePool(pipeline, settings, options);
     Engine engine(*store, pipeline, *pool, settings, options,
                   std::move(funnel));

@@ -161,7 +161,8 @@ public:
   bool emit(const Expr &rule, Stage stage, std::string &out,
             std::string *error);
 
-  /// Target description the cache key uses, e.g. "x86_64-...:znver4:w16".
+  /// Target description the cache key uses, e.g.
+  /// "llvm19.1.7:x86_64-...:znver4:w16".
   std::string targetId() const;
   /// The same for the GPU target, e.g. "nvptx64-nvidia-cuda:sm_90:+ptx80".
   std::string gpuTargetId() const;

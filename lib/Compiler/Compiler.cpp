@@ -20,6 +20,7 @@
 #include "nos/Printer.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/xxhash.h"
@@ -273,9 +274,11 @@ public:
   /// CPU's name costs ~20 us where cpuid traps to a hypervisor.
   const std::string &targetId() const { return cpuTarget; }
 
+  /// LLVM's own version too: a point release may generate other code for
+  /// the same IR, and what a kernel computes keys the level-results cache.
   std::string makeTargetId() const {
-    return llvm::sys::getProcessTriple() + ":" +
-           llvm::sys::getHostCPUName().str() + ":w" +
+    return "llvm" LLVM_VERSION_STRING ":" + llvm::sys::getProcessTriple() +
+           ":" + llvm::sys::getHostCPUName().str() + ":w" +
            std::to_string(options.vectorWidth) + ":O" +
            std::to_string(options.optLevel) + ":IR" +
            std::to_string(options.irOptLevel);
