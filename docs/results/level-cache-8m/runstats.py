@@ -1,5 +1,5 @@
 """runstats.py RUN... - per run: candidates, proxy evaluations, time, promotions
-(decided, joined) to L2 and L3, the references own level trainings (s and
+(decided, joined) to each level, the references own level trainings (s and
 share of the one core), all level trainings this run ran, and the level runs
 served by the level-results cache. A pass over each search.db."""
 import sqlite3, sys
@@ -11,4 +11,5 @@ for r in sys.argv[1:]:
     ref=db.execute("select sum(r.seconds) from level_runs r join candidates c on c.id=r.candidate where c.batch<0 and r.cached=0").fetchone()[0] or 0
     pr={l:(c,j) for l,c,j in db.execute("select level, count(*), sum(joined is not null) from promotions where decided>=0 group by level")}
     el=db.execute("select elapsed from progress").fetchone()[0]
-    print(f"{r.split('/')[-1]:8} cand {n:5} eval {ev:5} elapsed {el:5.0f}s  L2 prom {pr.get('L2',(0,0))} L3 prom {pr.get('L3',(0,0))}  ref-train {ref:5.0f}s ({100*ref/el:4.1f}% of one core)  level-train {sum(v[2] for v in lv.values()):5.0f}s cached runs {sum(v[1] for v in lv.values())}")
+    proms=' '.join(f"{l} prom {pr[l]}" for l in sorted(pr) if l != 'meta')
+    print(f"{r.split('/')[-1]:8} cand {n:5} eval {ev:5} elapsed {el:5.0f}s  {proms}  ref-train {ref:5.0f}s ({100*ref/el:4.1f}% of one core)  level-train {sum(v[2] for v in lv.values()):5.0f}s cached runs {sum(v[1] for v in lv.values())}")
