@@ -85,8 +85,8 @@ CREATE TABLE IF NOT EXISTS promotions(
 UPDATE meta SET value = '5' WHERE key = 'format';
 )sql";
 
-/// Format 5 had no level-results cache: every level run trained. (The
-/// column is added by upgrade(), where the table lacks it.)
+/// Format 5 had no level-results cache: every level run trained. (Store::
+/// open adds the column where the table lacks it, as kFrom3's does.)
 const char *const kFrom5 = R"sql(
 UPDATE meta SET value = '6' WHERE key = 'format';
 )sql";
