@@ -31,6 +31,17 @@
 
 using namespace nos;
 using namespace nos::search;
+namespace fs = std::filesystem;
+
+namespace {
+/// An empty temporary folder named for the test and this process.
+fs::path freshDir(const std::string &prefix) {
+  fs::path dir =
+      fs::temp_directory_path() / (prefix + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+} // namespace
 
 TEST_CASE("the default levels name suite tasks", "[search]") {
   std::vector<LevelSpec> levels = defaultLevels();
@@ -102,10 +113,7 @@ TEST_CASE("a level trains every task, lr and seed, and scores by the best lr",
 TEST_CASE("the level-results cache serves a training under its whole key "
           "and no other",
           "[search]") {
-  std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("nos-level-cache-test-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  fs::path dir = freshDir("nos-level-cache-test-");
   LevelTrainer level({"L2", {"logistic"}, {0.1}, 1});
   LevelCache cache((dir / "sub" / "levels.db").string());
   LevelRun trained = trainLevelRun(level, &cache, "g", "logistic", 0, 0.1);
@@ -150,7 +158,7 @@ TEST_CASE("the level-results cache serves a training under its whole key "
   CHECK(cache.takeError().empty());
   // Without a cache every call trains.
   CHECK_FALSE(trainLevelRun(level, nullptr, "g", "logistic", 0, 0.1).cached);
-  std::filesystem::remove_all(dir);
+  fs::remove_all(dir);
 }
 
 // What the cache's key holds of the stack and the data: the torch threads
@@ -179,8 +187,6 @@ TEST_CASE("a level with an unknown task is refused by name", "[search]") {
   CHECK_THROWS_WITH(LevelTrainer({"L2", {"imagenet"}, {0.1}, 1}),
                     Catch::Contains("unknown task 'imagenet'"));
 }
-
-namespace fs = std::filesystem;
 
 namespace {
 TaskScore score(const std::string &task, double mean, bool higherIsBetter) {
@@ -218,14 +224,6 @@ public:
 };
 
 void quiet(const std::string &) {}
-
-/// An empty temporary folder named for the test and this process.
-fs::path freshDir(const std::string &prefix) {
-  fs::path dir =
-      fs::temp_directory_path() / (prefix + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
 
 /// `used` levels, a round every 4 proxy evaluations from the top half,
 /// one batch in flight.
