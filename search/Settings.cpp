@@ -400,19 +400,12 @@ std::string Setting::why(SearchSettings &s) const {
       member(s));
 }
 
-std::vector<std::string> recipeNames() { return {"paper", "lion"}; }
+namespace {
+void paperRecipe(SearchSettings &s) { s = SearchSettings(); }
 
-void applyRecipe(const std::string &name, SearchSettings &s) {
-  if (name == "paper") {
-    s = SearchSettings();
-    return;
-  }
-  if (name != "lion")
-    throw std::invalid_argument(
-        fmt::format("no search recipe '{}'; the recipes are {}", name,
-                    fmt::join(recipeNames(), ", ")));
-  // Pinned rather than left to the defaults, so that the recipe stays the
-  // search docs/search.md measured if a default changes.
+// Pinned rather than left to the defaults, so that the recipe stays the
+// search docs/search.md measured if a default changes.
+void lionRecipe(SearchSettings &s) {
   StrategyOptions &o = s.strategy;
   o.name = "evolution";
   o.population = 24, o.tournament = 6, o.unitMutation = 0.25;
@@ -421,6 +414,43 @@ void applyRecipe(const std::string &name, SearchSettings &s) {
   o.copyMembers = "rescore";
   o.copyReward = "none";
   s.space = "no-optimizers";
+}
+
+struct Recipe {
+  const char *name, *summary;
+  void (*apply)(SearchSettings &);
+};
+
+const Recipe recipes[] = {
+    {"paper", "the defaults, PPO in the paper's space", paperRecipe},
+    {"lion",
+     "evolution without the optimizer operands, warm-started from m / "
+     "sqrt(v), restarting after 150 members with no new best",
+     lionRecipe},
+};
+} // namespace
+
+std::vector<std::string> recipeNames() {
+  std::vector<std::string> names;
+  for (const Recipe &r : recipes)
+    names.push_back(r.name);
+  return names;
+}
+
+std::string recipeSummaries() {
+  std::vector<std::string> parts;
+  for (const Recipe &r : recipes)
+    parts.push_back(fmt::format("{}: {}", r.name, r.summary));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+void applyRecipe(const std::string &name, SearchSettings &s) {
+  for (const Recipe &r : recipes)
+    if (name == r.name)
+      return r.apply(s);
+  throw std::invalid_argument(
+      fmt::format("no search recipe '{}'; the recipes are {}", name,
+                  fmt::join(recipeNames(), ", ")));
 }
 
 bool SearchSettings::promotes() const {

@@ -117,11 +117,8 @@ public:
       options_.push_back({&setting, option});
     }
     recipe_ = app.add_option("--recipe", recipeName_,
-                             "A named search (paper: the defaults, PPO in "
-                             "the paper's space; lion: evolution without "
-                             "the optimizer operands, warm-started from m / "
-                             "sqrt(v), restarting after 150 members with no "
-                             "new best); the other flags change it")
+                             "A named search (" + recipeSummaries() +
+                                 "); the other flags change it")
                   ->check(CLI::IsMember(recipeNames()));
     proxy_ = app.add_option(
         "--proxy", preset_,

@@ -104,6 +104,9 @@ const std::vector<Setting> &settingsTable();
 /// space without the optimizer operands. A recipe only sets stored
 /// settings, so its runs resume as any other.
 std::vector<std::string> recipeNames();
+/// Each recipe's name and what it is, for help text ("paper: ...; lion:
+/// ...").
+std::string recipeSummaries();
 /// Sets `s` as recipe `name` does; throws std::invalid_argument naming the
 /// recipes for another name.
 void applyRecipe(const std::string &name, SearchSettings &s);
