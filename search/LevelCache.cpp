@@ -65,49 +65,57 @@ std::string LevelCache::defaultPath() {
   return dir.empty() ? "" : dir + "/levels.db";
 }
 
-std::optional<LevelRun> LevelCache::find(const LevelCacheKey &key) const {
+template <typename F, typename R>
+R LevelCache::guarded(F f, R otherwise) const {
   std::lock_guard<std::mutex> lock(mutex_);
   try {
-    Statement s(db_, "SELECT status, metric, seconds FROM level_results "
-                     "WHERE stack = ? AND task = ? AND data = ? AND rule = ? "
-                     "AND seed = ? AND lr = ?");
-    bindKey(s, key);
-    if (!s.step())
-      return std::nullopt;
-    LevelRun r{
-        key.task, key.lr, key.seed, s.text(0), s.isNull(1) ? NAN : s.real(1),
-        s.real(2)};
-    r.cached = true;
-    return r;
+    return f();
   } catch (const std::exception &e) {
-    keepError(e.what());
-    return std::nullopt;
+    if (error_.empty())
+      error_ = e.what();
+    return otherwise;
   }
+}
+
+std::optional<LevelRun> LevelCache::find(const LevelCacheKey &key) const {
+  return guarded(
+      [&]() -> std::optional<LevelRun> {
+        Statement s(db_, "SELECT status, metric, seconds FROM level_results "
+                         "WHERE stack = ? AND task = ? AND data = ? AND "
+                         "rule = ? AND seed = ? AND lr = ?");
+        bindKey(s, key);
+        if (!s.step())
+          return std::nullopt;
+        LevelRun r{key.task,
+                   key.lr,
+                   key.seed,
+                   s.text(0),
+                   s.isNull(1) ? NAN : s.real(1),
+                   s.real(2)};
+        r.cached = true;
+        return r;
+      },
+      std::optional<LevelRun>());
 }
 
 void LevelCache::put(const LevelCacheKey &key, const LevelRun &run) {
   if (run.status != "ok" && run.status != "diverged")
     return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  try {
-    // OR IGNORE: another run may have stored the same training meanwhile,
-    // with the same result.
-    Statement s(db_, "INSERT OR IGNORE INTO level_results (stack, task, data, "
-                     "rule, seed, lr, status, metric, seconds) VALUES (?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?)");
-    bindKey(s, key);
-    s.bind(7, run.status).bind(9, run.seconds);
-    if (std::isfinite(run.metric)) // NULL: a metric the run did not reach
-      s.bind(8, run.metric);
-    s.step();
-  } catch (const std::exception &e) {
-    keepError(e.what());
-  }
-}
-
-void LevelCache::keepError(const std::string &why) const {
-  if (error_.empty())
-    error_ = why;
+  guarded(
+      [&] {
+        // OR IGNORE: another run may have stored the same training
+        // meanwhile, with the same result.
+        Statement s(db_, "INSERT OR IGNORE INTO level_results (stack, task, "
+                         "data, rule, seed, lr, status, metric, seconds) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        bindKey(s, key);
+        s.bind(7, run.status).bind(9, run.seconds);
+        if (std::isfinite(run.metric)) // NULL: a metric the run did not reach
+          s.bind(8, run.metric);
+        s.step();
+        return true;
+      },
+      false);
 }
 
 std::string LevelCache::takeError() {

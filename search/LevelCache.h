@@ -60,7 +60,10 @@ public:
   std::string takeError();
 
 private:
-  void keepError(const std::string &why) const;
+  /// `f()` under the lock; if it throws, the first such error is kept for
+  /// takeError() and the answer is `otherwise` (a cache that cannot answer
+  /// misses rather than stopping the run).
+  template <typename F, typename R> R guarded(F f, R otherwise) const;
 
   std::string path_;
   sqlite3 *db_ = nullptr;
