@@ -17,12 +17,6 @@ mkdir -p "$OUT/final"
 [ -e "$OUT/final/final.jsonl" ] ||
   cp "${NOS_FINAL_SEED:-docs/results/copy-members-8m/final.jsonl}" \
     "$OUT/final/final.jsonl"
-# The references at every level, on both cores, one torch thread each (as
-# the runs train: the threads are part of the key).
-if [ ! -e "$OUT/warmup/search.db" ]; then
-  OMP_NUM_THREADS=1 NOS_CACHE_DIR="$OUT/warmup.cache" $BIN run "$OUT/warmup" \
-    --recipe lion --levels 3 --seed 0 --candidates 1 --workers 2 \
-    --torch-threads 1 --quiet --level-cache "$OUT/levels.db"
-fi
+bash scripts/warm-level-cache.sh "$OUT/levels.db" --recipe lion --levels 3
 NOS_CHOOSE_LEVEL=best NOS_FLAGS_l4="--recipe lion --levels 3 --level-cache '$OUT/levels.db'" \
   bash scripts/equal-compute.sh "$OUT" 8 no-optimizers "l4=evolution" "6 7 8"

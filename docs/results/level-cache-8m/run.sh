@@ -16,13 +16,8 @@ BIN=${NOS_SEARCH:-build/bin/nos-search}
 mkdir -p "$OUT/final"
 [ -e "$OUT/final/final.jsonl" ] ||
   cp docs/results/copy-members-8m/final.jsonl "$OUT/final/final.jsonl"
-# The references at every level, on both cores, one torch thread each (as
-# the runs train: the threads are part of the key).
-if [ ! -e "$OUT/warmup/search.db" ]; then
-  OMP_NUM_THREADS=1 NOS_CACHE_DIR="$OUT/warmup.cache" $BIN run "$OUT/warmup" \
-    --strategy random --seed 0 --space no-optimizers --candidates 1 \
-    --workers 2 --torch-threads 1 --quiet --level-cache "$OUT/levels.db"
-fi
+bash scripts/warm-level-cache.sh "$OUT/levels.db" --strategy random \
+  --space no-optimizers
 LION="--warm-start 'm v x sqrt div ; o1 1 x x mul' --restart-after 150"
 NOS_FLAGS_cold="$LION" \
   NOS_FLAGS_warm="$LION --level-cache '$OUT/levels.db'" \
