@@ -7,7 +7,10 @@
 // which keeps proposals deterministic and resumable; weights start uniform
 // in +-initScale from the same Rng. The reward baseline is an exponential
 // moving average; PPO takes several clipped-surrogate epochs over a batch,
-// REINFORCE one plain policy-gradient step. A novelty target steers the
+// REINFORCE one plain policy-gradient step. PPO's old policy is the one
+// that sampled the batch, whose log-probabilities the sampler keeps until
+// the batch is learnt: with a pipeline the policy has moved since. A
+// novelty target steers the
 // entropy bonus, as SAC steers its temperature towards a target entropy,
 // but towards the share of proposals that are not copies, which is what a
 // collapsed search lacks.
@@ -20,6 +23,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -93,7 +98,9 @@ public:
 
   std::vector<Actions> propose(int count) override {
     torch::NoGradGuard noGrad;
-    return sampleBatch(count);
+    Sampled batch = sampleBatch(count);
+    sampled_.push_back(batch);
+    return batch.actions;
   }
 
   void learn(const std::vector<Actions> &batch,
@@ -104,12 +111,18 @@ public:
     torch::Tensor advantages = advantagesOf(rewards);
     torch::Tensor actions = actionTensor(batch);
     int epochs = o_.name == "ppo" ? o_.ppoEpochs : 1;
+    std::optional<torch::Tensor> sampler = samplerLogProbs(batch);
     torch::Tensor old; // the sampling policy's log-probabilities
     for (int e = 0; e < epochs; ++e) {
       auto [logp, entropy] = logProbs(actions);
       torch::Tensor total = logp.sum(1);
-      if (e == 0) // the weights have not moved yet: this is the old policy
-        old = total.detach();
+      if (e == 0) {
+        // A batch this controller did not sample (or sampled before a
+        // resume from a state that did not keep it) has the current
+        // policy as its old one.
+        old = sampler ? *sampler : total.detach();
+        staleness_ = (old - total.detach()).mean().item<double>();
+      }
       torch::Tensor objective = o_.name == "ppo"
                                     ? surrogate(total, old, advantages)
                                     : total * advantages;
@@ -139,7 +152,10 @@ public:
         {"strategy", o_.name},       {"rng", rng_.engine().save()},
         {"baseline", baseline_},     {"has_baseline", hasBaseline_},
         {"updates", updates_},       {"entropy", entropy_},
-        {"entropy_weight", weight_}, {"skipped_steps", skipped_}};
+        {"entropy_weight", weight_}, {"skipped_steps", skipped_},
+        {"staleness", staleness_}};
+    for (const Sampled &b : sampled_)
+      head["sampled"].push_back({{"actions", b.actions}, {"logp", b.logp}});
     std::string text = head.dump();
     return std::to_string(text.size()) + "\n" + text + weights.str();
   }
@@ -183,13 +199,19 @@ public:
     entropy_ = head.value("entropy", 0.0);
     weight_ = head.value("entropy_weight", o_.entropyWeight);
     skipped_ = head.value("skipped_steps", 0);
+    staleness_ = head.value("staleness", 0.0);
+    sampled_.clear();
+    for (const nlohmann::json &b : head.value("sampled", nlohmann::json()))
+      sampled_.push_back({b.at("actions").get<std::vector<Actions>>(),
+                          b.at("logp").get<std::vector<double>>()});
   }
 
   std::string describe() const override {
-    char line[128];
+    char line[160];
     int n = std::snprintf(line, sizeof line,
-                          "updates %d, baseline %.4f, entropy %.2f", updates_,
-                          baseline_, entropy_);
+                          "updates %d, baseline %.4f, entropy %.2f, "
+                          "staleness %.3g",
+                          updates_, baseline_, entropy_, staleness_);
     if (steered())
       n += std::snprintf(line + n, sizeof line - size_t(n), ", weight %.4g",
                          weight_);
@@ -248,9 +270,31 @@ private:
     }
   }
 
+  /// A batch as sampled: each rule's actions and its log-probability under
+  /// the policy that sampled it.
+  struct Sampled {
+    std::vector<Actions> actions;
+    std::vector<double> logp;
+  };
+
+  /// The sampling policy's log-probabilities of `batch`, if this controller
+  /// sampled it; batches sampled before it are dropped (never learnt).
+  std::optional<torch::Tensor>
+  samplerLogProbs(const std::vector<Actions> &batch) {
+    auto it =
+        std::find_if(sampled_.begin(), sampled_.end(),
+                     [&](const Sampled &b) { return b.actions == batch; });
+    if (it == sampled_.end())
+      return std::nullopt;
+    torch::Tensor logp =
+        torch::tensor(it->logp, torch::kDouble).to(torch::kFloat);
+    sampled_.erase(sampled_.begin(), it + 1);
+    return logp;
+  }
+
   /// All `count` samples in one batch, one LSTM step per position. The
   /// uniforms are drawn as sampling one rule at a time drew them.
-  std::vector<Actions> sampleBatch(int count) {
+  Sampled sampleBatch(int count) {
     int64_t n = count, length = space_.length();
     std::vector<double> u(size_t(n * length));
     for (double &x : u)
@@ -258,7 +302,8 @@ private:
     auto state = policy_->zeroState(n);
     torch::Tensor input =
         torch::full({n}, int64_t(space_.vocabulary().size()), torch::kLong);
-    std::vector<Actions> out(static_cast<size_t>(n));
+    Sampled out{std::vector<Actions>(static_cast<size_t>(n)),
+                std::vector<double>(static_cast<size_t>(n), 0.0)};
     for (int pos = 0; pos < length; ++pos) {
       torch::Tensor logits = policy_->stepLogits(input, state) + masks_[pos];
       torch::Tensor p = torch::softmax(logits.to(torch::kDouble), 1);
@@ -276,7 +321,8 @@ private:
             break;
           }
         }
-        out[size_t(i)].push_back(choice);
+        out.actions[size_t(i)].push_back(choice);
+        out.logp[size_t(i)] += std::log(row[choice]);
         chosen[size_t(i)] = choice;
       }
       input = torch::tensor(chosen, torch::kLong);
@@ -400,6 +446,11 @@ private:
   torch::Tensor allMasks_;
   double weight_; // the entropy bonus's weight now
   double baseline_ = 0, entropy_ = 0;
+  // The mean log-probability ratio of the sampling policy to the learning
+  // one over the last batch learnt, at the update's start: 0 without a
+  // pipeline, and how far the policy had moved since it sampled with one.
+  double staleness_ = 0;
+  std::deque<Sampled> sampled_; // proposed, not yet learnt
   bool hasBaseline_ = false;
   int updates_ = 0;
   int skipped_ = 0; // updates whose step was non-finite (finiteStep)

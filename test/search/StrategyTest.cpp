@@ -31,6 +31,14 @@ double tokenReward(const Space &space, const Actions &a) {
   return double(same) / double(a.size());
 }
 
+/// The number after `label` in the strategy's progress line.
+double figureOf(const Strategy &s, const std::string &label) {
+  std::string d = s.describe();
+  size_t at = d.find(label + " ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(d.substr(at + label.size() + 1));
+}
+
 /// `rounds` batches proposed and learnt from with the token reward; the
 /// proposals and their rewards, in order.
 std::pair<std::vector<Actions>, std::vector<double>>
@@ -305,12 +313,7 @@ TEST_CASE("a novelty target keeps the controller proposing new rules",
   CHECK(steeredDistinct >= 600);
   CHECK(steeredWorst >= 0.8); // 8 of PowerSign's 10 tokens
 
-  auto weightOf = [](const Strategy &s) {
-    std::string d = s.describe();
-    size_t at = d.find("weight ");
-    REQUIRE(at != std::string::npos);
-    return std::stod(d.substr(at + 7));
-  };
+  auto weightOf = [](const Strategy &s) { return figureOf(s, "weight"); };
   auto fresh = makeStrategy(o, space);
   double start = weightOf(*fresh);
   CHECK(start == Approx(0.001));
@@ -384,6 +387,47 @@ TEST_CASE("a policy that moves far in one update stays finite", "[search]") {
   std::string nan = std::to_string(head.size()) + "\n" + head +
                     saved.substr(newline + 1 + length);
   CHECK_THROWS_WITH(restored->loadState(nan), Catch::Contains("policy is NaN"));
+}
+
+// With a pipeline the engine opens a batch before it has taught the last
+// one, so the policy learning a batch has moved since it sampled it. PPO's
+// ratio is to the policy that sampled (a stale batch is clipped like any
+// off-policy sample), and a saved state keeps the open batches' sampling
+// log-probabilities, so a resumed run learns what an unbroken one does.
+TEST_CASE("PPO's old policy is the one that sampled the batch", "[search]") {
+  Space space(2);
+  StrategyOptions o;
+  o.name = "ppo", o.seed = 11, o.learningRate = 0.05;
+  auto rewardsOf = [](const std::vector<Actions> &batch) {
+    std::vector<double> r;
+    for (const Actions &a : batch)
+      r.push_back(double(a[0] % 5) / 5);
+    return r;
+  };
+  auto stalenessOf = [](const Strategy &s) { return figureOf(s, "staleness"); };
+  auto plain = makeStrategy(o, space);
+  for (int k = 0; k < 3; ++k) {
+    std::vector<Actions> b = plain->propose(8);
+    plain->learn(b, rewardsOf(b));
+    CHECK(std::abs(stalenessOf(*plain)) < 1e-4); // the sampler is the learner
+  }
+  auto piped = makeStrategy(o, space);
+  std::vector<Actions> first = piped->propose(8), second = piped->propose(8);
+  piped->learn(first, rewardsOf(first));
+  CHECK(std::abs(stalenessOf(*piped)) < 1e-4);
+  auto resumed = makeStrategy(o, space);
+  resumed->loadState(piped->saveState());
+  piped->learn(second, rewardsOf(second));
+  resumed->learn(second, rewardsOf(second));
+  INFO(piped->describe());
+  CHECK(stalenessOf(*piped) > 1e-3);
+  CHECK(resumed->describe() == piped->describe());
+  CHECK(resumed->propose(16) == piped->propose(16));
+  // A batch it never sampled has the learning policy as its old one.
+  auto learner = makeStrategy(o, space);
+  learner->learn(first, rewardsOf(first));
+  learner->learn(second, rewardsOf(second));
+  CHECK(stalenessOf(*learner) == 0);
 }
 
 // Lion's additions to evolution, on the toy reward: a warm start one
