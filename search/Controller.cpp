@@ -10,10 +10,9 @@
 // REINFORCE one plain policy-gradient step. PPO's old policy is the one
 // that sampled the batch, whose log-probabilities the sampler keeps until
 // the batch is learnt: with a pipeline the policy has moved since. A
-// novelty target steers the
-// entropy bonus, as SAC steers its temperature towards a target entropy,
-// but towards the share of proposals that are not copies, which is what a
-// collapsed search lacks.
+// novelty target steers the entropy bonus, as SAC steers its temperature
+// towards a target entropy, but towards the share of proposals that are
+// not copies, which is what a collapsed search lacks.
 //
 //===----------------------------------------------------------------------===//
 #include "nos/search/Controller.h"
