@@ -20,10 +20,7 @@ export OMP_NUM_THREADS=1 NOS_CACHE_DIR="$OUT/run.cache"
 mkdir -p "$OUT/final"
 [ -e "$OUT/final/final.jsonl" ] ||
   cp docs/results/l4-warm-8m/final.jsonl "$OUT/final/final.jsonl"
-if [ ! -e "$OUT/warmup/search.db" ]; then
-  $BIN run "$OUT/warmup" --recipe lion --levels 3 --seed 0 --candidates 1 \
-    --workers 2 --torch-threads 1 --quiet --level-cache "$OUT/levels.db"
-fi
+bash scripts/warm-level-cache.sh "$OUT/levels.db" --recipe lion --levels 3
 RUN="$OUT/run-$SEED"
 if [ -e "$RUN/search.db" ]; then
   [ -e "$RUN.done" ] || $BIN resume "$RUN" --workers 2 --quiet \
