@@ -10,17 +10,21 @@
 # l4-warm-8m), so the search's minutes go to its own candidates.
 # final.jsonl is seeded from l4-warm-8m's, so the references' final rows
 # are not trained again. Rerun to resume what an interruption left.
+# NOS_LEVELS adds level flags (shell-quoted) to the warm-up and the run,
+# e.g. other tasks at L3 and L4 (docs/results/lion-text-2h/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${1:-/work/exp/lion-2h}
 SEED=${2:-6}
 BIN=${NOS_SEARCH:-build/bin/nos-search}
 MINUTES=${NOS_MINUTES:-110}
+eval "LEVELS=(${NOS_LEVELS:-})"
 export OMP_NUM_THREADS=1 NOS_CACHE_DIR="$OUT/run.cache"
 mkdir -p "$OUT/final"
 [ -e "$OUT/final/final.jsonl" ] ||
   cp docs/results/l4-warm-8m/final.jsonl "$OUT/final/final.jsonl"
-bash scripts/warm-level-cache.sh "$OUT/levels.db" --recipe lion --levels 3
+bash scripts/warm-level-cache.sh "$OUT/levels.db" --recipe lion --levels 3 \
+  "${LEVELS[@]}"
 RUN="$OUT/run-$SEED"
 if [ -e "$RUN/search.db" ]; then
   [ -e "$RUN.done" ] || $BIN resume "$RUN" --workers 2 --quiet \
@@ -28,7 +32,7 @@ if [ -e "$RUN/search.db" ]; then
 else
   $BIN run "$RUN" --recipe lion --levels 3 --seed "$SEED" \
     --minutes "$MINUTES" --workers 2 --torch-threads 1 --quiet \
-    --level-cache "$OUT/levels.db"
+    --level-cache "$OUT/levels.db" "${LEVELS[@]}"
 fi
 touch "$RUN.done"
 $BIN report "$RUN" -o "$OUT/report-$SEED.svg" --top 8 >"$OUT/report-$SEED.txt"
