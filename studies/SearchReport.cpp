@@ -1,4 +1,4 @@
-//===- Report.cpp - nos-search report: tables and plots of runs -----------===//
+//===- SearchReport.cpp - nos-search report: tables and plots of runs -----===//
 //
 // Built only from what the databases hold, so a report can be made while a
 // run goes on or long after it. The top table lists distinct canonical rules
@@ -129,6 +129,39 @@ std::pair<double, double> rewardRange(const std::vector<Run> &runs) {
   return {std::max(0.0, lo - 0.25 * (hi - lo)), hi + 0.02 * (hi - lo)};
 }
 
+/// The rewards of one batch's rules that trained, and the candidate count
+/// at its first member (its x).
+struct Batch {
+  std::vector<double> trained;
+  double x = 0;
+};
+
+/// A point per batch at the median reward of its trained rules, batches
+/// pooled into at most 200 points so that a long run stays a line rather
+/// than a band. Copies, failures and screened rules are left out: they
+/// score 0, and with them a batch's mean sat below the plotted range.
+std::vector<std::pair<double, double>>
+batchMedians(const std::map<int64_t, Batch> &batches) {
+  std::vector<std::pair<double, double>> points;
+  size_t pool = std::max<size_t>(1, (batches.size() + 199) / 200), i = 0;
+  std::vector<double> rewards;
+  double x = 0;
+  for (const auto &[id, batch] : batches) {
+    x = rewards.empty() ? batch.x : x;
+    rewards.insert(rewards.end(), batch.trained.begin(), batch.trained.end());
+    if ((++i % pool != 0 && i != batches.size()) || rewards.empty())
+      continue;
+    auto mid = rewards.begin() + rewards.size() / 2;
+    std::nth_element(rewards.begin(), mid, rewards.end());
+    double y = *mid;
+    if (rewards.size() % 2 == 0)
+      y = (y + *std::max_element(rewards.begin(), mid)) / 2;
+    points.push_back({x, y});
+    rewards.clear();
+  }
+  return points;
+}
+
 std::string plot(const std::vector<Run> &runs) {
   const double W = 900, H = 820, left = 80, right = 230;
   double maxN = 1, maxT = 1e-3;
@@ -152,7 +185,7 @@ std::string plot(const std::vector<Run> &runs) {
       W, H);
   svg += fmt::format("<text x=\"{}\" y=\"30\" font-size=\"15\">Reward of "
                      "each candidate (duplicates not drawn, 0 on the axis), "
-                     "best so far, batch mean (dashed)</text>\n<text "
+                     "best so far, batch median (dashed)</text>\n<text "
                      "x=\"{}\" y=\"430\" font-size=\"15\">Best reward so "
                      "far against time</text>\n",
                      left, left);
@@ -174,9 +207,8 @@ std::string plot(const std::vector<Run> &runs) {
     }
   for (size_t k = 0; k < runs.size(); ++k) {
     const char *color = kColors[k % 8];
-    std::vector<std::pair<double, double>> best, bestT, mean;
-    std::map<int64_t, std::pair<double, double>> batches; // sum, first x
-    std::map<int64_t, int> sizes;
+    std::vector<std::pair<double, double>> best, bestT, median;
+    std::map<int64_t, Batch> batches;
     // At most ~2,000 points a run (every stride-th non-duplicate), so that
     // the SVG of a long run stays small enough to open.
     size_t distinct = 0, seen = 0;
@@ -201,27 +233,19 @@ std::string plot(const std::vector<Run> &runs) {
         b = c.reward;
         best.push_back({n, clamp(b)}), bestT.push_back({c.time / 60, clamp(b)});
       }
-      if (!sizes[c.batch]++)
-        batches[c.batch].second = n;
-      batches[c.batch].first += c.reward;
+      Batch &batch = batches[c.batch];
+      batch.x = batch.x ? batch.x : n;
+      if (c.status == status::Scored || c.status == status::Stopped)
+        batch.trained.push_back(c.reward);
     }
     if (b >= 0)
       best.push_back({n, clamp(b)}),
           bestT.push_back({runs[k].progress.elapsedSeconds / 60, clamp(b)});
-    // Batch means, pooled into at most 200 points so that a long run
-    // stays a line rather than a band.
-    size_t pool = std::max<size_t>(1, (batches.size() + 199) / 200), i = 0;
-    double sum = 0, count = 0, x = 0;
-    for (auto &[batch, entry] : batches) {
-      x = i % pool == 0 ? entry.second : x;
-      sum += entry.first, count += sizes[batch];
-      if (++i % pool == 0 || i == batches.size()) {
-        mean.push_back({x, clamp(sum / count)});
-        sum = count = 0;
-      }
-    }
+    for (auto [x, y] : batchMedians(batches))
+      median.push_back({x, clamp(y)});
     svg += dots + top.line(best, color, "class=\"best\"") +
-           top.line(mean, color, "stroke-dasharray=\"4 3\" class=\"mean\"", 1) +
+           top.line(median, color, "stroke-dasharray=\"4 3\" class=\"median\"",
+                    1) +
            bottom.line(bestT, color, "class=\"best-time\"");
     std::string name = runs[k].dir.substr(runs[k].dir.find_last_of('/') + 1);
     svg += fmt::format("<text x=\"{0}\" y=\"{1}\" fill=\"{2}\" "

@@ -2,7 +2,9 @@
 """search_db.py - checks of a nos-search run folder for the lit tests.
 
   search_db.py DIR count        counts and id ranges of the candidates table
-  search_db.py DIR svg FILE     parses the report SVG and counts its marks
+  search_db.py DIR svg FILE     parses the report SVG, counts its marks and
+                                checks the batch-median line (runs of at most
+                                200 batches)
   search_db.py DIR lines FILE   counts the lines of each kind in a report SVG
   search_db.py DIR same DIR2    checks both runs stored the same candidates,
                                 promotions and level runs
@@ -28,6 +30,7 @@
 """
 import json
 import sqlite3
+import statistics
 import sys
 import xml.etree.ElementTree as ET
 
@@ -36,6 +39,21 @@ def rows(folder):
     db = sqlite3.connect(f"file:{folder}/search.db?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     return [dict(r) for r in db.execute("SELECT * FROM candidates ORDER BY id")]
+
+
+def check_medians(search, line):
+    """A point per batch with a trained rule, higher where its median is."""
+    trained = {}
+    for r in search:
+        if r["status"] in ("scored", "stopped"):
+            trained.setdefault(r["batch"], []).append(r["reward"])
+    medians = [statistics.median(trained[b]) for b in sorted(trained)]
+    ys = [float(p.split(",")[1]) for p in line.get("points").split()]
+    assert len(ys) == len(medians), (len(ys), len(medians))
+    for i in range(len(ys)):
+        for j in range(len(ys)):
+            # SVG's y grows downwards; equal where both are clamped.
+            assert medians[i] >= medians[j] or ys[i] >= ys[j], (i, j)
 
 
 def funnel(folder):
@@ -67,17 +85,18 @@ def main():
         ns = {"s": "http://www.w3.org/2000/svg"}
         root = ET.parse(sys.argv[3]).getroot()
         points = root.findall(".//s:circle[@class='candidate']", ns)
-        marks = [c for c in ("best", "mean", "best-time")
+        marks = [c for c in ("best", "median", "best-time")
                  if root.findall(f".//s:polyline[@class='{c}']", ns)]
         drawn = [r for r in search if r["status"] != "duplicate"]
         assert len(points) == len(drawn), (len(points), len(drawn))
+        check_medians(search, root.find(".//s:polyline[@class='median']", ns))
         print(f"svg ok: a point per non-duplicate candidate, " +
               ", ".join(m + " line" for m in marks))
     elif what == "lines":
         ns = {"s": "http://www.w3.org/2000/svg"}
         root = ET.parse(sys.argv[3]).getroot()
         counts = {c: len(root.findall(f".//s:polyline[@class='{c}']", ns))
-                  for c in ("best", "mean", "best-time")}
+                  for c in ("best", "median", "best-time")}
         refs = len(root.findall(".//s:line[@class='reference']", ns))
         print(" ".join(f"{c} {n}" for c, n in counts.items()) +
               f" reference {refs}")
