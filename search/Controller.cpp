@@ -97,9 +97,8 @@ public:
 
   std::vector<Actions> propose(int count) override {
     torch::NoGradGuard noGrad;
-    Sampled batch = sampleBatch(count);
-    sampled_.push_back(batch);
-    return batch.actions;
+    sampled_.push_back(sampleBatch(count));
+    return sampled_.back().actions;
   }
 
   void learn(const std::vector<Actions> &batch,
