@@ -77,6 +77,18 @@ public:
     done_[key(r.task, r.rule, r.lr, r.seed, r.phase)] = fromJson(line);
   }
   const std::string &path() const { return file_.path(); }
+  /// Every record of (task, rule, phase) at one of `seeds`, any lr.
+  std::vector<FinalRecord> all(const std::string &task, const std::string &rule,
+                               const std::string &phase,
+                               const std::vector<uint64_t> &seeds) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<FinalRecord> out;
+    for (const auto &[k, r] : done_)
+      if (r.task == task && r.rule == rule && r.phase == phase &&
+          std::find(seeds.begin(), seeds.end(), r.seed) != seeds.end())
+        out.push_back(r);
+    return out;
+  }
 
 private:
   JsonLines file_;
@@ -118,6 +130,22 @@ public:
           for (double lr : o_.lrs)
             jobs.push_back({t, r, lr, seed, "tune"});
     complete(jobs, "tuning");
+    // Past the grid's ends, a round at a time: each point is decided by
+    // the one before it.
+    for (;;) {
+      jobs.clear();
+      for (const train::SuiteTask *t : suite_)
+        for (size_t r = 0; r < rules_.size(); ++r) {
+          std::vector<double> missing;
+          tuningLrsOf(*t, r, missing);
+          for (double lr : missing)
+            for (uint64_t seed : tuneSeeds_)
+              jobs.push_back({t, r, lr, seed, "tune"});
+        }
+      if (jobs.empty())
+        break;
+      complete(jobs, "past-the-grid tuning");
+    }
     jobs.clear();
     for (uint64_t seed : testSeeds_)
       for (const train::SuiteTask *t : suite_)
@@ -186,9 +214,18 @@ private:
     return out;
   }
 
+  std::vector<double> tuningLrsOf(const train::SuiteTask &t, size_t rule,
+                                  std::vector<double> &missing) const {
+    return tuningLrs(
+        log_.all(t.name, rules_[rule].canonical, "tune", tuneSeeds_), o_.lrs,
+        o_.lrExtend, tuneSeeds_, metricOf(t), missing);
+  }
+
   /// The rule's lr and its mean validation over the tuning seeds.
   report::BestLr tuned(const train::SuiteTask &t, size_t rule) const {
-    return chooseLr(records(t, rule, "tune", tuneSeeds_, o_.lrs), o_.lrs,
+    std::vector<double> missing;
+    std::vector<double> lrs = tuningLrsOf(t, rule, missing);
+    return chooseLr(records(t, rule, "tune", tuneSeeds_, lrs), lrs,
                     metricOf(t));
   }
 
@@ -248,12 +285,16 @@ const char *const kYardsticks[] = {"adam", "addsign", "powersign"};
 std::string formatTable(const FinalTaskTable &t, const FinalOptions &o,
                         const FinalStudy &study) {
   std::string s = fmt::format(
-      "{}: {}\n  {} ({} is better); lr per rule from {} lrs by mean "
+      "{}: {}\n  {} ({} is better); lr per rule from {} lrs{} by mean "
       "validation over tuning seeds {}..{}; test split over fresh seeds "
       "{}..{}\n  d_X: (rule - X) / standard error of the difference, "
       "positive when the rule is better\n",
       t.name, t.describe, t.metric.name,
       t.metric.higherIsBetter ? "higher" : "lower", o.lrs.size(),
+      o.lrExtend > 0 ? fmt::format(" and up to {} past an end where the "
+                                   "best lay",
+                                   o.lrExtend)
+                     : "",
       study.tuneSeeds().front(), study.tuneSeeds().back(),
       study.testSeeds().front(), study.testSeeds().back());
   s += fmt::format("  {:>4}  {:>8}  {:>8}  {:>17}  {:>7}  {:>7}  {:>7}  {:>3}  "
@@ -336,6 +377,51 @@ report::BestLr chooseLr(const std::vector<FinalRecord> &tuning,
   return report::bestMeanLr(values, lrs, metric);
 }
 
+namespace {
+bool trainedWithAll(const std::vector<FinalRecord> &tuning, double lr,
+                    const std::vector<uint64_t> &seeds) {
+  return std::all_of(seeds.begin(), seeds.end(), [&](uint64_t seed) {
+    return std::any_of(tuning.begin(), tuning.end(), [&](const FinalRecord &r) {
+      return r.lr == lr && r.seed == seed;
+    });
+  });
+}
+
+/// `edge` times its ratio to `neighbour`, rounded so that the table and
+/// final.jsonl show 9 rather than 9.000000000000002.
+double pastEdge(double edge, double neighbour) {
+  return std::stod(fmt::format("{:.12g}", edge * (edge / neighbour)));
+}
+} // namespace
+
+std::vector<double> tuningLrs(const std::vector<FinalRecord> &tuning,
+                              const std::vector<double> &grid, int perSide,
+                              const std::vector<uint64_t> &seeds,
+                              const report::Metric &metric,
+                              std::vector<double> &missing) {
+  std::vector<double> lrs = grid;
+  missing.clear();
+  for (double lr : lrs)
+    if (!trainedWithAll(tuning, lr, seeds))
+      missing.push_back(lr);
+  int up = 0, down = 0;
+  while (missing.empty() && lrs.size() >= 2) {
+    std::vector<double> sorted = lrs;
+    std::sort(sorted.begin(), sorted.end());
+    double best = chooseLr(tuning, lrs, metric).lr, next;
+    if (best == sorted.back() && up < perSide)
+      next = pastEdge(sorted.back(), sorted[sorted.size() - 2]), ++up;
+    else if (best == sorted.front() && down < perSide)
+      next = pastEdge(sorted.front(), sorted[1]), ++down;
+    else
+      break;
+    lrs.push_back(next);
+    if (!trainedWithAll(tuning, next, seeds))
+      missing.push_back(next);
+  }
+  return lrs;
+}
+
 double aheadBy(const std::vector<double> &rule,
                const std::vector<double> &reference,
                const report::Metric &metric) {
@@ -360,6 +446,7 @@ int runFinal(const FinalOptions &o) {
     std::string text;
     nlohmann::json json;
     json["protocol"] = {{"lrs", o.lrs},
+                        {"lr_extend", o.lrExtend},
                         {"tuning_seeds", study.tuneSeeds()},
                         {"test_seeds", study.testSeeds()}};
     for (const FinalTaskTable &t : tables) {

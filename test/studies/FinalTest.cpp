@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -58,6 +59,73 @@ TEST_CASE("the lr is the best mean on validation, in the metric's direction",
   CHECK_THROWS(chooseLr(runs, {}, accuracy));
 }
 
+namespace {
+/// Tuning records of seeds 1 and 2 at `lrs`, valued by `f`.
+void measure(std::vector<FinalRecord> &runs, std::vector<double> lrs,
+             double (*f)(double)) {
+  for (double lr : lrs)
+    for (uint64_t seed : {1, 2}) {
+      runs.push_back(tuned(lr, f(lr)));
+      runs.back().seed = seed;
+    }
+}
+double peakAt9(double lr) { return -std::abs(std::log(lr / 9)); }
+double peakAt001(double lr) { return -std::abs(std::log(lr / 0.01)); }
+} // namespace
+
+TEST_CASE("the tuning grid goes on past an end while the best lies there",
+          "[studies]") {
+  const std::vector<double> grid = {0.1, 0.3, 1, 3};
+  const std::vector<uint64_t> seeds = {1, 2};
+  report::Metric accuracy = report::metricNamed("accuracy");
+  std::vector<FinalRecord> runs;
+  std::vector<double> missing;
+  // Nothing measured: the grid, all of it missing, nothing past it.
+  CHECK(tuningLrs(runs, grid, 3, seeds, accuracy, missing) == grid);
+  CHECK(missing == grid);
+  measure(runs, grid, peakAt9);
+  using Lrs = std::vector<double>;
+  CHECK(tuningLrs(runs, grid, 3, seeds, accuracy, missing) ==
+        Lrs{0.1, 0.3, 1, 3, 9});
+  CHECK(missing == Lrs{9});
+  // One seed of two is not enough to decide the next point.
+  runs.push_back(tuned(9, peakAt9(9)));
+  runs.back().seed = 1;
+  tuningLrs(runs, grid, 3, seeds, accuracy, missing);
+  CHECK(missing == Lrs{9});
+  runs.push_back(tuned(9, peakAt9(9)));
+  runs.back().seed = 2;
+  CHECK(tuningLrs(runs, grid, 3, seeds, accuracy, missing).back() == 27);
+  CHECK(missing == Lrs{27});
+  // 27 is worse: 9 is inside the points tried, and chosen.
+  measure(runs, {27}, peakAt9);
+  Lrs lrs = tuningLrs(runs, grid, 3, seeds, accuracy, missing);
+  CHECK(lrs == Lrs{0.1, 0.3, 1, 3, 9, 27});
+  CHECK(missing.empty());
+  CHECK(chooseLr(runs, lrs, accuracy).lr == 9);
+  // The cap, and 0 for the grid alone.
+  CHECK(tuningLrs(runs, grid, 1, seeds, accuracy, missing) ==
+        Lrs{0.1, 0.3, 1, 3, 9});
+  CHECK(missing.empty());
+  CHECK(tuningLrs(runs, grid, 0, seeds, accuracy, missing) == grid);
+  // Bits per character: lower is better, so the best is at the low end.
+  report::Metric bpc = report::metricNamed("bits-per-char");
+  std::vector<FinalRecord> text;
+  measure(text, grid, [](double lr) { return std::abs(std::log(lr / 9)); });
+  CHECK(tuningLrs(text, grid, 3, seeds, bpc, missing).back() == 9);
+  // Downwards, rounded to 12 digits (0.1 x 0.1 / 0.3).
+  std::vector<FinalRecord> low;
+  measure(low, grid, peakAt001);
+  tuningLrs(low, grid, 3, seeds, accuracy, missing);
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0] == 0.0333333333333);
+  // A point past the end that diverged ends the extension there.
+  measure(low, {0.0333333333333}, [](double) { return double(NAN); });
+  CHECK(tuningLrs(low, grid, 3, seeds, accuracy, missing).size() == 5);
+  CHECK(missing.empty());
+  CHECK(chooseLr(low, grid, accuracy).lr == 0.1);
+}
+
 TEST_CASE("ahead by standard errors of the difference", "[studies]") {
   report::Metric accuracy = report::metricNamed("accuracy");
   report::Metric bpc = report::metricNamed("bits-per-char");
@@ -78,7 +146,9 @@ TEST_CASE("a final table reads test splits only in its test runs",
   o.tasks = {"logistic"};
   o.lrs = {0.01, 0.1};
   o.tuneSeeds = 1, o.seeds = 2, o.workers = 2;
-  const size_t rules = 7, tuning = rules * 2, tests = rules * 2;
+  // Each rule's best lies at one end of a two-point grid, so each tries
+  // one lr past it (validation only, as the grid); none does better there.
+  const size_t rules = 7, tuning = rules * 3, tests = rules * 2;
 
   uint64_t before = train::testEvaluations();
   REQUIRE(runFinal(o) == 0);

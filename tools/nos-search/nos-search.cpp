@@ -236,6 +236,11 @@ void addFinalOptions(CLI::App &fin, FinalOptions &o) {
   fin.add_option("--lrs", o.lrs, "The lr grid, comma-separated")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
+  fin.add_option("--lr-extend", o.lrExtend,
+                 "Lrs tried past each end of the grid while a rule's best "
+                 "lies at that end (each the end times its ratio to its "
+                 "neighbour; 0: the grid only)")
+      ->check(CLI::Range(0, 20));
   fin.add_option("--tune-seeds", o.tuneSeeds,
                  "Seeds that choose each rule's lr on validation")
       ->check(CLI::Range(1, 100));

@@ -37,6 +37,10 @@ struct FinalOptions {
   /// a grid a decade apart.
   std::vector<double> lrs = {1e-4, 3e-4, 1e-3, 3e-3, 0.01,
                              0.03, 0.1,  0.3,  1,    3};
+  /// Points tried past each end of `lrs` while a rule's best lies at
+  /// that end (tuningLrs): a grid that stops at 3 must not cap a rule
+  /// whose best is higher.
+  int lrExtend = 3;
   int tuneSeeds = 2; // seeds firstSeed .. firstSeed + tuneSeeds - 1
   int seeds = 5;     // the test seeds, after the tuning ones
   /// 0 is the search's own child seed, so the default leaves it out.
@@ -62,6 +66,19 @@ struct FinalRecord {
 report::BestLr chooseLr(const std::vector<FinalRecord> &tuning,
                         const std::vector<double> &lrs,
                         const report::Metric &metric);
+
+/// The lrs one rule is tuned over on one task: `grid`, then, while the
+/// best mean of `tuning` (the rule's tuning records so far, at any lr)
+/// lies at the highest or lowest lr tried, one point past it - that lr
+/// times its ratio to its neighbour, to 12 significant digits - at most
+/// `perSide` past each end, each appended. It stops at the first lr
+/// not yet trained with every one of `seeds` and lists it in `missing`:
+/// the next point is known only once that one is measured.
+std::vector<double> tuningLrs(const std::vector<FinalRecord> &tuning,
+                              const std::vector<double> &grid, int perSide,
+                              const std::vector<uint64_t> &seeds,
+                              const report::Metric &metric,
+                              std::vector<double> &missing);
 
 /// How far `rule` is ahead of `reference` in standard errors of the
 /// difference of their means (positive: better by the metric's direction).
