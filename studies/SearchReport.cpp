@@ -10,6 +10,7 @@
 #include "FunnelReport.h"
 
 #include "nos/Files.h"
+#include "nos/Statistics.h"
 #include "nos/report/Plot.h"
 #include "nos/report/Runs.h"
 #include "nos/search/Efficiency.h"
@@ -151,12 +152,7 @@ batchMedians(const std::map<int64_t, Batch> &batches) {
     rewards.insert(rewards.end(), batch.trained.begin(), batch.trained.end());
     if ((++i % pool != 0 && i != batches.size()) || rewards.empty())
       continue;
-    auto mid = rewards.begin() + rewards.size() / 2;
-    std::nth_element(rewards.begin(), mid, rewards.end());
-    double y = *mid;
-    if (rewards.size() % 2 == 0)
-      y = (y + *std::max_element(rewards.begin(), mid)) / 2;
-    points.push_back({x, y});
+    points.push_back({x, median(std::move(rewards))});
     rewards.clear();
   }
   return points;
