@@ -137,7 +137,7 @@ public:
       for (const train::SuiteTask *t : suite_)
         for (size_t r = 0; r < rules_.size(); ++r) {
           std::vector<double> missing;
-          tuningLrsOf(*t, r, missing);
+          tuningLrsOf(*t, tuning(*t, r), missing);
           for (double lr : missing)
             for (uint64_t seed : tuneSeeds_)
               jobs.push_back({t, r, lr, seed, "tune"});
@@ -214,19 +214,24 @@ private:
     return out;
   }
 
-  std::vector<double> tuningLrsOf(const train::SuiteTask &t, size_t rule,
+  std::vector<double> tuningLrsOf(const train::SuiteTask &t,
+                                  const std::vector<FinalRecord> &tuning,
                                   std::vector<double> &missing) const {
-    return tuningLrs(
-        log_.all(t.name, rules_[rule].canonical, "tune", tuneSeeds_), o_.lrs,
-        o_.lrExtend, tuneSeeds_, metricOf(t), missing);
+    return tuningLrs(tuning, o_.lrs, o_.lrExtend, tuneSeeds_, metricOf(t),
+                     missing);
   }
 
-  /// The rule's lr and its mean validation over the tuning seeds.
+  std::vector<FinalRecord> tuning(const train::SuiteTask &t,
+                                  size_t rule) const {
+    return log_.all(t.name, rules_[rule].canonical, "tune", tuneSeeds_);
+  }
+
+  /// The rule's lr and its mean validation over the tuning seeds (chooseLr
+  /// reads only the records at the lrs it is given).
   report::BestLr tuned(const train::SuiteTask &t, size_t rule) const {
+    std::vector<FinalRecord> records = tuning(t, rule);
     std::vector<double> missing;
-    std::vector<double> lrs = tuningLrsOf(t, rule, missing);
-    return chooseLr(records(t, rule, "tune", tuneSeeds_, lrs), lrs,
-                    metricOf(t));
+    return chooseLr(records, tuningLrsOf(t, records, missing), metricOf(t));
   }
 
   FinalRow row(const train::SuiteTask &t, size_t rule) const {
